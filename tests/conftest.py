@@ -1,0 +1,130 @@
+"""Personas shared by the whole suite (healthchecks style):
+
+- alice: participant in Acme
+- bob: program manager in Acme
+- carol: org admin in Acme
+- dave: participant in Globex, who must never see anything of Acme
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from twoway.accounts.models import Membership, Organization, Role, User
+from twoway.people.models import (
+    AvailabilityWindow,
+    Department,
+    Direction,
+    Person,
+    PersonSkill,
+    Skill,
+    Team,
+)
+
+PASSWORD = "correct horse battery staple"
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip when a server or browser is missing here; fail instead in CI, where it must exist."""
+    if os.environ.get("TWOWAY_REQUIRE_ALL") == "1":
+        pytest.fail(f"required in CI but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class World:
+    acme: Organization
+    globex: Organization
+    alice: User
+    bob: User
+    carol: User
+    dave: User
+    alice_person: Person
+    bob_person: Person
+    carol_person: Person
+    dave_person: Person
+    sql: Skill
+    sales: Skill
+    globex_skill: Skill
+    platform: Team
+
+
+def make_member(
+    org: Organization, email: str, name: str, role: str, **person_fields: object
+) -> tuple[User, Person]:
+    user = User.objects.create_user(email, PASSWORD, name=name)
+    Membership.objects.create(user=user, organization=org, role=role)
+    person = Person.objects.create(
+        organization=org, user=user, name=name, email=email, **person_fields
+    )
+    return user, person
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    acme = Organization.objects.create(name="Acme", slug="acme")
+    globex = Organization.objects.create(name="Globex", slug="globex")
+    eng = Department.objects.create(organization=acme, name="Engineering")
+    sales_dept = Department.objects.create(organization=acme, name="Sales")
+    platform = Team.objects.create(organization=acme, department=eng, name="Platform")
+    deals = Team.objects.create(organization=acme, department=sales_dept, name="Deals")
+    alice, alice_p = make_member(
+        acme,
+        "alice@acme.example",
+        "Alice Archer",
+        Role.PARTICIPANT,
+        level=3,
+        department=eng,
+        team=platform,
+        time_zone="Europe/Berlin",
+        hire_date=dt.date(2022, 3, 1),
+    )
+    bob, bob_p = make_member(
+        acme,
+        "bob@acme.example",
+        "Bob Baker",
+        Role.PROGRAM_MANAGER,
+        level=4,
+        department=sales_dept,
+        team=deals,
+    )
+    carol, carol_p = make_member(acme, "carol@acme.example", "Carol Chen", Role.ORG_ADMIN, level=5)
+    dave, dave_p = make_member(
+        globex, "dave@globex.example", "Dave Dunn", Role.PARTICIPANT, level=3
+    )
+    sql = Skill.objects.create(organization=acme, name="SQL", category="technical")
+    sales = Skill.objects.create(organization=acme, name="Client relationships", category="clients")
+    globex_skill = Skill.objects.create(
+        organization=globex, name="Globex secret sauce", category="technical"
+    )
+    PersonSkill.objects.create(person=alice_p, skill=sql, direction=Direction.OFFER, strength=3)
+    PersonSkill.objects.create(person=alice_p, skill=sales, direction=Direction.SEEK, strength=2)
+    PersonSkill.objects.create(person=bob_p, skill=sales, direction=Direction.OFFER, strength=3)
+    AvailabilityWindow.objects.create(person=alice_p, weekday=1, start=dt.time(9), end=dt.time(11))
+    return World(
+        acme,
+        globex,
+        alice,
+        bob,
+        carol,
+        dave,
+        alice_p,
+        bob_p,
+        carol_p,
+        dave_p,
+        sql,
+        sales,
+        globex_skill,
+        platform,
+    )
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

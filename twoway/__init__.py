@@ -1,0 +1,1 @@
+"""Twoway: peer mentorship at work."""

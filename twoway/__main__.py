@@ -1,0 +1,5 @@
+import sys
+
+from twoway.cli import main
+
+sys.exit(main())

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from twoway.accounts.models import Membership, Organization, Role
+from twoway.people.seed import DEMO_PASSWORD, seed_organization
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed a demo organization unless one exists, print the sign-ins and serve."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--people", type=int, default=240)
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="Prepare the data and stop.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Organization.objects.exists():
+            result = seed_organization(people=options["people"], seed=options["seed"])
+            self.stdout.write(f"Seeded {result.org.name} with {result.people} people.")
+        self.stdout.write(f"\nSign in at http://{options['addrport']}/ with one of:")
+        memberships = Membership.objects.filter(user__email__endswith=".example").select_related(
+            "user", "organization"
+        )
+        for role in (Role.PARTICIPANT, Role.PROGRAM_MANAGER, Role.ORG_ADMIN):
+            for m in memberships.filter(role=role).order_by("organization__name")[:1]:
+                self.stdout.write(
+                    f"  {role.label:<16} {m.user.email:<40} password: {DEMO_PASSWORD}"
+                )
+        self.stdout.write("")
+        if not options["no_serve"]:
+            call_command("runserver", options["addrport"], use_reloader=False)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+from twoway.accounts.access import OrgRequest, org_view
+from twoway.accounts.models import Membership, User
+from twoway.people import selectors
+from twoway.people.models import Direction
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_required
+def root(request: HttpRequest) -> HttpResponse:
+    """Send a member to their organization: the last one used, or the only one, or a choice."""
+    user: User = request.user  # type: ignore[assignment]
+    memberships = list(Membership.objects.filter(user=user).select_related("organization"))
+    slugs = {m.organization.slug for m in memberships}
+    last = request.session.get("org")
+    if last in slugs:
+        return redirect("org_home", org_slug=last)
+    if len(memberships) == 1:
+        return redirect("org_home", org_slug=memberships[0].organization.slug)
+    return render(request, "core/choose_org.html", {"memberships": memberships})
+
+
+@org_view()
+def org_home(request: OrgRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    person = selectors.person_for_user(org=request.org, user=user)
+    counts = {"offers": 0, "seeks": 0}
+    if person is not None:
+        for ps in person.skills.all():
+            counts["offers" if ps.direction == Direction.OFFER else "seeks"] += 1
+    missing = []
+    if person is None or not counts["offers"]:
+        missing.append("what you can share")
+    if person is None or not counts["seeks"]:
+        missing.append("what you want to grow")
+    if person is None or not person.availability.exists():
+        missing.append("when you are free to meet")
+    return render(request, "core/org_home.html", {"person": person, "missing": missing})

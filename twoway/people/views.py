@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+
+from twoway.accounts.access import OrgRequest, org_view
+from twoway.accounts.models import User
+from twoway.people import selectors
+from twoway.people.forms import AvailabilityFormSet, DirectorySearchForm, ProfileForm, SkillsForm
+from twoway.people.models import Direction, Person
+from twoway.people.services import person_get_or_create_for_user, person_update_profile
+
+PAGE_SIZE = 24
+
+
+def _me(request: OrgRequest) -> Person:
+    user: User = request.user  # type: ignore[assignment]
+    return person_get_or_create_for_user(org=request.org, user=user)
+
+
+def _skills_by_direction(person: Person) -> dict[str, list[object]]:
+    skills = list(person.skills.all())
+    return {
+        "offers": [s for s in skills if s.direction == Direction.OFFER],
+        "seeks": [s for s in skills if s.direction == Direction.SEEK],
+    }
+
+
+@org_view()
+def my_profile(request: OrgRequest) -> HttpResponse:
+    person = selectors.profile_of(_me(request))
+    return render(
+        request,
+        "people/profile.html",
+        {"person": person, "is_me": True, **_skills_by_direction(person)},
+    )
+
+
+@org_view()
+def my_profile_edit(request: OrgRequest) -> HttpResponse:
+    person = selectors.profile_of(_me(request))
+    skills = selectors.org_skills(request.org)
+    strengths = {(ps.direction, ps.skill_id): ps.strength for ps in person.skills.all()}
+    windows_initial = [
+        {"weekday": w.weekday, "start": w.start, "end": w.end} for w in person.availability.all()
+    ]
+    data = request.POST if request.method == "POST" else None
+    form = ProfileForm(data, instance=person, org=request.org)
+    skills_form = SkillsForm(data, skills=skills, initial_strengths=strengths)
+    windows = AvailabilityFormSet(data, initial=windows_initial, prefix="windows")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and skills_form.is_valid()
+        and windows.is_valid()
+    ):
+        person_update_profile(
+            person=person,
+            fields={name: form.cleaned_data[name] for name in form.Meta.fields},
+            offers=skills_form.strengths("offer"),
+            seeks=skills_form.strengths("seek"),
+            windows=[
+                (f.cleaned_data["weekday"], f.cleaned_data["start"], f.cleaned_data["end"])
+                for f in windows.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ],
+        )
+        messages.success(request, "Your profile is saved.")
+        return redirect("my_profile", org_slug=request.org.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "people/profile_edit.html",
+        {
+            "person": person,
+            "form": form,
+            "skills_form": skills_form,
+            "offer_groups": skills_form.grouped("offer"),
+            "seek_groups": skills_form.grouped("seek"),
+            "windows": windows,
+        },
+        status=status,
+    )
+
+
+@org_view()
+def directory(request: OrgRequest) -> HttpResponse:
+    form = DirectorySearchForm(
+        request.GET or None,
+        teams=selectors.team_choices(request.org),
+        skills=selectors.skill_choices(request.org),
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    people = selectors.directory_people(
+        org=request.org,
+        q=filters.get("q") or "",
+        team_id=filters.get("team"),
+        skill_id=filters.get("skill"),
+    )
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "people/directory.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@org_view()
+def person_detail(request: OrgRequest, person_id: int) -> HttpResponse:
+    person = selectors.access_person(org=request.org, person_id=person_id)
+    is_me = person.user_id == request.user.pk
+    return render(
+        request,
+        "people/profile.html",
+        {"person": person, "is_me": is_me, **_skills_by_direction(person)},
+    )

@@ -1,0 +1,52 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from twoway.accounts import views as account_views
+from twoway.core import views as core_views
+from twoway.people import views as people_views
+
+org_patterns = [
+    path("", core_views.org_home, name="org_home"),
+    path("me/", people_views.my_profile, name="my_profile"),
+    path("me/edit/", people_views.my_profile_edit, name="my_profile_edit"),
+    path("people/", people_views.directory, name="directory"),
+    path("people/<int:person_id>/", people_views.person_detail, name="person_detail"),
+    path("settings/", account_views.org_settings, name="org_settings"),
+    path("settings/members/", account_views.members, name="members"),
+]
+
+auth_patterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("password-change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password-change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+]
+
+urlpatterns = [
+    path("", core_views.root, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include(auth_patterns)),
+    path("o/<slug:org_slug>/", include(org_patterns)),
+    path("admin/", admin.site.urls),
+]
