@@ -23,7 +23,7 @@ demo: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy twoway tests bench
+	$(BIN)/mypy twoway tests $(wildcard bench)
 	$(BIN)/pytest
 
 lint: $(DEV_STAMP)
@@ -35,7 +35,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy twoway tests bench
+	$(BIN)/mypy twoway tests $(wildcard bench)
 
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest
