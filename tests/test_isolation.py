@@ -1,72 +1,40 @@
 """Every URL of the app, seen by every persona.
 
-The matrix lists each named URL with how to build it and who may open it. A URL added to the app
-without a row here fails `test_it_covers_every_url`, so isolation is decided for each new page.
+Cases come from each app's `tests/<app>/isolation_cases.py`. A URL added to the app without a case
+fails `test_it_covers_every_url`, so isolation is decided for each new page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import importlib
+import pkgutil
+from pathlib import Path
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import World, client_for
-
-PUBLIC = "public"
-ANY_MEMBER = "participant"
-PROGRAM_MANAGER = "program_manager"
-ORG_ADMIN = "org_admin"
-SIGNED_IN = "signed_in"
-STAFF = "staff"
+from tests.isolation import PUBLIC, ROLE_LEVEL, STAFF, Case
 
 
-@dataclass
-class Case:
-    build: Callable[[World], str]
-    needs: str
+def gather_cases() -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    tests_dir = Path(__file__).parent
+    for info in pkgutil.iter_modules([str(tests_dir)]):
+        if not info.ispkg or not (tests_dir / info.name / "isolation_cases.py").exists():
+            continue
+        module = importlib.import_module(f"tests.{info.name}.isolation_cases")
+        duplicated = set(cases) & set(module.CASES)
+        assert not duplicated, f"URL names with two cases: {duplicated}"
+        cases.update(module.CASES)
+    return cases
 
 
-def org_url(name: str, **extra: Callable[[World], object]) -> Callable[[World], str]:
-    def build(w: World) -> str:
-        kwargs = {"org_slug": w.acme.slug, **{k: f(w) for k, f in extra.items()}}
-        return reverse(name, kwargs=kwargs)
-
-    return build
+CASES = gather_cases()
 
 
-def plain(name: str, **kwargs: str) -> Callable[[World], str]:
-    return lambda w: reverse(name, kwargs=kwargs or None)
-
-
-CASES: dict[str, Case] = {
-    "home": Case(plain("home"), SIGNED_IN),
-    "healthz": Case(plain("healthz"), PUBLIC),
-    "login": Case(plain("login"), PUBLIC),
-    "logout": Case(plain("logout"), PUBLIC),
-    "password_reset": Case(plain("password_reset"), PUBLIC),
-    "password_reset_done": Case(plain("password_reset_done"), PUBLIC),
-    "password_reset_confirm": Case(
-        plain("password_reset_confirm", uidb64="MQ", token="set-password"), PUBLIC
-    ),
-    "password_reset_complete": Case(plain("password_reset_complete"), PUBLIC),
-    "password_change": Case(plain("password_change"), SIGNED_IN),
-    "password_change_done": Case(plain("password_change_done"), SIGNED_IN),
-    "org_home": Case(org_url("org_home"), ANY_MEMBER),
-    "my_profile": Case(org_url("my_profile"), ANY_MEMBER),
-    "my_profile_edit": Case(org_url("my_profile_edit"), ANY_MEMBER),
-    "directory": Case(org_url("directory"), ANY_MEMBER),
-    "person_detail": Case(
-        org_url("person_detail", person_id=lambda w: w.alice_person.pk), ANY_MEMBER
-    ),
-    "org_settings": Case(org_url("org_settings"), ORG_ADMIN),
-    "members": Case(org_url("members"), ORG_ADMIN),
-    "admin": Case(lambda w: "/admin/", STAFF),
-}
-
-
-def named_patterns(patterns: list[URLPattern | URLResolver], prefix: str = "") -> set[str]:
+def named_patterns(patterns: list[URLPattern | URLResolver]) -> set[str]:
     names: set[str] = set()
     for p in patterns:
         if isinstance(p, URLResolver):
@@ -79,47 +47,54 @@ def named_patterns(patterns: list[URLPattern | URLResolver], prefix: str = "") -
     return names
 
 
+def send(client: Client, case: Case, world: World, url: str) -> object:
+    if case.method == "post":
+        return client.post(url, case.data(world) if case.data else {})
+    return client.get(url)
+
+
 def test_it_covers_every_url() -> None:
     missing = named_patterns(get_resolver().url_patterns) - set(CASES)
-    assert not missing, f"add these URLs to the isolation matrix: {sorted(missing)}"
-
-
-ORG_LEVEL = {ANY_MEMBER: 0, PROGRAM_MANAGER: 1, ORG_ADMIN: 2}
-ROLE_OF = {"alice": 0, "bob": 1, "carol": 2}
+    assert not missing, f"add these URLs to an isolation_cases.py: {sorted(missing)}"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_dave_sees_nothing_of_acme(world: World, name: str) -> None:
     case = CASES[name]
     url = case.build(world)
-    response = client_for(world.dave).get(url)
-    if case.needs in ORG_LEVEL:
-        assert response.status_code == 404, url
+    response = send(client_for(world.dave), case, world, url)
+    status = response.status_code  # type: ignore[attr-defined]
+    if case.needs in ROLE_LEVEL or "dave" in case.expect:
+        assert status == case.expected("dave"), url
     elif case.needs == STAFF:
-        assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    body = response.content.decode(errors="replace")
+        assert status == 302 and "/admin/login/" in response["Location"]  # type: ignore[index]
+    body = response.content.decode(errors="replace")  # type: ignore[attr-defined]
     for secret in ("Alice Archer", "alice@acme.example", "Acme", "Client relationships"):
         assert secret not in body, f"{url} leaks {secret!r} to dave"
 
 
-@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.needs in ORG_LEVEL))
+@pytest.mark.parametrize(
+    "name", sorted(n for n, c in CASES.items() if c.needs in ROLE_LEVEL or c.expect)
+)
 @pytest.mark.parametrize("persona", ["alice", "bob", "carol"])
 def test_roles_inside_acme(world: World, name: str, persona: str) -> None:
     case = CASES[name]
-    response = client_for(getattr(world, persona)).get(case.build(world))
-    if ROLE_OF[persona] >= ORG_LEVEL[case.needs]:
-        assert response.status_code == 200
+    url = case.build(world)
+    response = send(client_for(getattr(world, persona)), case, world, url)
+    status = response.status_code  # type: ignore[attr-defined]
+    expected = case.expected(persona)
+    if case.method == "post" and expected < 400:
+        assert status < 400, (url, status)
     else:
-        assert response.status_code == 403
+        assert status == expected, (url, status)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.needs not in (PUBLIC,)))
-def test_anonymous_is_sent_to_sign_in(world: World, name: str, client: object) -> None:
-    from django.test import Client
-
-    response = Client().get(CASES[name].build(world))
-    assert response.status_code == 302
-    assert "login" in response["Location"]
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.needs != PUBLIC))
+def test_anonymous_is_sent_to_sign_in(world: World, name: str) -> None:
+    case = CASES[name]
+    response = send(Client(), case, world, case.build(world))
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    assert "login" in response["Location"]  # type: ignore[index]
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob", "carol", "dave"])
@@ -129,5 +104,7 @@ def test_only_staff_reach_the_operators_admin(world: World, persona: str) -> Non
 
 
 def test_an_id_from_another_org_is_a_404_even_for_an_admin(world: World) -> None:
+    from django.urls import reverse
+
     url = reverse("person_detail", kwargs={"org_slug": "acme", "person_id": world.dave_person.pk})
     assert client_for(world.carol).get(url).status_code == 404

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "twoway.accounts",
     "twoway.people",
+    "twoway.programs",
+    "twoway.notifications",
     "twoway.core",
 ]
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
 
 from twoway.accounts.models import Membership, Organization, Role
+from twoway.core.demo_steps import DEMO_STEPS
 from twoway.people.seed import DEMO_PASSWORD, seed_organization
 
 
@@ -21,7 +24,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         if not Organization.objects.exists():
-            result = seed_organization(people=options["people"], seed=options["seed"])
+            with transaction.atomic():
+                result = seed_organization(people=options["people"], seed=options["seed"])
+                for step in DEMO_STEPS:
+                    module_name, function_name = step.split(":")
+                    function = getattr(importlib.import_module(module_name), function_name)
+                    function(org=result.org, seed=options["seed"])
             self.stdout.write(f"Seeded {result.org.name} with {result.people} people.")
         self.stdout.write(f"\nSign in at http://{options['addrport']}/ with one of:")
         memberships = Membership.objects.filter(user__email__endswith=".example").select_related(

@@ -1,0 +1,7 @@
+"""What `twoway demo` adds to the demo organization after the people, in order.
+
+Each step is "module:function", called as function(org=org, seed=seed) inside one transaction;
+each app that has something to show in the demo appends its own step here.
+"""
+
+DEMO_STEPS: list[str] = []
