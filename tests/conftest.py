@@ -36,6 +36,20 @@ def require_or_skip(reason: str) -> None:
     pytest.skip(reason)
 
 
+def require_postgres() -> None:
+    """For tests that only mean something on PostgreSQL (row locks, SKIP LOCKED, concurrency).
+
+    The SQLite run skips them; a run that was asked for PostgreSQL and is not on it fails.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    if os.environ.get("TWOWAY_EXPECT_DB") == "postgresql":
+        pytest.fail("this run was meant to be on PostgreSQL")
+    pytest.skip("needs PostgreSQL (set TWOWAY_TEST_DATABASE_URL)")
+
+
 @dataclass
 class World:
     acme: Organization
