@@ -48,5 +48,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include(auth_patterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("o/<slug:org_slug>/", include("twoway.programs.urls")),
     path("admin/", admin.site.urls),
 ]

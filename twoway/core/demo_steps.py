@@ -4,4 +4,4 @@ Each step is "module:function", called as function(org=org, seed=seed) inside on
 each app that has something to show in the demo appends its own step here.
 """
 
-DEMO_STEPS: list[str] = []
+DEMO_STEPS: list[str] = ["twoway.programs.demo:seed_demo"]

@@ -9,6 +9,9 @@ from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Membership, User
 from twoway.people import selectors
 from twoway.people.models import Direction
+from twoway.programs.eligibility import programs_open_to
+from twoway.programs.models import MatchRequest, ProgramStatus, RequestStatus
+from twoway.programs.selectors import open_partnerships_of, partners_of
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -50,4 +53,15 @@ def org_home(request: OrgRequest) -> HttpResponse:
         missing.append("what you want to grow")
     if person is None or not person.availability.exists():
         missing.append("when you are free to meet")
-    return render(request, "core/org_home.html", {"person": person, "missing": missing})
+    context: dict[str, object] = {"person": person, "missing": missing}
+    if person is not None:
+        context["partnerships"] = [
+            (p, partners_of(p, person)) for p in open_partnerships_of(person).order_by("-created")
+        ]
+        context["incoming_requests"] = MatchRequest.objects.filter(
+            receiver=person, status=RequestStatus.OPEN
+        ).count()
+        context["open_programs"] = [
+            p for p in programs_open_to(person) if p.status == ProgramStatus.OPEN
+        ]
+    return render(request, "core/org_home.html", context)

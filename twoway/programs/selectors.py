@@ -1,15 +1,24 @@
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from twoway.accounts.models import Organization
 from twoway.people.models import Person
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
+    Enrollment,
+    EnrollmentStatus,
+    MatchRequest,
+    MatchRound,
     Partnership,
     PartnershipMember,
+    PartnershipStatus,
     Program,
+    RequestStatus,
 )
 
 
@@ -57,3 +66,89 @@ def access_program(*, org: Organization, program_id: int) -> Program:
         return Program.objects.select_related("organization").get(organization=org, pk=program_id)
     except Program.DoesNotExist:
         raise Http404 from None
+
+
+def partnerships_of(person: Person, program: Program | None = None) -> list[Partnership]:
+    """Every partnership of this person, open ones first, newest first."""
+    qs = Partnership.objects.filter(members__person=person)
+    if program is not None:
+        qs = qs.filter(program=program)
+    rows = list(partnerships_with_members(qs).order_by("-created"))
+    return sorted(rows, key=lambda p: (not p.is_open,))
+
+
+@dataclass
+class EnrolmentRow:
+    enrolment: Enrollment
+    state: str
+    partners: int
+
+
+def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
+    """Each enrolment with where it stands: in the pool, matched, snoozed or withdrawn."""
+    from twoway.programs.cohort import pool
+
+    in_pool = set(pool(program).values_list("pk", flat=True))
+    enrolments = (
+        Enrollment.objects.filter(program=program)
+        .select_related("person", "person__team", "person__department")
+        .annotate(
+            partners=Count(
+                "person__partnership_memberships",
+                filter=Q(
+                    person__partnership_memberships__partnership__program=program,
+                    person__partnership_memberships__partnership__status__in=OPEN_PARTNERSHIP_STATUSES,
+                ),
+                distinct=True,
+            )
+        )
+        .order_by("person__name")
+    )
+    rows = []
+    today = timezone.localdate()
+    for e in enrolments:
+        if e.status == EnrollmentStatus.WITHDRAWN:
+            state = "withdrawn"
+        elif e.is_snoozed(today):
+            state = "snoozed"
+        elif e.pk in in_pool:
+            state = "in_pool"
+        else:
+            state = "matched"
+        rows.append(EnrolmentRow(e, state, e.partners))
+    return rows
+
+
+def program_overview(program: Program) -> dict[str, object]:
+    """What a program manager sees on the program page: counts, rounds and pairs — never a
+    pair's private notes, reasons for ending or pulse answers."""
+    from twoway.programs.cohort import pool
+
+    partnerships = Partnership.objects.filter(program=program)
+    by_status = dict(partnerships.values_list("status").annotate(n=Count("id")))
+    ratings: list[int] = [
+        r
+        for r in PartnershipMember.objects.filter(partnership__program=program).values_list(
+            "fit_rating", flat=True
+        )
+        if r is not None
+    ]
+    min_group = program.organization.min_group_size
+    return {
+        "enrolled": Enrollment.objects.filter(
+            program=program, status=EnrollmentStatus.ACTIVE
+        ).count(),
+        "in_pool": pool(program).count(),
+        "by_status": {label: by_status.get(value, 0) for value, label in PartnershipStatus.choices},
+        "open_requests": MatchRequest.objects.filter(
+            program=program, status=RequestStatus.OPEN
+        ).count(),
+        "rounds": MatchRound.objects.filter(program=program).order_by("-created")[:10],
+        "partnerships": partnerships_with_members(
+            partnerships.filter(status__in=OPEN_PARTNERSHIP_STATUSES)
+        ).order_by("-created")[:100],
+        # Fit ratings are private answers: only their average over enough people is shown.
+        "fit_average": round(sum(ratings) / len(ratings), 1) if len(ratings) >= min_group else None,
+        "fit_count": len(ratings),
+        "min_group": min_group,
+    }

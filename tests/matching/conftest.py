@@ -1,0 +1,1 @@
+"""The matching engine is pure Python: its tests need no database."""

@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import World, client_for, make_member
+from tests.programs.helpers import enrol, make_program
+from twoway.accounts.models import Role
+from twoway.notifications.models import OutboxMessage
+from twoway.people.models import Department, Person
+from twoway.programs import services
+from twoway.programs.models import (
+    Enrollment,
+    EnrollmentStatus,
+    MatchRequest,
+    PartnershipMember,
+    PartnershipSource,
+    Program,
+    ProgramKind,
+    ProgramStatus,
+    RequestStatus,
+)
+from twoway.programs.onboarding import onboarding_match_new_hire
+
+
+def enrol_url(program: Program) -> str:
+    return reverse("program_enrol", kwargs={"org_slug": "acme", "program_id": program.pk})
+
+
+def test_the_intake_is_prefilled_from_the_profile_and_saved_in_my_words(world: World) -> None:
+    program = make_program(world.acme)
+    client = client_for(world.alice)
+    form = client.get(enrol_url(program)).context["form"]
+    assert form[f"offer_{world.sql.pk}"].value() == "3"
+    assert form[f"seek_{world.sales.pk}"].value() == "2"
+    response = client.post(
+        enrol_url(program),
+        {
+            f"offer_{world.sql.pk}": "3",
+            f"seek_{world.sales.pk}": "3",
+            "goals": "Get better at client calls",
+            "meeting_preference": "video",
+            "capacity": "2",
+        },
+    )
+    assert response.status_code == 302
+    enrolment = Enrollment.objects.get(program=program, person=world.alice_person)
+    assert enrolment.seeks == {str(world.sales.pk): 3}
+    assert (enrolment.goals, enrolment.capacity) == ("Get better at client calls", 2)
+
+
+def test_bad_intake_changes_nothing_and_keeps_what_was_typed(world: World) -> None:
+    program = make_program(world.acme)
+    client = client_for(world.alice)
+    base = {"goals": "My long goals text", "meeting_preference": "video", "capacity": "1"}
+    for bad in (
+        {},
+        {"snoozed_until": "2001-01-01", f"offer_{world.sql.pk}": "2"},
+        {"capacity": "9"},
+    ):
+        response = client.post(enrol_url(program), {**base, **bad})
+        assert response.status_code == 400, bad
+        assert "My long goals text" in response.content.decode()
+    assert not Enrollment.objects.exists()
+
+
+def test_eligibility_closes_programs_to_people_outside_it(world: World) -> None:
+    sales = Department.objects.get(organization=world.acme, name="Sales")
+    program = make_program(world.acme, eligible_levels=[4, 5])
+    program.eligible_departments.add(sales)
+    assert (
+        client_for(world.alice).get(enrol_url(program)).status_code == 404
+    )  # level 3, Engineering
+    assert client_for(world.bob).get(enrol_url(program)).status_code == 200  # level 4, Sales
+    draft = make_program(world.acme, name="Draft", status=ProgramStatus.DRAFT)
+    detail = reverse("program_detail", kwargs={"org_slug": "acme", "program_id": draft.pk})
+    assert client_for(world.alice).get(detail).status_code == 404
+    assert client_for(world.bob).get(detail).status_code == 200  # program managers see drafts
+
+
+def test_withdrawing_closes_open_requests(world: World) -> None:
+    program = make_program(world.acme)
+    for person in (world.alice_person, world.bob_person):
+        enrol(program, person)
+    services.request_send(
+        program=program, sender=world.bob_person, receiver=world.alice_person, note="Hi"
+    )
+    enrolment = Enrollment.objects.get(program=program, person=world.alice_person)
+    services.enrollment_withdraw(enrollment=enrolment)
+    enrolment.refresh_from_db()
+    assert enrolment.status == EnrollmentStatus.WITHDRAWN
+    assert MatchRequest.objects.get().status == RequestStatus.WITHDRAWN
+
+
+def test_an_ended_partnerships_reason_stays_with_the_one_who_ended_it(world: World) -> None:
+    program = make_program(world.acme)
+    for person in (world.alice_person, world.bob_person):
+        enrol(program, person)
+    partnership = services.partnership_create(
+        program=program,
+        people=[world.alice_person, world.bob_person],
+        source=PartnershipSource.HAND,
+    )
+    services.partnership_end(
+        partnership=partnership,
+        by=world.alice_person,
+        completed=False,
+        reason="We never found a time; also he talks over me",
+        fit_rating=2,
+        rematch=True,
+    )
+    secret = "talks over me"
+    for user in (world.bob, world.carol, world.alice):
+        for name in ("my_partnerships", "requests", "programs_list"):
+            body = client_for(user).get(reverse(name, kwargs={"org_slug": "acme"})).content.decode()
+            assert secret not in body
+        detail = reverse("program_detail", kwargs={"org_slug": "acme", "program_id": program.pk})
+        assert secret not in client_for(user).get(detail).content.decode()
+    # The partner is offered a rematch instead of being put back in the pool unasked.
+    bob_enrolment = Enrollment.objects.get(program=program, person=world.bob_person)
+    assert bob_enrolment.wants_rematch is False
+    assert (
+        "would you like to be matched with someone new"
+        in client_for(world.bob)
+        .get(reverse("my_partnerships", kwargs={"org_slug": "acme"}))
+        .content.decode()
+    )
+    assert Enrollment.objects.get(program=program, person=world.alice_person).wants_rematch is True
+
+
+def test_a_program_manager_creates_and_opens_a_program(world: World) -> None:
+    client = client_for(world.bob)
+    data = {
+        "name": "Sales & Engineering peers",
+        "description": "Two-way learning",
+        "kind": ProgramKind.PEER_PAIRS,
+        "matching_mode": "both",
+        "term_weeks": "26",
+        "checkin_every_weeks": "2",
+        "checkin_minutes": "30",
+        "allow_trios": "on",
+        "max_open_requests": "3",
+        "goal_templates_text": "Career advice\nA new skill",
+        "min_fit": "0.5",
+        **{
+            f"weight_{n}": "1"
+            for n in (
+                "reciprocity",
+                "mutual",
+                "level",
+                "tenure",
+                "cross_team",
+                "time",
+                "meeting",
+                "goals",
+                "request",
+            )
+        },
+    }
+    bad = client.post(
+        reverse("program_new", kwargs={"org_slug": "acme"}), {**data, "term_weeks": "0"}
+    )
+    assert bad.status_code == 400 and not Program.objects.exists()
+    response = client.post(reverse("program_new", kwargs={"org_slug": "acme"}), data)
+    assert response.status_code == 302
+    program = Program.objects.get()
+    assert program.status == ProgramStatus.DRAFT
+    assert program.goal_templates == ["Career advice", "A new skill"]
+    assert program.matching_settings["min_fit"] == 0.5
+    client.post(
+        reverse("program_status", kwargs={"org_slug": "acme", "program_id": program.pk}),
+        {"status": "open"},
+    )
+    program.refresh_from_db()
+    assert program.status == ProgramStatus.OPEN
+    assert program in [
+        p
+        for p in __import__("twoway.programs.eligibility", fromlist=["x"]).programs_open_to(
+            world.alice_person
+        )
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_hire_gets_an_onboarding_buddy(world: World) -> None:
+    program = make_program(
+        world.acme, name="Welcome buddies", kind=ProgramKind.ONBOARDING, max_tenure_days=60
+    )
+    buddy = enrol(program, world.bob_person, role="mentor", capacity=2)  # level 4
+    newbie = Person.objects.create(
+        organization=world.acme,
+        name="Nina New",
+        email="nina@acme.example",
+        level=3,
+        hire_date=dt.date.today() - dt.timedelta(days=3),
+    )
+    # Saving the new hire is enough: the signal enrols and matches them once the save commits.
+    enrolment = Enrollment.objects.get(program=program, person=newbie)
+    assert enrolment.role == "mentee"
+    pairs = PartnershipMember.objects.filter(
+        partnership__source=PartnershipSource.ONBOARDING, partnership__program=program
+    )
+    assert set(pairs.values_list("person_id", "role")) == {
+        (buddy.person_id, "mentor"),
+        (newbie.pk, "mentee"),
+    }
+    assert OutboxMessage.objects.filter(recipient=newbie, kind="introduction").exists()
+
+
+def test_an_old_hire_is_not_enrolled_as_a_new_teammate(world: World) -> None:
+    program = make_program(world.acme, kind=ProgramKind.ONBOARDING, max_tenure_days=60)
+    old = make_member(
+        world.acme, "old@acme.example", "Olga Old", Role.PARTICIPANT, hire_date=dt.date(2015, 1, 1)
+    )[1]
+    assert onboarding_match_new_hire(old) == []
+    assert not Enrollment.objects.filter(program=program, person=old).exists()

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import World, client_for
+from tests.programs.helpers import enrol, make_program
+from twoway.accounts.models import Membership, Role, User
+from twoway.notifications.models import OutboxMessage
+from twoway.people.models import Person
+from twoway.people.seed import seed_organization
+from twoway.programs import rounds
+from twoway.programs.cohort import pool
+from twoway.programs.models import (
+    Block,
+    Enrollment,
+    MatchRound,
+    Partnership,
+    PartnershipSource,
+    PartnershipStatus,
+    Program,
+    RoundStatus,
+)
+from twoway.programs.services import ProgramError, partnership_create, partnership_end
+
+TODAY = dt.date(2026, 11, 2)
+
+
+@dataclass
+class Cohort:
+    program: Program
+    people: list[Person]
+    manager: User
+
+
+@pytest.fixture
+def cohort(db: None) -> Cohort:
+    """A seeded organization of 61 people, everyone enrolled from their profile."""
+    result = seed_organization(people=61, seed=9, slug="north", today=TODAY)
+    program = make_program(result.org, name="Peers 2026")
+    people = list(
+        Person.objects.filter(organization=result.org, is_active=True).prefetch_related("skills")
+    )
+    for person in people:
+        enrol(program, person)
+    manager = Membership.objects.get(organization=result.org, role=Role.PROGRAM_MANAGER).user
+    return Cohort(program, people, manager)
+
+
+def run(program: Program, manager: User) -> MatchRound:
+    match_round = rounds.round_create(program=program, actor=manager)
+    assert rounds.run_pending_rounds() == 1
+    match_round.refresh_from_db()
+    assert match_round.status == RoundStatus.DRAFT, match_round.error
+    return match_round
+
+
+def in_reporting_line(a: Person, b: Person) -> bool:
+    return b in a.manager_chain() or a in b.manager_chain()
+
+
+def test_it_matches_everyone_it_can_and_explains_the_rest(
+    cohort: Cohort,
+) -> None:
+    program, people, manager = cohort.program, cohort.people, cohort.manager
+    match_round = run(program, manager)
+    result = match_round.result
+    grouped = [m for g in result["groups"] for m in g["members"]]
+    unmatched = [u["id"] for u in result["unmatched"]]
+    assert len(grouped) == len(set(grouped))
+    # Nobody is left out silently: everyone in the pool is either in a group or has a reason.
+    assert sorted(grouped + unmatched) == sorted(p.pk for p in people)
+    assert all(u["why"] for u in result["unmatched"])
+    assert result["upper_bound"] >= result["pair_weight"] > 0
+    expected_gap = 1 - result["pair_weight"] / result["upper_bound"]
+    assert result["gap"] == pytest.approx(expected_gap, abs=1e-6)
+    assert all(g["reasons"] for g in result["groups"])
+
+
+def test_nobody_is_grouped_inside_their_reporting_line_or_with_a_block_or_a_past_partner(
+    cohort: Cohort,
+) -> None:
+    program, people, manager = cohort.program, cohort.people, cohort.manager
+    by_id = {
+        p.pk: p
+        for p in Person.objects.filter(pk__in=[p.pk for p in people]).select_related("manager")
+    }
+    # Make the constraints bite: block and past-partner pairs that would otherwise score well.
+    first = run(program, manager).result["groups"]
+    (a, b), (c, d) = first[0]["members"][:2], first[1]["members"][:2]
+    Block.objects.create(person=by_id[a], blocked=by_id[b])
+    old = partnership_create(
+        program=program, people=[by_id[c], by_id[d]], source=PartnershipSource.HAND
+    )
+    partnership_end(partnership=old, by=by_id[c], completed=True, rematch=True)
+    Enrollment.objects.filter(program=program, person_id=d).update(wants_rematch=True)
+
+    result = run(program, manager).result
+    for group in result["groups"]:
+        for x, y in itertools.combinations(group["members"], 2):
+            assert not in_reporting_line(by_id[x], by_id[y]), group
+            assert {x, y} != {a, b}, "a blocked pair was matched"
+            assert {x, y} != {c, d}, "past partners were matched again"
+
+
+def test_a_rerun_leaves_published_pairs_alone(cohort: Cohort) -> None:
+    program, _people, manager = cohort.program, cohort.people, cohort.manager
+    first = run(program, manager)
+    groups = rounds.round_publish(match_round=first, actor=manager)
+    published = {
+        p.pk: sorted(p.members.values_list("person_id", flat=True))
+        for p in Partnership.objects.filter(program=program)
+    }
+    assert len(published) == groups > 0
+    # Intros are queued, once per member, and say why.
+    intros = OutboxMessage.objects.filter(kind="introduction")
+    assert intros.count() == sum(len(m) for m in published.values())
+    assert all(m.context["reasons"] for m in intros)
+
+    late = Person.objects.create(
+        organization=program.organization, name="Late Joiner", email="late@x.example", level=3
+    )
+    enrol(program, late)
+    second = run(program, manager)
+    in_second = [m for g in second.result["groups"] for m in g["members"]]
+    in_second += [u["id"] for u in second.result["unmatched"]]
+    # Only the people still waiting take part again: the first round's unmatched and the newcomer.
+    assert sorted(in_second) == sorted([late.pk, *(u["id"] for u in first.result["unmatched"])])
+    rounds.round_publish(match_round=second, actor=manager)
+    after = {
+        p.pk: sorted(p.members.values_list("person_id", flat=True))
+        for p in Partnership.objects.filter(program=program, pk__in=published)
+    }
+    assert after == published
+    assert (
+        not Partnership.objects.filter(program=program, pk__in=published)
+        .exclude(status=PartnershipStatus.ACTIVE)
+        .exists()
+    )
+
+
+def test_a_manager_locks_breaks_and_pairs_by_hand(
+    cohort: Cohort,
+) -> None:
+    program, _people, manager = cohort.program, cohort.people, cohort.manager
+    draft = run(program, manager)
+    groups = draft.result["groups"]
+    keep, broken = groups[0]["members"], groups[1]["members"]
+    rounds.round_adjust(match_round=draft, actor=manager, action="lock", people=keep)
+    rounds.run_pending_rounds()
+    draft.refresh_from_db()
+    rounds.round_adjust(match_round=draft, actor=manager, action="break", people=broken)
+    rounds.run_pending_rounds()
+    draft.refresh_from_db()
+    hand = [groups[2]["members"][0], groups[3]["members"][0]]
+    rounds.round_adjust(match_round=draft, actor=manager, action="pair", people=hand)
+    rounds.run_pending_rounds()
+    draft.refresh_from_db()
+    member_sets = [set(g["members"]) for g in draft.result["groups"]]
+    assert set(keep) in member_sets
+    assert set(hand) in member_sets
+    assert not any(set(broken[:2]) <= s for s in member_sets)
+    locked = [g for g in draft.result["groups"] if g["locked"]]
+    assert {frozenset(g["members"]) for g in locked} == {frozenset(keep), frozenset(hand)}
+
+
+def test_publishing_a_stale_draft_changes_nothing(
+    cohort: Cohort,
+) -> None:
+    program, _people, manager = cohort.program, cohort.people, cohort.manager
+    draft = run(program, manager)
+    a, b = draft.result["groups"][0]["members"][:2]
+    # Someone got a partner by request meanwhile.
+    partnership_create(
+        program=program,
+        people=list(Person.objects.filter(pk__in=[a, b])),
+        source=PartnershipSource.REQUEST,
+    )
+    with pytest.raises(ProgramError, match="run the round again"):
+        rounds.round_publish(match_round=draft, actor=manager)
+    assert Partnership.objects.filter(program=program).count() == 1
+    draft.refresh_from_db()
+    assert draft.status == RoundStatus.DRAFT
+
+
+def test_a_snoozed_person_returns_to_the_pool_by_themselves(world: World) -> None:
+    program = make_program(world.acme)
+    enrolment = enrol(program, world.alice_person, snoozed_until=dt.date(2026, 12, 1))
+    enrol(program, world.bob_person)
+    assert enrolment.pk not in set(
+        pool(program, today=dt.date(2026, 11, 30)).values_list("pk", flat=True)
+    )
+    assert enrolment.pk not in set(
+        pool(program, today=dt.date(2026, 12, 1)).values_list("pk", flat=True)
+    )
+    assert enrolment.pk in set(
+        pool(program, today=dt.date(2026, 12, 2)).values_list("pk", flat=True)
+    )
+
+
+def test_the_round_pages_walk_a_manager_from_draft_to_published(world: World) -> None:
+    program = make_program(world.acme)
+    for person in (world.alice_person, world.bob_person, world.carol_person):
+        enrol(program, person)
+    client = client_for(world.bob)
+    response = client.post(
+        reverse("round_create", kwargs={"org_slug": "acme", "program_id": program.pk})
+    )
+    round_url = response["Location"]
+    assert "Waiting for the worker" in client.get(round_url).content.decode()
+    rounds.run_pending_rounds()
+    page = client.get(round_url).content.decode()
+    assert "Gap to the best possible" in page and "Publish" in page
+    match_round = MatchRound.objects.get(program=program)
+    response = client.post(
+        reverse(
+            "round_publish",
+            kwargs={"org_slug": "acme", "program_id": program.pk, "round_id": match_round.pk},
+        )
+    )
+    assert response.status_code == 302
+    assert Partnership.objects.filter(program=program, source=PartnershipSource.ROUND).exists()
+    match_round.refresh_from_db()
+    assert match_round.status == RoundStatus.PUBLISHED

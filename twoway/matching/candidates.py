@@ -1,0 +1,305 @@
+"""The candidate graph: which pairs the solver may use, and a bound on every pair it may not.
+
+Small pools (<= FULL_LIMIT people) keep every feasible pair, so the matching is the exact
+optimum of the whole problem. Larger pools keep each person's top-k partners; for each person
+i we also return tau[i] >= the score of every feasible pair (i, j) that was *not* kept. The
+solvers turn tau into a certified upper bound (see solvers.py), so leaving pairs out never makes
+the reported gap a guess.
+
+Up to EXACT_SCAN_LIMIT people the top-k is taken on the exact score. Beyond, a full exact
+scan costs too much (10^10 pairs at n = 100,000), so we scan a *linear upper bound*
+u(i, j) = f_i . g_j >= score(i, j) with one float32 matrix product per block of rows, keep the
+top-k by u, then rescore those pairs exactly. tau[i] = the k-th largest u in row i is then a
+valid bound for every pair left out, because score <= u <= tau there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from .constraints import Constraints
+from .features import Cohort
+from .scoring import IN_PERSON, VIDEO, Scorer, meeting_upper_table
+
+Idx = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Progress = Callable[[int, int], None]
+
+FULL_LIMIT = 400
+EXACT_SCAN_LIMIT = 6000
+ROW_BLOCK = 256
+GROUP = 32  # columns per group in the strided top-k (see _topk)
+# float32 products round differently from the exact scorer; pad tau so it stays an upper bound.
+TAU_MARGIN = 5e-4
+TIME_RANK = 24  # principal directions of the calendars kept in the linear scan
+
+
+@dataclass
+class Graph:
+    """An undirected candidate graph on local vertices 0..m-1 (`nodes` maps them to the cohort).
+
+    Edges are (ei[k], ej[k]) with ei < ej, sorted, with exact scores `w`.
+    """
+
+    nodes: Idx
+    ei: Idx
+    ej: Idx
+    w: F64
+    tau: F64
+    complete: bool  # every feasible pair is an edge (tau is then all zero)
+    repeats: set[tuple[int, int]] = field(default_factory=set)  # allowed past partners (local)
+
+    @property
+    def m(self) -> int:
+        return int(self.nodes.size)
+
+
+def _topk(block: npt.NDArray[np.float32], k: int) -> tuple[Idx, npt.NDArray[np.float32]]:
+    """Exact top-k column indices and values of each row (unsorted), k < block.shape[1].
+
+    For wide rows a full argpartition costs ~120 s at n = 100,000. Instead, view the row as
+    GROUP interleaved strips, take the maximum of each strided group (a fast vectorised
+    reduction), keep the k groups with the largest maxima and select inside them. This is exact:
+    an element among the top k lies in a group whose maximum is at least that element, and at
+    most k - 1 groups can have a larger maximum (each holds a distinct larger element).
+    """
+    b, c = block.shape
+    if c <= 8 * GROUP * max(k, 1) or c < 4096:
+        idx = np.argpartition(block, c - k, axis=1)[:, c - k :]
+        return idx.astype(np.int64), np.take_along_axis(block, idx, axis=1)
+    ng = -(-c // GROUP)
+    if ng * GROUP != c:
+        pad = np.full((b, ng * GROUP - c), -np.inf, dtype=np.float32)
+        block = np.concatenate([block, pad], axis=1)
+    strips = block.reshape(b, GROUP, ng)  # column = s * ng + g
+    gmax = strips.max(axis=1)
+    groups = np.argpartition(gmax, ng - k, axis=1)[:, ng - k :]  # (b, k)
+    cand = np.take_along_axis(strips, groups[:, None, :], axis=2).reshape(b, GROUP * k)
+    cols = (np.arange(GROUP)[:, None] * ng + groups[:, None, :]).reshape(b, GROUP * k)
+    sel = np.argpartition(cand, cand.shape[1] - k, axis=1)[:, cand.shape[1] - k :]
+    return np.take_along_axis(cols, sel, axis=1), np.take_along_axis(cand, sel, axis=1)
+
+
+def linear_features(
+    cohort: Cohort, nodes: Idx
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], F64]:
+    """F, G and slack with F[i] . G[j] + slack[i] >= score(i, j) for every unrequested pair.
+
+    Exact terms: reciprocity, level, tenure, goals, the department half of cross_team and,
+    when locations are few, meeting. Bounded terms:
+    - mutual: [t_ab > 0][t_ba > 0] <= (c_ab + c_ba) / 2, where c_ab counts the skills a
+      offers that b seeks (exact for the common one-skill-each-way case);
+    - the team half of cross_team: <= 0.5 (same-team pairs are rare);
+    - time: the availability cosine is projected on its top principal directions; what the
+      projection misses is at most |r_i| |r_j| (Cauchy-Schwarz), so slack[i] gets
+      w_time * |r_i| * max_j |r_j| (zero when the cohort's calendars span few directions);
+    - meeting with many locations: location ignored.
+    Requests are positive but sparse: requested pairs are always kept as candidates.
+    """
+    c = cohort
+    w = c.settings.weights
+    f: list[npt.NDArray[np.float32]] = []
+    g: list[npt.NDArray[np.float32]] = []
+
+    def onehot(codes: Idx, width: int) -> npt.NDArray[np.float32]:
+        out = np.zeros((codes.size, width), dtype=np.float32)
+        ok = codes >= 0
+        out[np.nonzero(ok)[0], codes[ok]] = 1.0
+        return out
+
+    off, seek = c.offer[nodes], c.seek[nodes]
+    f += [off * (w.reciprocity / 2), seek * (w.reciprocity / 2)]
+    g += [seek, off]
+    ob, sb = (off > 0).astype(np.float32), (seek > 0).astype(np.float32)
+    f += [ob * (w.mutual / 2), sb * (w.mutual / 2)]
+    g += [sb, ob]
+    for tab, codes, weight in (
+        (c.level_tab, c.level_idx, w.level),
+        (c.year_tab, c.year_idx, w.tenure),
+    ):
+        width = tab.shape[0]
+        local = np.where(codes[nodes] < 0, width - 1, codes[nodes])  # -1 = last = unknown
+        f.append(tab[local] * weight)
+        g.append(onehot(local, width))
+    const = w.cross_team
+    if len(c.dept_names) <= 256:
+        f.append(onehot(c.dept[nodes], len(c.dept_names)) * (-0.5 * w.cross_team))
+        g.append(onehot(c.dept[nodes], len(c.dept_names)))
+
+    # time: 0.5 for pairs with an unknown calendar, else the cosine (projected + slack).
+    known = c.avail_known[nodes].astype(np.float32)[:, None]
+    unit = c.avail_unit[nodes]
+    cov = (unit.T.astype(np.float64) @ unit.astype(np.float64)) / max(nodes.size, 1)
+    vals, vecs = np.linalg.eigh(cov)
+    order = np.argsort(-vals)
+    rank = int(min(TIME_RANK, int((vals > 1e-9).sum())))
+    basis = vecs[:, order[:rank]].astype(np.float32)
+    proj = unit @ basis
+    resid = np.linalg.norm(unit - proj @ basis.T, axis=1).astype(np.float64)
+    slack = w.time * resid * float(resid.max(initial=0.0))
+    f += [proj * w.time, known * (-0.5 * w.time)]
+    g += [proj, known]
+    const += 0.5 * w.time
+
+    n_loc = int(c.loc.max(initial=-1)) + 2  # + "unknown"
+    if 3 * n_loc <= 96:
+        cat = c.pref[nodes] * n_loc + np.where(c.loc[nodes] < 0, n_loc - 1, c.loc[nodes])
+        pc = np.repeat(np.arange(3), n_loc)
+        lc = np.tile(np.arange(n_loc), 3)
+        same = (lc[:, None] == lc[None, :]) & (lc[:, None] < n_loc - 1)
+        room = (pc[:, None] == IN_PERSON) | (pc[None, :] == IN_PERSON)
+        clash = ((pc[:, None] == IN_PERSON) & (pc[None, :] == VIDEO)) | (
+            (pc[:, None] == VIDEO) & (pc[None, :] == IN_PERSON)
+        )
+        tab = np.where(room, same & ~clash, True).astype(np.float32)
+        f.append(tab[cat] * w.meeting)
+        g.append(onehot(cat, 3 * n_loc))
+    else:
+        f.append(meeting_upper_table()[c.pref[nodes]] * w.meeting)
+        g.append(onehot(c.pref[nodes], 3))
+    f.append(c.goals[nodes] * w.goals)
+    g.append(c.goals[nodes])
+    ones = np.ones((nodes.size, 1), dtype=np.float32)
+    f.append(ones)
+    g.append(ones * const)
+    return (
+        np.ascontiguousarray(np.concatenate(f, axis=1), dtype=np.float32),
+        np.ascontiguousarray(np.concatenate(g, axis=1), dtype=np.float32),
+        slack,
+    )
+
+
+def build_graph(
+    cohort: Cohort,
+    scorer: Scorer,
+    cons: Constraints,
+    nodes: Idx,
+    k: int,
+    progress: Progress | None = None,
+) -> Graph:
+    """The candidate graph of the peer problem on `nodes` (cohort indices)."""
+    m = nodes.size
+    s = cohort.settings
+    g2l = np.full(cohort.n, -1, dtype=np.int64)
+    g2l[nodes] = np.arange(m)
+    if m < 2:
+        return Graph(nodes, *_empty_edges(), np.zeros(m), True)
+    complete = m <= FULL_LIMIT or k >= m - 1
+    kk = m - 1 if complete else k
+    linear = not complete and m > EXACT_SCAN_LIMIT
+    if linear:
+        feat_f, feat_g, slack = linear_features(cohort, nodes)
+    rows_out: list[Idx] = []
+    cols_out: list[Idx] = []
+    tau = np.zeros(m, dtype=np.float64)
+    for start in range(0, m, ROW_BLOCK):
+        rows = np.arange(start, min(start + ROW_BLOCK, m))
+        if linear:
+            block = feat_f[rows] @ feat_g.T
+        else:
+            block = scorer.block(nodes[rows], nodes)
+            # Below the program's minimum fit (or worthless) is not a pair at all.
+            block[(block < s.min_fit) | (block <= 0)] = -np.inf
+        block[np.arange(rows.size), rows] = -np.inf
+        ex = cons.hard_matrix[nodes[rows]].tocoo()
+        lc = g2l[ex.col]
+        ok = lc >= 0
+        block[ex.row[ok], lc[ok]] = -np.inf
+        if complete:
+            r, cidx = np.nonzero(np.isfinite(block))
+            rows_out.append(rows[r])
+            cols_out.append(cidx.astype(np.int64))
+        else:
+            top, vals = _topk(block, kk)
+            # Every pair left out scores <= the k-th value kept (or is infeasible if -inf).
+            tau[rows] = vals.min(axis=1)
+            fin = np.isfinite(vals)
+            rr = np.broadcast_to(rows[:, None], top.shape)[fin]
+            rows_out.append(rr)
+            cols_out.append(top[fin])
+        if progress is not None:
+            progress(min(start + ROW_BLOCK, m), m)
+    if linear:
+        tau = tau + slack + TAU_MARGIN
+    tau = np.where(np.isfinite(tau), np.maximum(tau, 0.0), 0.0)
+    ri = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
+    ci = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
+
+    # Name requests are always candidates (their bonus is not in the linear bound).
+    req = scorer.requests[nodes][:, nodes].tocoo()
+    ri = np.concatenate([ri, req.row.astype(np.int64)])
+    ci = np.concatenate([ci, req.col.astype(np.int64)])
+
+    ei, ej, w = _rescore(scorer, cons, nodes, ri, ci, past_ok=False)
+    repeats: set[tuple[int, int]] = set()
+    if s.allow_repeats:
+        ei, ej, w, repeats = _allow_repeats(cohort, scorer, cons, nodes, g2l, ei, ej, w, tau)
+    return Graph(nodes, ei, ej, w, tau, complete, repeats)
+
+
+def _empty_edges() -> tuple[Idx, Idx, F64]:
+    z = np.zeros(0, dtype=np.int64)
+    return z, z.copy(), np.zeros(0, dtype=np.float64)
+
+
+def _rescore(
+    scorer: Scorer, cons: Constraints, nodes: Idx, ri: Idx, ci: Idx, past_ok: bool
+) -> tuple[Idx, Idx, F64]:
+    """Unique undirected feasible edges among local pairs, with exact scores."""
+    s = scorer.cohort.settings
+    m = nodes.size
+    a, b = np.minimum(ri, ci), np.maximum(ri, ci)
+    keep = a != b
+    key = np.unique(a[keep] * m + b[keep])
+    a, b = key // m, key % m
+    bad = cons.excluded(nodes[a], nodes[b], past=not past_ok)
+    a, b = a[~bad], b[~bad]
+    w, _ = scorer.pairs(nodes[a], nodes[b])
+    ok = (w >= s.min_fit) & (w > 0)
+    return a[ok], b[ok], w[ok].astype(np.float64)
+
+
+def _allow_repeats(
+    cohort: Cohort,
+    scorer: Scorer,
+    cons: Constraints,
+    nodes: Idx,
+    g2l: Idx,
+    ei: Idx,
+    ej: Idx,
+    w: F64,
+    tau: F64,
+) -> tuple[Idx, Idx, F64, set[tuple[int, int]]]:
+    """Past partners come back only for people with no other feasible partner at all."""
+    m = nodes.size
+    deg = np.bincount(np.concatenate([ei, ej]), minlength=m)
+    exhausted = np.nonzero((deg == 0) & (tau <= 0))[0]
+    ri: list[int] = []
+    ci: list[int] = []
+    for loc in exhausted.tolist():
+        for other in sorted(cohort.people[int(nodes[loc])].past_partners):
+            j = cohort.index.get(other)
+            if j is not None and g2l[j] >= 0:
+                ri.append(loc)
+                ci.append(int(g2l[j]))
+    # A past pair also counts when only the other side listed it.
+    past_pairs = cons.past
+    pa, pb = past_pairs // cohort.n, past_pairs % cohort.n
+    for loc in exhausted.tolist():
+        gi = int(nodes[loc])
+        for j in pb[pa == gi].tolist():
+            if g2l[j] >= 0:
+                ri.append(loc)
+                ci.append(int(g2l[j]))
+    if not ri:
+        return ei, ej, w, set()
+    ra, rb, rw = _rescore(scorer, cons, nodes, np.array(ri), np.array(ci), past_ok=True)
+    repeats = {(int(x), int(y)) for x, y in zip(ra, rb, strict=True)}
+    key = np.concatenate([ei * m + ej, ra * m + rb])
+    allw = np.concatenate([w, rw])
+    key, first = np.unique(key, return_index=True)
+    return key // m, key % m, allw[first], repeats

@@ -1,0 +1,343 @@
+"""`match`, `suggest` and `pair_score`: the engine's entry points."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from . import bipartite
+from .candidates import Graph, build_graph
+from .constraints import Constraints, build_constraints
+from .explain import pair_reasons
+from .features import Cohort, build_cohort
+from .model import (
+    UNMATCHED_REASONS,
+    Group,
+    MatchResult,
+    MatchSettings,
+    PairScore,
+    Participant,
+    Suggestion,
+    Unmatched,
+)
+from .scoring import Scorer
+from .solvers import EXACT_LIMIT, PairScoreFn, improve_by_swaps, solve_pairs
+from .trios import attach_trios
+
+Idx = npt.NDArray[np.int64]
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Context:
+    cohort: Cohort
+    scorer: Scorer
+    cons: Constraints
+
+    @classmethod
+    def build(cls, participants: Sequence[Participant], settings: MatchSettings) -> Context:
+        cohort = build_cohort(participants, settings)
+        return cls(cohort, Scorer.build(cohort), build_constraints(cohort))
+
+    def feasible_scores(
+        self, i: Idx, j: Idx, past_ok: bool = False
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Exact scores of arbitrary pairs and whether each may be formed."""
+        s = self.cohort.settings
+        w, _ = self.scorer.pairs(i, j)
+        ok = ~self.cons.excluded(i, j, past=not past_ok) & (w >= s.min_fit) & (w > 0)
+        return w.astype(np.float64), ok
+
+    def describe(
+        self, groups: Sequence[Sequence[int]]
+    ) -> list[tuple[float, dict[str, float], tuple[str, ...]]]:
+        """Score, summed components and reasons of each group (every pair inside it).
+
+        All pairs of all groups are scored in one vectorised call.
+        """
+        pairs = [
+            [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]] for members in groups
+        ]
+        flat = [p for ps in pairs for p in ps]
+        if not flat:
+            return [(0.0, {}, ()) for _ in groups]
+        i = np.array([a for a, _ in flat], dtype=np.int64)
+        j = np.array([b for _, b in flat], dtype=np.int64)
+        total, comps = self.scorer.pairs(i, j)
+        total64 = total.astype(np.float64)
+        names = list(comps)
+        table = np.stack([comps[name] for name in names], axis=1).astype(np.float64)
+        out = []
+        pos = 0
+        for ps in pairs:
+            sl = slice(pos, pos + len(ps))
+            pos += len(ps)
+            summed = {
+                name: round(float(v), 6)
+                for name, v in zip(names, table[sl].sum(axis=0), strict=True)
+            }
+            reasons: list[str] = []
+            for k, (a, b) in enumerate(ps):
+                one = dict(zip(names, table[sl.start + k].tolist(), strict=True))
+                limit = 4 if len(ps) == 1 else 2
+                reasons.extend(pair_reasons(self.scorer, a, b, one, limit=limit))
+                if self.cons.violations(a, b) == ["past_partner"]:
+                    reasons.append("partners before (allowed again: no one else was possible)")
+            out.append((float(total64[sl].sum()), summed, tuple(dict.fromkeys(reasons))))
+        return out
+
+
+def _weight(pairs: list[tuple[int, int]], score: PairScoreFn) -> float:
+    if not pairs:
+        return 0.0
+    p = np.array(pairs, dtype=np.int64)
+    w, _ = score(p[:, 0], p[:, 1])
+    return float(w.sum())
+
+
+def _rematch_leftovers(
+    ctx: Context,
+    graph: Graph,
+    pairs: list[tuple[int, int]],
+    score: PairScoreFn,
+    settings: MatchSettings,
+) -> list[tuple[int, int]]:
+    """Pair up people the large-cohort heuristic left alone, among themselves.
+
+    Top-k graphs have hubs: popular people sit on many lists, so some people find every
+    candidate taken. Any feasible pair may be used, so we build a fresh candidate graph on
+    the people left over, solve it (exactly when small), and polish with pair swaps again.
+    """
+    deadline = time.perf_counter() + settings.time_limit_seconds
+    for _ in range(3):
+        matched = {v for p in pairs for v in p}
+        left = np.array([v for v in range(graph.m) if v not in matched], dtype=np.int64)
+        if left.size < 2:
+            break
+        sub = build_graph(ctx.cohort, ctx.scorer, ctx.cons, graph.nodes[left], settings.top_k)
+        sol = solve_pairs(sub.m, sub.ei, sub.ej, sub.w, sub.tau, None, 0.0)
+        if not sol.pairs:
+            break
+        pairs = pairs + [(int(left[a]), int(left[b])) for a, b in sol.pairs]
+        pairs = sorted((min(a, b), max(a, b)) for a, b in pairs)
+    return improve_by_swaps(graph.m, graph.ei, graph.ej, graph.w, pairs, score, deadline)
+
+
+def _locks(ctx: Context) -> list[tuple[int, ...]]:
+    """Groups forced together: the program's locked groups, then mutual requests."""
+    c = ctx.cohort
+    locked: list[tuple[int, ...]] = []
+    used: set[int] = set()
+    for group in c.settings.locked_groups:
+        idx = []
+        for pid in group:
+            if pid not in c.index:
+                raise ValueError(f"locked group names unknown participant {pid!r}")
+            k = c.index[pid]
+            if k in used:
+                raise ValueError(f"participant {pid!r} is in two locked groups")
+            idx.append(k)
+            used.add(k)
+        if len(idx) >= 2:
+            locked.append(tuple(idx))
+    for i, p in enumerate(c.people):
+        for other in sorted(p.requested):
+            j = c.index.get(other)
+            if j is None or j <= i or p.id not in c.people[j].requested:
+                continue
+            if i in used or j in used or ctx.cons.violations(i, j):
+                continue  # a hard constraint beats a request; the pair is simply not locked
+            locked.append((i, j))
+            used.update((i, j))
+    return locked
+
+
+def match(
+    participants: Sequence[Participant],
+    settings: MatchSettings | None = None,
+    progress: Progress | None = None,
+) -> MatchResult:
+    """Match a whole cohort at once for the best total fit.
+
+    Peer mode: a maximum-weight matching into pairs (exact up to several thousand people;
+    certified near-optimal beyond), then trios for people left over if the program allows.
+    Mentor mode: mentors take up to `capacity` mentees, an exact bipartite b-matching on the
+    candidate graph. Every person without a group is listed in `unmatched` with a reason.
+    `progress(done, total)` is called while scoring large cohorts.
+    """
+    t0 = time.perf_counter()
+    settings = settings or MatchSettings()
+    if settings.mode not in ("peer", "mentor"):
+        raise ValueError(f"unknown mode {settings.mode!r}")
+    ctx = Context.build(participants, settings)
+    c = ctx.cohort
+    locked = _locks(ctx)
+    in_lock = {k for g in locked for k in g}
+    locked_weight = sum(d[0] for d in ctx.describe(locked))
+
+    groups: list[tuple[tuple[int, ...], str, bool]] = [(g, "pair", True) for g in locked]
+    unmatched: dict[int, str] = {}
+    if settings.mode == "peer":
+        nodes = np.array([i for i in range(c.n) if i not in in_lock], dtype=np.int64)
+        graph = build_graph(c, ctx.scorer, ctx.cons, nodes, settings.top_k, progress)
+
+        def local_score(a: Idx, b: Idx) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+            return ctx.feasible_scores(nodes[a], nodes[b])
+
+        # Large pools: greedy here, then leftovers re-paired and one swap search (below).
+        sol = solve_pairs(graph.m, graph.ei, graph.ej, graph.w, graph.tau, None, 0.0)
+        local_pairs = sol.pairs
+        if graph.m > EXACT_LIMIT:
+            local_pairs = _rematch_leftovers(ctx, graph, local_pairs, local_score, settings)
+            sol.weight = _weight(local_pairs, local_score)
+        pairs = [(int(nodes[a]), int(nodes[b])) for a, b in local_pairs]
+        matched = {k for p in pairs for k in p}
+        deg = np.bincount(np.concatenate([graph.ei, graph.ej]), minlength=graph.m)
+        has_partner = {int(nodes[v]) for v in range(graph.m) if deg[v] > 0 or graph.tau[v] > 0}
+        leftover = [int(v) for v in nodes.tolist() if int(v) not in matched]
+        trios: dict[int, tuple[int, float]] = {}
+        if settings.allow_trios:
+            repeat_ok = [int(nodes[a]) for e in graph.repeats for a in e]
+            trios = attach_trios(ctx.scorer, ctx.cons, leftover, pairs, repeat_ok)
+        extra: dict[int, list[int]] = {}
+        for person, (k, _) in trios.items():
+            extra.setdefault(k, []).append(person)
+        for k, p in enumerate(pairs):
+            members = tuple(sorted((*p, *extra.get(k, [])), key=lambda v: v))
+            groups.append((members, "trio" if len(members) == 3 else "pair", False))
+        rest = [v for v in leftover if v not in trios]
+        for v in rest:
+            if v not in has_partner:
+                unmatched[v] = "no_feasible_partner"
+            elif settings.allow_trios:
+                unmatched[v] = "no_trio_fit"
+            elif len(nodes) % 2 == 1 and len(rest) == 1:
+                unmatched[v] = "odd_one_out"
+            else:
+                unmatched[v] = "not_chosen"
+        pair_weight = locked_weight + sol.weight
+        upper = locked_weight + sol.upper_bound
+        solver, bound_method, scope = sol.solver, sol.bound_method, "pairs"
+    else:
+        res = bipartite.solve_mentor(ctx, in_lock, locked)
+        for a, b in res.pairs:
+            groups.append(((a, b), "mentor", False))
+        unmatched.update(res.unmatched)
+        pair_weight = locked_weight + res.weight
+        upper = locked_weight + res.upper_bound
+        solver, bound_method, scope = res.solver, res.bound_method, "mentor"
+
+    out_groups: list[Group] = []
+    total = 0.0
+    ordered = sorted(groups, key=lambda g: (not g[2], g[0]))
+    described = ctx.describe([g[0] for g in ordered])
+    for gid, ((members, kind, is_locked), (score, comps, reasons)) in enumerate(
+        zip(ordered, described, strict=True), start=1
+    ):
+        total += score
+        out_groups.append(
+            Group(
+                id=gid,
+                members=tuple(c.ids[k] for k in members),
+                score=round(score, 6),
+                components=comps,
+                reasons=reasons,
+                kind=kind,  # type: ignore[arg-type]
+                locked=is_locked,
+            )
+        )
+    out_unmatched = tuple(
+        Unmatched(c.ids[k], code, f"{c.people[k].display_name}: {UNMATCHED_REASONS[code]}")
+        for k, code in sorted(unmatched.items())
+    )
+    gap = 0.0 if upper <= 0 else max(0.0, 1.0 - pair_weight / upper)
+    return MatchResult(
+        groups=tuple(out_groups),
+        unmatched=out_unmatched,
+        total_weight=round(total, 6),
+        pair_weight=round(pair_weight, 6),
+        upper_bound=round(upper, 6),
+        gap=gap,
+        seconds=time.perf_counter() - t0,
+        solver=solver,
+        bound_method=bound_method,
+        bound_scope=scope,
+        mode=settings.mode,
+        n=c.n,
+    )
+
+
+def suggest(
+    person_id: str,
+    participants: Sequence[Participant],
+    settings: MatchSettings | None = None,
+    k: int = 10,
+) -> list[Suggestion]:
+    """Best feasible partners for one person, best first (ties by id), with reasons.
+
+    Hard constraints and the minimum fit apply as in `match`; past partners only when the
+    program allows repeats.
+    """
+    settings = settings or MatchSettings()
+    ctx = Context.build(participants, settings)
+    c = ctx.cohort
+    if person_id not in c.index:
+        raise KeyError(person_id)
+    i = c.index[person_id]
+    others = np.array([j for j in range(c.n) if j != i], dtype=np.int64)
+    if others.size == 0:
+        return []
+    w, ok = ctx.feasible_scores(np.full(others.size, i), others, past_ok=settings.allow_repeats)
+    order = sorted(np.nonzero(ok)[0].tolist(), key=lambda r: (-w[r], c.ids[int(others[r])]))
+    out = []
+    for r in order[:k]:
+        j = int(others[r])
+        _, comps = ctx.scorer.pairs(np.array([i]), np.array([j]))
+        one = {name: float(v[0]) for name, v in comps.items()}
+        out.append(
+            Suggestion(
+                id=c.ids[j],
+                score=round(float(w[r]), 6),
+                components=one,
+                reasons=pair_reasons(ctx.scorer, i, j, one),
+            )
+        )
+    return out
+
+
+def pair_score(
+    a: Participant,
+    b: Participant,
+    settings: MatchSettings | None = None,
+    cohort: Sequence[Participant] | None = None,
+) -> PairScore:
+    """The score of one pair with its weighted components, reasons and any hard violation.
+
+    Goal words are weighted by their rarity in `cohort` (default: just the two people), so
+    pass the cohort to get exactly the score `match` uses.
+    """
+    settings = settings or MatchSettings()
+    people = list(cohort) if cohort is not None else [a, b]
+    ids = {p.id for p in people}
+    people += [p for p in (a, b) if p.id not in ids]
+    ctx = Context.build(people, settings)
+    i, j = ctx.cohort.index[a.id], ctx.cohort.index[b.id]
+    total, comps = ctx.scorer.pairs(np.array([i]), np.array([j]))
+    one = {name: round(float(v[0]), 6) for name, v in comps.items()}
+    violations = ctx.cons.violations(i, j, allow_past=settings.allow_repeats)
+    score = float(total[0])
+    if score < settings.min_fit or score <= 0:
+        violations.append("below_min_fit")
+    return PairScore(
+        a=a.id,
+        b=b.id,
+        score=round(score, 6),
+        components=one,
+        reasons=pair_reasons(ctx.scorer, i, j, one),
+        feasible=not violations,
+        violations=tuple(violations),
+    )

@@ -1,0 +1,251 @@
+"""Participants turned into arrays, once, so scoring is vectorised.
+
+Everything a score needs is an index (level, hire year, department, team, location, meeting
+preference), a small dense matrix (skills, goals) or a bitset (availability in UTC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+from .model import MEETING_PREFERENCES, MatchSettings, Participant
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+SLOT_MINUTES = 30
+SLOTS_PER_WEEK = 7 * 24 * 60 // SLOT_MINUTES  # 336
+WORDS = SLOTS_PER_WEEK // 64 + (SLOTS_PER_WEEK % 64 > 0)  # 6 uint64 words
+GOAL_DIMS = 48
+
+# Words that say nothing about a goal; kept short on purpose (a "light method").
+STOPWORDS = frozenset(
+    """a an and are as at be by for from get getting how i in into is it learn learning more my
+    of on or our so that the their them to want wants with better improve improving new grow
+    some about would like""".split()
+)
+_TOKEN = re.compile(r"[a-z][a-z0-9+#.-]*")
+
+
+def goal_tokens(text: str) -> list[str]:
+    """Lower-cased content words with a naive plural strip (so "skills" meets "skill")."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.strip(".-")
+        if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss"):
+            tok = tok[:-1]
+        if tok and tok not in STOPWORDS:
+            out.append(tok)
+    return out
+
+
+def _bucket(token: str) -> int:
+    # crc32, not hash(): Python salts str hashes per process and we promise determinism.
+    return zlib.crc32(token.encode()) % GOAL_DIMS
+
+
+def window_slots(
+    windows: Sequence[tuple[int, int, int]], tz_name: str, reference: dt.date
+) -> npt.NDArray[np.bool_]:
+    """Mark the 30-minute UTC slots of the week covered by local windows (weekday, start, end)."""
+    slots = np.zeros(SLOTS_PER_WEEK, dtype=bool)
+    try:
+        tz = ZoneInfo(tz_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tz_name!r}") from exc
+    monday = reference - dt.timedelta(days=reference.weekday())
+    week0 = dt.datetime(monday.year, monday.month, monday.day, tzinfo=dt.UTC)
+    for weekday, start, end in windows:
+        day = monday + dt.timedelta(days=weekday)
+        local = dt.datetime(day.year, day.month, day.day, tzinfo=tz)
+        begin = (local + dt.timedelta(minutes=start)).astimezone(dt.UTC)
+        minutes0 = int((begin - week0).total_seconds() // 60)
+        # A slot counts when the window covers it entirely: half a slot is no time to meet.
+        first = -(-minutes0 // SLOT_MINUTES)
+        last = (minutes0 + (end - start)) // SLOT_MINUTES
+        for s in range(first, last):
+            slots[s % SLOTS_PER_WEEK] = True
+    return slots
+
+
+def pack_slots(slots: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
+    padded = np.zeros(WORDS * 64, dtype=bool)
+    padded[: slots.size] = slots
+    return np.packbits(padded, bitorder="little").view(np.uint64)
+
+
+def level_table(values: Sequence[int], settings: MatchSettings) -> F32:
+    """Fit in [0, 1] for every pair of distinct levels (row = first person, col = second)."""
+    lv = np.asarray(values, dtype=np.float64)
+    diff = lv[:, None] - lv[None, :]
+    if settings.mode == "peer":
+        tol = settings.peer_level_tolerance + 1
+        return np.clip(1.0 - np.abs(diff) / tol, 0.0, 1.0).astype(np.float32)
+    lo, hi = settings.level_gap
+    # Row is the mentor, column the mentee: full fit inside the target gap, then -0.5 a level.
+    miss = np.maximum(lo - diff, 0.0) + np.maximum(diff - hi, 0.0)
+    return np.clip(1.0 - miss / 2.0, 0.0, 1.0).astype(np.float32)
+
+
+def _codes(values: Sequence[str]) -> tuple[I64, list[str]]:
+    """Codes for categorical values; "" gets -1 (unknown never equals anything)."""
+    names = sorted({v for v in values if v})
+    index = {v: i for i, v in enumerate(names)}
+    return np.array([index.get(v, -1) for v in values], dtype=np.int64), names
+
+
+@dataclass
+class Cohort:
+    """Arrays for n participants, indexed 0..n-1 in input order."""
+
+    people: list[Participant]
+    ids: list[str]
+    index: dict[str, int]
+    skills: list[str]
+    offer: F32  # (n, d) offered strength / 3
+    seek: F32  # (n, d) sought strength / total sought strength (a share of what one wants)
+    has_two_way: npt.NDArray[np.bool_]  # offers something and seeks something
+    level_idx: I64  # -1 = unknown
+    level_values: list[int]
+    level_tab: F32
+    year_idx: I64
+    year_tab: F32
+    dept: I64
+    dept_names: list[str]
+    team: I64
+    loc: I64
+    pref: I64  # index into MEETING_PREFERENCES
+    avail: npt.NDArray[np.uint64]  # (n, WORDS) UTC slot bitsets
+    avail_known: npt.NDArray[np.bool_]
+    avail_unit: F32  # (n, SLOTS_PER_WEEK) slot indicator / sqrt(slot count)
+    avail_slots: I64  # slot count
+    goals: F32  # (n, GOAL_DIMS) L2-normalised tf-idf of hashed goal words
+    goal_words: list[frozenset[str]]
+    role: list[str]
+    capacity: I64
+    settings: MatchSettings
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
+def build_cohort(people: Sequence[Participant], settings: MatchSettings) -> Cohort:
+    people = list(people)
+    ids = [p.id for p in people]
+    index: dict[str, int] = {}
+    for i, pid in enumerate(ids):
+        if pid in index:
+            raise ValueError(f"duplicate participant id {pid!r}")
+        index[pid] = i
+    n = len(people)
+
+    skills = sorted({s.lower().strip() for p in people for s in (*p.offers, *p.seeks)})
+    sk = {s: i for i, s in enumerate(skills)}
+    offer = np.zeros((n, len(skills)), dtype=np.float32)
+    seek = np.zeros((n, len(skills)), dtype=np.float32)
+    for i, p in enumerate(people):
+        for s, v in p.offers.items():
+            offer[i, sk[s.lower().strip()]] = min(max(int(v), 1), 3) / 3.0
+        for s, v in p.seeks.items():
+            seek[i, sk[s.lower().strip()]] = min(max(int(v), 1), 3)
+    total = seek.sum(axis=1, keepdims=True)
+    seek = np.divide(seek, total, out=np.zeros_like(seek), where=total > 0)
+    has_two_way = (offer.sum(axis=1) > 0) & (seek.sum(axis=1) > 0)
+
+    level_values = sorted({p.level for p in people if p.level is not None})
+    lv_index = {v: i for i, v in enumerate(level_values)}
+    level_idx = np.array(
+        [lv_index[p.level] if p.level is not None else -1 for p in people], dtype=np.int64
+    )
+    level_tab = _with_unknown(level_table(level_values, settings))
+
+    years = sorted({p.hire_date.year for p in people if p.hire_date is not None})
+    y_index = {y: i for i, y in enumerate(years)}
+    year_idx = np.array(
+        [y_index[p.hire_date.year] if p.hire_date is not None else -1 for p in people],
+        dtype=np.int64,
+    )
+    yv = np.asarray(years, dtype=np.float64)
+    year_tab = _with_unknown(1.0 / (1.0 + np.abs(yv[:, None] - yv[None, :]) / 2.0))
+
+    dept, dept_names = _codes([p.department.strip().lower() for p in people])
+    team, _ = _codes([p.team.strip().lower() for p in people])
+    loc, _ = _codes([p.location.strip().lower() for p in people])
+    pref = np.array([MEETING_PREFERENCES.index(p.meeting_preference) for p in people])
+
+    avail = np.zeros((n, WORDS), dtype=np.uint64)
+    known = np.zeros(n, dtype=bool)
+    cache: dict[tuple[object, ...], npt.NDArray[np.uint64]] = {}
+    for i, p in enumerate(people):
+        if not p.availability:
+            continue
+        key = (p.timezone, tuple((w.weekday, w.start, w.end) for w in p.availability))
+        if key not in cache:
+            wins = [(w.weekday, w.start, w.end) for w in p.availability]
+            cache[key] = pack_slots(window_slots(wins, p.timezone, settings.reference_date))
+        avail[i] = cache[key]
+        known[i] = True
+
+    bits = np.unpackbits(avail.view(np.uint8), axis=1, bitorder="little")[:, :SLOTS_PER_WEEK]
+    unit = bits.astype(np.float32)
+    count = unit.sum(axis=1, keepdims=True)
+    unit = np.divide(unit, np.sqrt(count), out=np.zeros_like(unit), where=count > 0)
+    known &= count[:, 0] > 0
+
+    words = [goal_tokens(p.goals) for p in people]
+    df: dict[str, int] = {}
+    for ws in words:
+        for w in set(ws):
+            df[w] = df.get(w, 0) + 1
+    goals = np.zeros((n, GOAL_DIMS), dtype=np.float32)
+    for i, ws in enumerate(words):
+        for w in ws:
+            goals[i, _bucket(w)] += np.log((1.0 + n) / (1.0 + df[w])) + 1.0
+    norm = np.linalg.norm(goals, axis=1, keepdims=True)
+    goals = np.divide(goals, norm, out=np.zeros_like(goals), where=norm > 0)
+
+    return Cohort(
+        people=people,
+        ids=ids,
+        index=index,
+        skills=skills,
+        offer=offer,
+        seek=seek,
+        has_two_way=has_two_way,
+        level_idx=level_idx,
+        level_values=level_values,
+        level_tab=level_tab,
+        year_idx=year_idx,
+        year_tab=year_tab,
+        dept=dept,
+        dept_names=dept_names,
+        team=team,
+        loc=loc,
+        pref=pref.astype(np.int64),
+        avail=avail,
+        avail_known=known,
+        avail_unit=unit,
+        avail_slots=count[:, 0].astype(np.int64),
+        goals=goals,
+        goal_words=[frozenset(ws) for ws in words],
+        role=[p.role for p in people],
+        capacity=np.array([max(int(p.capacity), 0) for p in people], dtype=np.int64),
+        settings=settings,
+    )
+
+
+def _with_unknown(tab: npt.NDArray[np.floating]) -> F32:
+    """Append a row and column for "unknown" (index -1) with a neutral 0.5 fit."""
+    k = tab.shape[0]
+    out = np.full((k + 1, k + 1), 0.5, dtype=np.float32)
+    out[:k, :k] = tab
+    return out

@@ -1,0 +1,193 @@
+"""Turn a program's enrolments into the matching engine's inputs, and back.
+
+The engine is pure (no Django); this module is the only place that knows both sides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from twoway.matching import AvailabilityWindow, MatchSettings, Participant, Weights
+from twoway.people.models import AvailabilityWindow as Window
+from twoway.people.models import Person, Skill
+from twoway.programs.models import (
+    OPEN_PARTNERSHIP_STATUSES,
+    Block,
+    Enrollment,
+    EnrollmentStatus,
+    MatchRequest,
+    PartnershipMember,
+    Program,
+    ProgramKind,
+    RequestStatus,
+)
+
+WEIGHT_NAMES = tuple(Weights().as_dict())
+
+
+def engine_settings(
+    program: Program,
+    *,
+    locked_groups: Iterable[Iterable[int]] = (),
+    forbidden_pairs: Iterable[Iterable[int]] = (),
+    seed: int = 0,
+) -> MatchSettings:
+    """The program's matching rules as the engine's settings."""
+    raw: dict[str, Any] = dict(program.matching_settings or {})
+    weights = Weights(
+        **{k: float(v) for k, v in (raw.get("weights") or {}).items() if k in WEIGHT_NAMES}
+    )
+    gap = raw.get("level_gap") or (1, 2)
+    return MatchSettings(
+        mode="mentor" if program.kind == ProgramKind.ONBOARDING else "peer",
+        weights=weights,
+        level_gap=(int(gap[0]), int(gap[1])),
+        peer_level_tolerance=int(raw.get("peer_level_tolerance", 2)),
+        min_fit=float(raw.get("min_fit", 0.0)),
+        allow_trios=program.allow_trios or program.kind == ProgramKind.CIRCLES,
+        allow_repeats=program.allow_repeats,
+        locked_groups=tuple(tuple(str(i) for i in g) for g in locked_groups),
+        forbidden_pairs=tuple((str(a), str(b)) for a, b in forbidden_pairs),
+        seed=seed,
+        reference_date=timezone.localdate(),
+    )
+
+
+def open_counts(program: Program, person_ids: Iterable[int]) -> dict[int, int]:
+    """How many open partnerships each person has in this program."""
+    rows = (
+        PartnershipMember.objects.filter(
+            partnership__program=program,
+            partnership__status__in=OPEN_PARTNERSHIP_STATUSES,
+            person_id__in=list(person_ids),
+        )
+        .values("person_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["person_id"]: r["n"] for r in rows}
+
+
+def pool(program: Program, today: dt.date | None = None) -> QuerySet[Enrollment]:
+    """Enrolments that are in the matching pool right now.
+
+    In: active enrolment of an active person, not snoozed (a snooze ends by itself), room for
+    another partner, and either never matched in this program or asking to be rematched.
+    """
+    today = today or timezone.localdate()
+    enrolments = Enrollment.objects.filter(
+        program=program, status=EnrollmentStatus.ACTIVE, person__is_active=True
+    ).filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today))
+    enrolments = enrolments.annotate(
+        open_count=Count(
+            "person__partnership_memberships",
+            filter=Q(
+                person__partnership_memberships__partnership__program=program,
+                person__partnership_memberships__partnership__status__in=OPEN_PARTNERSHIP_STATUSES,
+            ),
+            distinct=True,
+        ),
+        past_count=Count(
+            "person__partnership_memberships",
+            filter=Q(person__partnership_memberships__partnership__program=program),
+            distinct=True,
+        ),
+    )
+    return enrolments.filter(
+        Q(open_count__lt=F("capacity")) & (Q(past_count=0) | Q(wants_rematch=True))
+    ).select_related("person", "person__team", "person__department")
+
+
+def participants_for(program: Program, enrolments: list[Enrollment]) -> list[Participant]:
+    """Engine participants for these enrolments, with everything the constraints need."""
+    org = program.organization
+    ids = [e.person_id for e in enrolments]
+    id_set = set(ids)
+    skill_names = dict(Skill.objects.filter(organization=org).values_list("id", "name"))
+    windows: dict[int, list[AvailabilityWindow]] = defaultdict(list)
+    for w in Window.objects.filter(person_id__in=ids).order_by("person_id", "weekday", "start"):
+        windows[w.person_id].append(
+            AvailabilityWindow(
+                weekday=w.weekday,
+                start=w.start.hour * 60 + w.start.minute,
+                end=w.end.hour * 60 + w.end.minute,
+            )
+        )
+    # The reporting line can pass through people who are not enrolled: give each participant
+    # their nearest enrolled manager, so the engine's in-cohort chain covers the whole line.
+    manager_of = dict(Person.objects.filter(organization=org).values_list("id", "manager_id"))
+
+    def nearest_enrolled_manager(pid: int) -> str:
+        seen = {pid}
+        current = manager_of.get(pid)
+        while current is not None and current not in seen:
+            if current in id_set:
+                return str(current)
+            seen.add(current)
+            current = manager_of.get(current)
+        return ""
+
+    past: dict[int, set[int]] = defaultdict(set)
+    members = PartnershipMember.objects.filter(
+        partnership__organization=org, partnership__members__person_id__in=ids
+    ).values_list("partnership_id", "person_id")
+    by_partnership: dict[int, set[int]] = defaultdict(set)
+    for partnership_id, person_id in members:
+        by_partnership[partnership_id].add(person_id)
+    for group in by_partnership.values():
+        for member in group:
+            if member in id_set:
+                past[member] |= group - {member}
+    blocked: dict[int, set[int]] = defaultdict(set)
+    for a, b in Block.objects.filter(Q(person_id__in=ids) | Q(blocked_id__in=ids)).values_list(
+        "person_id", "blocked_id"
+    ):
+        # A block works both ways, and the blocked person is never told.
+        blocked[a].add(b)
+        blocked[b].add(a)
+    requested: dict[int, set[int]] = defaultdict(set)
+    for a, b in MatchRequest.objects.filter(
+        program=program, status=RequestStatus.OPEN, sender_id__in=ids
+    ).values_list("sender_id", "receiver_id"):
+        requested[a].add(b)
+
+    def skills(raw: dict[str, Any]) -> dict[str, int]:
+        out = {}
+        for key, strength in (raw or {}).items():
+            name = skill_names.get(int(key))
+            if name:
+                out[name] = max(1, min(3, int(strength)))
+        return out
+
+    out = []
+    for e in enrolments:
+        person = e.person
+        out.append(
+            Participant(
+                id=str(person.pk),
+                name=person.name,
+                level=person.level,
+                hire_date=person.hire_date,
+                department=person.department.name if person.department else "",
+                team=person.team.name if person.team else "",
+                manager_id=nearest_enrolled_manager(person.pk),
+                location=person.location,
+                timezone=person.time_zone,
+                availability=tuple(windows.get(person.pk, ())),
+                meeting_preference=e.meeting_preference,  # type: ignore[arg-type]
+                offers=skills(e.offers),
+                seeks=skills(e.seeks),
+                goals=e.goals,
+                past_partners=frozenset(str(x) for x in past.get(person.pk, ())),
+                blocked=frozenset(str(x) for x in blocked.get(person.pk, ())),
+                requested=frozenset(str(x) for x in requested.get(person.pk, ()) if x in id_set),
+                capacity=e.capacity,
+                role=e.role,  # type: ignore[arg-type]
+            )
+        )
+    return out

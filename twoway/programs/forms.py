@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from twoway.accounts.models import Organization
+from twoway.matching import Weights
+from twoway.people.forms import SkillsForm
+from twoway.people.models import Department, MeetingPreference, Skill
+from twoway.programs.models import EnrollmentRole, Program, ProgramKind
+
+WEIGHT_HELP = {
+    "reciprocity": "What each can teach the other",
+    "mutual": "Bonus when the street runs both ways",
+    "level": "Close levels (or the target gap for buddies)",
+    "tenure": "Similar time at the company (tie-breaker)",
+    "cross_team": "Another team or department",
+    "time": "Shared free time each week",
+    "meeting": "Compatible ways to meet",
+    "goals": "Similar goals in their own words",
+    "request": "One asked for the other by name",
+}
+
+
+class ProgramForm(forms.ModelForm[Program]):
+    label_suffix = ""
+    eligible_levels = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Levels (none = all)"
+    )
+    goal_templates_text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        label="Goal templates",
+        help_text="One per line; pairs pick from these or write their own.",
+    )
+    min_fit = forms.FloatField(
+        min_value=0, initial=0, label="Minimum fit", help_text="No pair below this score."
+    )
+
+    class Meta:
+        model = Program
+        fields = [
+            "name",
+            "description",
+            "kind",
+            "matching_mode",
+            "eligible_levels",
+            "eligible_departments",
+            "min_tenure_days",
+            "max_tenure_days",
+            "enrolment_opens",
+            "enrolment_closes",
+            "term_weeks",
+            "checkin_every_weeks",
+            "checkin_minutes",
+            "allow_trios",
+            "allow_repeats",
+            "max_open_requests",
+            "hr_contact_name",
+            "hr_contact_email",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "enrolment_opens": forms.DateInput(attrs={"type": "date"}),
+            "enrolment_closes": forms.DateInput(attrs={"type": "date"}),
+            "eligible_departments": forms.CheckboxSelectMultiple,
+        }
+        labels = {
+            "eligible_departments": "Departments (none = all)",
+            "min_tenure_days": "Minimum days at the company",
+            "max_tenure_days": "Maximum days at the company (e.g. 90 for new hires)",
+            "term_weeks": "Term (weeks)",
+            "checkin_every_weeks": "Check in every … weeks",
+            "checkin_minutes": "Check-in length (minutes)",
+            "max_open_requests": "Open requests a person may have at once",
+            "hr_contact_name": "HR contact for this program (default: the organization's)",
+            "hr_contact_email": "HR contact email",
+        }
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.org = org
+        levels: forms.TypedMultipleChoiceField = self.fields["eligible_levels"]  # type: ignore[assignment]
+        levels.choices = [(i, label) for i, label in enumerate(org.level_ladder, 1)]
+        departments: forms.ModelMultipleChoiceField[Department] = self.fields[
+            "eligible_departments"
+        ]  # type: ignore[assignment]
+        departments.queryset = Department.objects.filter(organization=org)
+        if self.instance.pk is None:
+            self.initial.setdefault("checkin_every_weeks", org.checkin_every_weeks)
+            self.initial.setdefault("checkin_minutes", org.checkin_minutes)
+        self.initial.setdefault("goal_templates_text", "\n".join(self.instance.goal_templates))
+        self.initial.setdefault(
+            "min_fit", (self.instance.matching_settings or {}).get("min_fit", 0)
+        )
+        weights = {
+            **Weights().as_dict(),
+            **((self.instance.matching_settings or {}).get("weights") or {}),
+        }
+        for name, value in weights.items():
+            self.fields[f"weight_{name}"] = forms.FloatField(
+                min_value=0, max_value=10, initial=value, label=WEIGHT_HELP.get(name, name)
+            )
+
+    def weight_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("weight_")]
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [
+            self[name]
+            for name in self.fields
+            if not name.startswith("weight_") and name != "min_fit"
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.instance.organization = self.org
+        self.instance.goal_templates = [
+            line.strip()
+            for line in (data.get("goal_templates_text") or "").splitlines()
+            if line.strip()
+        ]
+        weights = {
+            k[len("weight_") :]: v
+            for k, v in data.items()
+            if k.startswith("weight_") and v is not None
+        }
+        settings = dict(self.instance.matching_settings or {})
+        settings["weights"] = weights
+        settings["min_fit"] = data.get("min_fit") or 0.0
+        if data.get("kind") == ProgramKind.ONBOARDING:
+            settings.setdefault("level_gap", [1, 2])
+        self.instance.matching_settings = settings
+        return data
+
+
+class EnrollmentForm(SkillsForm):
+    """The intake, in the participant's own words."""
+
+    goals = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=2000,
+        label="My goals for this program",
+        help_text="A few words on what you hope to get out of it, and what you would like to give.",
+    )
+    meeting_preference = forms.ChoiceField(
+        choices=MeetingPreference.choices, label="I like to meet"
+    )
+    capacity = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(1, "One"), (2, "Two"), (3, "Three")],
+        label="How many partners I can take",
+    )
+    role = forms.ChoiceField(choices=EnrollmentRole.choices, required=False, label="I join as")
+    snoozed_until = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Pause matching until (optional)",
+        help_text="Busy weeks ahead? You come back into the pool by yourself after this date.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        skills: list[Skill],
+        initial_strengths: dict[tuple[str, int], int],
+        program: Program,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, skills=skills, initial_strengths=initial_strengths, **kwargs)
+        if program.kind != ProgramKind.ONBOARDING:
+            del self.fields["role"]
+        else:
+            role: forms.ChoiceField = self.fields["role"]  # type: ignore[assignment]
+            role.choices = [
+                (EnrollmentRole.MENTOR.value, "A buddy for a new teammate"),
+                (EnrollmentRole.MENTEE.value, "A new teammate looking for a buddy"),
+            ]
+            role.required = True
+
+
+class RequestForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=1000,
+        label="A personal note",
+        help_text="Say why you would like to be peers and what you could offer in return.",
+    )
+
+
+class ResponseForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
+    response = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        required=False,
+        label="A kind word (optional)",
+    )
+
+
+class RoundAdjustForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("lock", "Lock"), ("break", "Break"), ("pair", "Pair by hand")]
+    )
+    people = forms.TypedMultipleChoiceField(coerce=int, required=True)
+
+    def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: forms.TypedMultipleChoiceField = self.fields["people"]  # type: ignore[assignment]
+        field.choices = people

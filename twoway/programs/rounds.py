@@ -1,0 +1,294 @@
+"""Matching rounds: queue, run in the background, review, adjust, publish.
+
+A round is a row the worker claims (a conditional update from queued to running, safe with
+several workers on any database), runs through the engine and leaves as a draft. A program
+manager locks, breaks or hand-pairs groups; each change re-queues the round so the rest is
+re-optimised around it. Publishing turns the draft into partnerships in one transaction. Only
+people in the pool are ever in a round, so a re-run never touches published pairs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from twoway.accounts.models import User
+from twoway.accounts.services import audit
+from twoway.matching import UNMATCHED_REASONS, MatchResult, match
+from twoway.people.models import Person
+from twoway.programs.cohort import engine_settings, participants_for, pool
+from twoway.programs.models import (
+    MatchRound,
+    PartnershipSource,
+    Program,
+    RoundStatus,
+)
+from twoway.programs.services import ProgramError, _introduce, partnership_create
+
+log = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died; the round may be claimed again.
+CLAIM_SECONDS = 15 * 60
+
+
+@transaction.atomic
+def round_create(*, program: Program, actor: User) -> MatchRound:
+    if not program.runs_rounds:
+        raise ProgramError("This program matches by requests only; change its matching mode first.")
+    # Only one draft at a time: an older draft is set aside (it stays in the history).
+    MatchRound.objects.filter(
+        program=program, status__in=[RoundStatus.QUEUED, RoundStatus.RUNNING, RoundStatus.DRAFT]
+    ).update(status=RoundStatus.DISCARDED, finished_at=timezone.now())
+    match_round = MatchRound.objects.create(
+        program=program,
+        created_by=actor,
+        settings={
+            "matching_settings": program.matching_settings,
+            "kind": program.kind,
+            "allow_trios": program.allow_trios,
+            "allow_repeats": program.allow_repeats,
+        },
+    )
+    audit(
+        org=program.organization,
+        actor=actor,
+        action="round.created",
+        target=program.name,
+        round=match_round.pk,
+    )
+    return match_round
+
+
+def claim_next_round() -> MatchRound | None:
+    """Take one queued (or abandoned) round for this process, or None."""
+    stale = timezone.now() - dt.timedelta(seconds=CLAIM_SECONDS)
+    candidates = MatchRound.objects.filter(
+        Q(status=RoundStatus.QUEUED) | Q(status=RoundStatus.RUNNING, claimed_at__lt=stale)
+    ).order_by("created")
+    for candidate in candidates.values_list("pk", "status", "claimed_at")[:5]:
+        pk, status, claimed_at = candidate
+        claimed = MatchRound.objects.filter(pk=pk, status=status, claimed_at=claimed_at).update(
+            status=RoundStatus.RUNNING, claimed_at=timezone.now(), progress=0, error=""
+        )
+        if claimed:
+            return MatchRound.objects.select_related("program", "program__organization").get(pk=pk)
+    return None
+
+
+def run_pending_rounds(limit: int = 10) -> int:
+    """Run queued rounds until none is left (or `limit`); the worker calls this on its clock."""
+    done = 0
+    while done < limit:
+        match_round = claim_next_round()
+        if match_round is None:
+            break
+        round_run(match_round)
+        done += 1
+    return done
+
+
+def round_run(match_round: MatchRound) -> MatchRound:
+    """Run the engine on everyone in the pool and store the draft (or the error)."""
+    program = match_round.program
+    try:
+        enrolments = list(pool(program))
+        participants = participants_for(program, enrolments)
+        settings = engine_settings(
+            program,
+            locked_groups=match_round.locked_groups,
+            forbidden_pairs=match_round.forbidden_pairs,
+            seed=match_round.pk,
+        )
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            # Write at most twice a second: the page polls, the row must not become a hot spot.
+            now = time.monotonic()
+            if total and now - last[0] > 0.5:
+                last[0] = now
+                MatchRound.objects.filter(pk=match_round.pk).update(
+                    progress=min(99, int(100 * done / total))
+                )
+
+        result = match(participants, settings, progress=progress)
+        names = {str(e.person_id): e.person.name for e in enrolments}
+        match_round.result = result_to_json(result, names)
+        match_round.status = RoundStatus.DRAFT
+        match_round.progress = 100
+    except Exception as exc:  # the round shows the error; the worker goes on
+        log.exception("matching round %s failed", match_round.pk)
+        match_round.status = RoundStatus.FAILED
+        match_round.error = f"{type(exc).__name__}: {exc}"
+    match_round.finished_at = timezone.now()
+    # A manager may have discarded the round meanwhile: never resurrect it.
+    MatchRound.objects.filter(pk=match_round.pk, status=RoundStatus.RUNNING).update(
+        status=match_round.status,
+        result=match_round.result,
+        progress=match_round.progress,
+        error=match_round.error,
+        finished_at=match_round.finished_at,
+    )
+    match_round.refresh_from_db()
+    return match_round
+
+
+def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "groups": [
+            {
+                "id": g.id,
+                "members": [int(m) for m in g.members],
+                "names": [names.get(m, m) for m in g.members],
+                "score": g.score,
+                "components": dict(g.components),
+                "reasons": list(g.reasons),
+                "kind": g.kind,
+                "locked": g.locked,
+            }
+            for g in result.groups
+        ],
+        "unmatched": [
+            {
+                "id": int(u.id),
+                "name": names.get(u.id, u.id),
+                "reason": u.reason,
+                "why": UNMATCHED_REASONS.get(u.reason, u.reason),
+                "message": u.message,
+            }
+            for u in result.unmatched
+        ],
+        "total_weight": result.total_weight,
+        "pair_weight": result.pair_weight,
+        "upper_bound": result.upper_bound,
+        "gap": result.gap,
+        "gap_percent": round(100 * result.gap, 3),
+        "seconds": round(result.seconds, 3),
+        "solver": result.solver,
+        "bound_method": result.bound_method,
+        "n": result.n,
+    }
+
+
+def _draft(match_round: MatchRound) -> MatchRound:
+    locked = MatchRound.objects.select_for_update().select_related("program").get(pk=match_round.pk)
+    if locked.status != RoundStatus.DRAFT:
+        raise ProgramError(
+            "Only a draft can be changed; wait for it to finish or start a new round."
+        )
+    return locked
+
+
+def _in_round(match_round: MatchRound, person_ids: list[int]) -> None:
+    known = {m for g in match_round.result.get("groups", []) for m in g["members"]}
+    known |= {u["id"] for u in match_round.result.get("unmatched", [])}
+    if not set(person_ids) <= known:
+        raise ProgramError("Those people are not part of this round.")
+
+
+@transaction.atomic
+def round_adjust(
+    *, match_round: MatchRound, actor: User, action: str, people: list[int]
+) -> MatchRound:
+    """lock: keep this group as it is; break: never pair these people in this round;
+    pair: put these people together by hand. Then the rest is re-optimised."""
+    draft = _draft(match_round)
+    people = sorted(set(people))
+    _in_round(draft, people)
+    locked_groups = [list(g) for g in draft.locked_groups]
+    forbidden = [list(p) for p in draft.forbidden_pairs]
+    if action in ("lock", "pair"):
+        if not 2 <= len(people) <= 4:
+            raise ProgramError("Choose two to four people to put together.")
+        # A person is in one group only: drop older locks that contain any of them.
+        locked_groups = [g for g in locked_groups if not set(g) & set(people)] + [people]
+        forbidden = [p for p in forbidden if not set(p) <= set(people)]
+    elif action == "break":
+        if len(people) < 2:
+            raise ProgramError("Choose a group to break.")
+        locked_groups = [g for g in locked_groups if not set(g) & set(people)]
+        forbidden += [[a, b] for i, a in enumerate(people) for b in people[i + 1 :]]
+    else:
+        raise ProgramError("Unknown change.")
+    draft.locked_groups = locked_groups
+    draft.forbidden_pairs = forbidden
+    draft.status = RoundStatus.QUEUED
+    draft.claimed_at = None
+    draft.progress = 0
+    draft.save(
+        update_fields=["locked_groups", "forbidden_pairs", "status", "claimed_at", "progress"]
+    )
+    audit(
+        org=draft.program.organization,
+        actor=actor,
+        action=f"round.{action}",
+        target=draft.program.name,
+        round=draft.pk,
+        people=people,
+    )
+    return draft
+
+
+@transaction.atomic
+def round_publish(*, match_round: MatchRound, actor: User) -> int:
+    """Make every group of the draft an active partnership and introduce its members."""
+    draft = _draft(match_round)
+    program = Program.objects.select_related("organization").get(pk=draft.program_id)
+    in_pool = {e.person_id: e for e in pool(program)}
+    groups = draft.result.get("groups", [])
+    ids = {m for g in groups for m in g["members"]}
+    missing = sorted(ids - set(in_pool))
+    if missing:
+        names = ", ".join(Person.objects.filter(pk__in=missing).values_list("name", flat=True)[:5])
+        raise ProgramError(
+            f"Some people were matched or left the program since this draft was made ({names}); "
+            "run the round again."
+        )
+    people = {p.pk: p for p in Person.objects.filter(pk__in=ids).select_related("organization")}
+    for group in groups:
+        members = [people[m] for m in group["members"]]
+        roles = {m: in_pool[m].role for m in group["members"]}
+        partnership = partnership_create(
+            program=program,
+            people=members,
+            source=PartnershipSource.ROUND,
+            roles=roles,
+            score=group["score"],
+            reasons=group["reasons"],
+            match_round=draft,
+        )
+        _introduce(partnership, members, group["reasons"])
+    draft.status = RoundStatus.PUBLISHED
+    draft.published_at = timezone.now()
+    draft.published_by = actor
+    draft.save(update_fields=["status", "published_at", "published_by"])
+    audit(
+        org=program.organization,
+        actor=actor,
+        action="round.published",
+        target=program.name,
+        round=draft.pk,
+        groups=len(groups),
+    )
+    return len(groups)
+
+
+@transaction.atomic
+def round_discard(*, match_round: MatchRound, actor: User) -> None:
+    updated = MatchRound.objects.filter(
+        pk=match_round.pk,
+        status__in=[RoundStatus.QUEUED, RoundStatus.RUNNING, RoundStatus.DRAFT, RoundStatus.FAILED],
+    ).update(status=RoundStatus.DISCARDED, finished_at=timezone.now())
+    if not updated:
+        raise ProgramError("A published round cannot be discarded.")
+    audit(
+        org=match_round.program.organization,
+        actor=actor,
+        action="round.discarded",
+        target=str(match_round.pk),
+    )
