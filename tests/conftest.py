@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -34,6 +35,18 @@ def require_or_skip(reason: str) -> None:
     if os.environ.get("TWOWAY_REQUIRE_ALL") == "1":
         pytest.fail(f"required in CI but unavailable: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def encryption_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """pytest-django turns DEBUG off, so there is no trial key: each test gets its own."""
+    from twoway.lib import crypto
+
+    key = crypto.generate_key()
+    monkeypatch.setenv("TWOWAY_ENCRYPTION_KEYS", key)
+    crypto.reset_keys()
+    yield key
+    crypto.reset_keys()
 
 
 def require_postgres() -> None:

@@ -47,6 +47,11 @@ INSTALLED_APPS = [
     "twoway.programs",
     "twoway.notifications",
     "twoway.core",
+    "twoway.partnerships",
+    "twoway.goals",
+    "twoway.meetings",
+    "twoway.feedback",
+    "twoway.support",
 ]
 
 MIDDLEWARE = [

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
 from twoway.core import views as core_views
 from twoway.people import views as people_views
 
-org_patterns = [
+org_patterns: list[URLPattern | URLResolver] = [
     path("", core_views.org_home, name="org_home"),
     path("me/", people_views.my_profile, name="my_profile"),
     path("me/edit/", people_views.my_profile_edit, name="my_profile_edit"),
@@ -14,6 +14,7 @@ org_patterns = [
     path("people/<int:person_id>/", people_views.person_detail, name="person_detail"),
     path("settings/", account_views.org_settings, name="org_settings"),
     path("settings/members/", account_views.members, name="members"),
+    path("", include("twoway.partnerships.urls")),  # the partnership space
 ]
 
 auth_patterns = [
@@ -50,4 +51,5 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("o/<slug:org_slug>/", include("twoway.programs.urls")),
     path("admin/", admin.site.urls),
+    path("", include("twoway.partnerships.public_urls")),  # calendar feeds
 ]

@@ -5,3 +5,7 @@ each app that has something to show in the demo appends its own step here.
 """
 
 DEMO_STEPS: list[str] = ["twoway.programs.demo:seed_demo"]
+
+# The partnership space fills the pairs made above (goals, check-ins, notes, feedback, pulse);
+# appended last on purpose so that it runs after the programs step.
+DEMO_STEPS.append("twoway.partnerships.demo:seed_demo")

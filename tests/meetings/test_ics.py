@@ -1,0 +1,199 @@
+"""The calendar files are proven with independent parsers: `icalendar` reads them and
+`recurring-ical-events` expands them to exactly the dates the app stores and shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+import icalendar
+import pytest
+import recurring_ical_events
+import time_machine
+from django.urls import reverse
+
+from tests.conftest import World, client_for
+from tests.partnerships.factories import pair
+from twoway.meetings.models import CheckIn, CheckinSeries
+from twoway.meetings.selectors import feed_ics
+from twoway.meetings.services import (
+    checkin_cancel,
+    checkin_move,
+    checkin_schedule_set,
+    checkin_series_cancel,
+)
+from twoway.notifications.models import OutboxMessage
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+# Sunday 1 March 2026, noon in Berlin; summer time starts on Sunday 29 March.
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=BERLIN)
+WINDOW = (dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+
+
+def schedule(w: World, **overrides: object) -> CheckinSeries:
+    partnership = pair(w)
+    partnership.ends_on = dt.date(2026, 6, 30)
+    partnership.save(update_fields=["ends_on"])
+    args: dict[str, object] = {
+        "partnership": partnership,
+        "by": w.alice_person,
+        "weekday": 1,  # Tuesday
+        "local_time": dt.time(10, 0),
+        "time_zone": "Europe/Berlin",
+        "every_weeks": 2,
+        "duration_minutes": 30,
+        "mode": "video",
+        "location": "https://meet.example/x",
+    }
+    args.update(overrides)
+    return checkin_schedule_set(**args)  # type: ignore[arg-type]
+
+
+def parse(text: str) -> Any:
+    """The parsed calendar, loosely typed: tests index into it freely."""
+    return icalendar.Calendar.from_ical(text)
+
+
+def last_attachment(w: World, template: str) -> str:
+    message = (
+        OutboxMessage.objects.filter(recipient=w.bob_person, template=template)
+        .order_by("-id")
+        .first()
+    )
+    assert message is not None
+    return str(message.attachments[0]["content"])
+
+
+def expand(text: str) -> list[dt.datetime]:
+    cal = parse(text)
+    events = recurring_ical_events.of(cal).between(*WINDOW)
+    return sorted(e.start.astimezone(dt.UTC) for e in events)
+
+
+def shown(series: CheckinSeries) -> list[dt.datetime]:
+    """What the app has (and shows) for the series: every occurrence not cancelled."""
+    return sorted(
+        c.scheduled_start.astimezone(dt.UTC)
+        for c in CheckIn.objects.filter(series=series).exclude(status="cancelled")
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_expands_to_the_apps_dates_across_a_daylight_saving_change(world: World) -> None:
+    series = schedule(world)
+    text = last_attachment(world, "checkin_invite")
+    cal = parse(text)
+    assert cal["METHOD"] == "REQUEST"
+    [event] = cal.walk("VEVENT")
+    assert str(event["UID"]) == series.uid
+    assert int(event["SEQUENCE"]) == 0
+    assert event["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
+    assert "mailto:alice@acme.example" in str(event["ORGANIZER"])
+    attendees = [str(a) for a in event["ATTENDEE"]]
+    assert sorted(attendees) == ["mailto:alice@acme.example", "mailto:bob@acme.example"]
+    rrule = event["RRULE"]
+    assert rrule["FREQ"] == ["WEEKLY"] and rrule["INTERVAL"] == [2] and rrule["BYDAY"] == ["TU"]
+
+    starts = expand(text)
+    assert starts == shown(series)
+    assert len(starts) == 9  # 3 March … 30 June, fortnightly
+    # 10:00 in Berlin is 09:00 UTC in winter and 08:00 UTC in summer.
+    assert starts[0] == dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC)
+    assert starts[2] == dt.datetime(2026, 3, 31, 8, 0, tzinfo=dt.UTC)
+    assert all(s.astimezone(BERLIN).hour == 10 for s in starts)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_update_keeps_the_uid_bumps_the_sequence_and_still_matches(world: World) -> None:
+    first = schedule(world)
+    updated = schedule(world, weekday=3, local_time=dt.time(15, 30), every_weeks=3)
+    assert updated.pk == first.pk and updated.uid == first.uid
+    text = last_attachment(world, "checkin_invite")
+    [event] = parse(text).walk("VEVENT")
+    assert int(event["SEQUENCE"]) == 1
+    assert event["RRULE"]["BYDAY"] == ["TH"] and event["RRULE"]["INTERVAL"] == [3]
+    starts = expand(text)
+    assert starts == shown(updated)
+    assert all(s.astimezone(BERLIN).strftime("%a %H:%M") == "Thu 15:30" for s in starts)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_cancelled_and_a_moved_occurrence(world: World) -> None:
+    series = schedule(world)
+    occurrences = list(CheckIn.objects.filter(series=series).order_by("scheduled_start"))
+    cancelled = checkin_cancel(checkin=occurrences[2], by=world.bob_person)
+
+    cancel = parse(last_attachment(world, "checkin_cancel"))
+    assert cancel["METHOD"] == "CANCEL"
+    [event] = cancel.walk("VEVENT")
+    assert str(event["UID"]) == series.uid
+    assert event["STATUS"] == "CANCELLED"
+    assert int(event["SEQUENCE"]) == 1
+    assert event["RECURRENCE-ID"].dt == cancelled.scheduled_start
+
+    original = occurrences[4].scheduled_start
+    new_time = original + dt.timedelta(days=1, hours=2)
+    checkin_move(checkin=occurrences[4], by=world.alice_person, start=new_time)
+    text = last_attachment(world, "checkin_invite")
+    cal = parse(text)
+    master, override = cal.walk("VEVENT")
+    assert int(master["SEQUENCE"]) == 2
+    assert [d.dt for d in master["EXDATE"].dts] == [cancelled.scheduled_start]
+    assert override["RECURRENCE-ID"].dt == original
+    assert original not in expand(text)
+    starts = expand(text)
+    assert starts == shown(series)
+    assert cancelled.scheduled_start not in starts
+    assert new_time in starts
+    # The personal feed says the same.
+    assert expand(feed_ics(world.bob_person)) == starts
+
+
+@time_machine.travel(NOW, tick=False)
+def test_cancelling_the_series_sends_a_cancel(world: World) -> None:
+    series = schedule(world)
+    checkin_series_cancel(series=series, by=world.alice_person)
+    cal = parse(last_attachment(world, "checkin_cancel"))
+    assert cal["METHOD"] == "CANCEL"
+    [event] = cal.walk("VEVENT")
+    assert str(event["UID"]) == series.uid and int(event["SEQUENCE"]) == 1
+    assert event["STATUS"] == "CANCELLED"
+    assert not CheckIn.objects.filter(series=series, status="scheduled").exists()
+    assert expand(feed_ics(world.bob_person)) == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_page_shows_the_same_times_in_each_viewers_time_zone(world: World) -> None:
+    world.bob_person.time_zone = "America/New_York"
+    world.bob_person.save()
+    series = schedule(world)
+    url = reverse(
+        "partnership_home", kwargs={"org_slug": "acme", "partnership_id": series.partnership_id}
+    )
+    alice_page = client_for(world.alice).get(url).content.decode()
+    bob_page = client_for(world.bob).get(url).content.decode()
+    # Tuesday 3 March, 10:00 in Berlin = 04:00 in New York.
+    assert "Tuesday 3 March 2026, 10:00" in alice_page
+    assert "Tuesday 3 March 2026, 04:00" in bob_page
+
+
+@pytest.mark.parametrize("bad", [{"every_weeks": "0"}, {"time_zone": "Mars/Olympus"}])
+def test_bad_schedule_input_is_a_400_and_keeps_what_was_typed(world: World, bad: dict) -> None:
+    url = reverse("checkin_schedule", kwargs={"org_slug": "acme", "partnership_id": pair(world).pk})
+    data = {
+        "weekday": "2",
+        "local_time": "16:45",
+        "time_zone": "Europe/Berlin",
+        "every_weeks": "2",
+        "duration_minutes": "30",
+        "mode": "video",
+        "location": "Room 12",
+        **bad,
+    }
+    response = client_for(world.alice).post(url, data)
+    assert response.status_code == 400
+    assert 'value="16:45"' in response.content.decode()
+    assert 'value="Room 12"' in response.content.decode()
+    assert not CheckinSeries.objects.exists()

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import mail
+from django.urls import reverse
+
+from tests.conftest import World, client_for
+from tests.partnerships.factories import pair, past_checkin
+from twoway.meetings.services import private_note_save, shared_note_add
+from twoway.support.models import HelpRequest
+from twoway.support.selectors import uncertain_partnerships
+
+PRIVATE = "my private worry about burnout"
+SHARED = "shared plan for the quarter"
+
+
+def support_url(w: World) -> str:
+    return reverse("partnership_support", kwargs={"org_slug": "acme", "partnership_id": pair(w).pk})
+
+
+def test_an_hr_request_needs_consent(world: World, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(world.alice).post(
+            support_url(world), {"message": "I could use some help"}
+        )
+    assert response.status_code == 400
+    assert "I could use some help" in response.content.decode()
+    assert not HelpRequest.objects.exists() and mail.outbox == []
+
+
+def test_an_hr_request_carries_the_message_and_no_notes(
+    world: World,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    checkin = past_checkin(world)
+    private_note_save(checkin=checkin, by=world.alice_person, text=PRIVATE)
+    shared_note_add(checkin=checkin, by=world.bob_person, body=SHARED)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(world.alice).post(
+            support_url(world), {"message": "Things at home are hard", "consent": "on"}
+        )
+    assert response.status_code == 302
+    [email] = mail.outbox
+    assert email.to == ["hr@acme.example"]
+    assert "Things at home are hard" in email.body and "Alice Archer" in email.body
+    for secret in (PRIVATE, SHARED, "Bob Baker"):
+        assert secret not in email.body and secret not in email.subject
+    assert HelpRequest.objects.get().hr_email == "hr@acme.example"
+
+
+def test_the_support_page_offers_professional_help(world: World) -> None:
+    world.acme.professional_help_url = "https://eap.example/acme"
+    world.acme.save()
+    page = client_for(world.bob).get(support_url(world)).content.decode()
+    assert "https://eap.example/acme" in page
+
+
+def test_the_uncertain_flag_is_for_the_program_manager_only(world: World) -> None:
+    url = reverse("uncertain_flag", kwargs={"org_slug": "acme", "partnership_id": pair(world).pk})
+    client_for(world.alice).post(url, {"uncertain": "1"})
+    flagged = list(uncertain_partnerships(pair(world).program))
+    assert [p.pk for p in flagged] == [pair(world).pk] and flagged[0].uncertain_count == 1  # type: ignore[attr-defined]
+    home = reverse(
+        "partnership_home", kwargs={"org_slug": "acme", "partnership_id": pair(world).pk}
+    )
+    assert "uncertain" not in client_for(world.bob).get(home).content.decode().lower()
+    client_for(world.alice).post(url, {"uncertain": "0"})
+    assert not uncertain_partnerships(pair(world).program).exists()

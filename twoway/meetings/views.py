@@ -1,0 +1,275 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from twoway.accounts.access import OrgRequest, org_view
+from twoway.meetings import ics, selectors, services
+from twoway.meetings.forms import (
+    AgendaForm,
+    InformalForm,
+    LogForm,
+    MoveForm,
+    NextForm,
+    PrivateNoteForm,
+    ScheduleForm,
+    SharedNoteForm,
+)
+from twoway.meetings.markdown import render_markdown
+from twoway.meetings.models import CheckinStatus
+from twoway.partnerships.web import (
+    apply_errors,
+    me,
+    members,
+    render_tz,
+    space,
+    space_context,
+    tz_of,
+)
+
+
+@org_view()
+def checkin_schedule(request: OrgRequest, partnership_id: int) -> HttpResponse:
+    partnership, person = space(request, partnership_id)
+    series = selectors.live_series(partnership)
+    if request.method == "POST" and request.POST.get("action") == "cancel" and series:
+        services.checkin_series_cancel(series=series, by=person)
+        messages.success(request, "The recurring check-in is cancelled; calendars are told.")
+        return redirect(
+            "partnership_home", org_slug=request.org.slug, partnership_id=partnership.pk
+        )
+    if series is not None:
+        initial: dict[str, Any] = {
+            "weekday": series.weekday,
+            "local_time": series.local_time,
+            "time_zone": series.time_zone,
+            "every_weeks": series.every_weeks,
+            "duration_minutes": series.duration_minutes,
+            "mode": series.mode,
+            "location": series.location,
+        }
+    else:
+        program = partnership.program
+        initial = {
+            "weekday": timezone.localdate().weekday(),
+            "local_time": dt.time(10, 0),
+            "time_zone": person.time_zone,
+            "every_weeks": program.checkin_every_weeks,
+            "duration_minutes": program.checkin_minutes,
+            "mode": "video",
+        }
+    form = ScheduleForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.checkin_schedule_set(partnership=partnership, by=person, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request, "Check-ins are scheduled; both of you get a calendar invite by email."
+            )
+            return redirect(
+                "partnership_home", org_slug=request.org.slug, partnership_id=partnership.pk
+            )
+    return render_tz(
+        request,
+        person,
+        "meetings/schedule.html",
+        {**space_context(partnership, person), "form": form, "series": series},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@org_view()
+@require_GET
+def checkin_series_ics(request: OrgRequest, partnership_id: int) -> HttpResponse:
+    """The current invite as a file, for people who add it to their calendar by hand."""
+    partnership, _person = space(request, partnership_id)
+    series = selectors.live_series(partnership)
+    if series is None:
+        from django.http import Http404
+
+        raise Http404
+    series.partnership = partnership
+    text = ics.series_request(series, series.checkins.all(), members(partnership))
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8; method=REQUEST")
+    response["Content-Disposition"] = 'attachment; filename="check-ins.ics"'
+    return response
+
+
+@org_view()
+def checkin_informal(request: OrgRequest, partnership_id: int) -> HttpResponse:
+    partnership, person = space(request, partnership_id)
+    tz = tz_of(person)
+    with timezone.override(tz):
+        form = InformalForm(
+            request.POST if request.method == "POST" else None,
+            initial={"minutes": 20, "start": timezone.localtime().replace(second=0, microsecond=0)},
+        )
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
+        try:
+            checkin = services.checkin_log_informal(
+                partnership=partnership,
+                by=person,
+                start=form.cleaned_data["start"],
+                minutes=form.cleaned_data["minutes"],
+                summary=form.cleaned_data["summary"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Logged. Informal conversations count.")
+            return redirect(
+                "checkin_detail",
+                org_slug=request.org.slug,
+                partnership_id=partnership.pk,
+                checkin_id=checkin.pk,
+            )
+    return render_tz(
+        request,
+        person,
+        "meetings/informal.html",
+        {**space_context(partnership, person), "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+CHECKIN_FORMS = {
+    "agenda": AgendaForm,
+    "shared_note": SharedNoteForm,
+    "private_note": PrivateNoteForm,
+    "log": LogForm,
+    "move": MoveForm,
+    "next": NextForm,
+}
+
+
+@org_view()
+def checkin_detail(request: OrgRequest, partnership_id: int, checkin_id: int) -> HttpResponse:
+    """One check-in: agenda, shared notes, my private note, 'did we meet?', 'when next?'."""
+    partnership, person = space(request, partnership_id)
+    checkin = selectors.access_checkin(partnership=partnership, checkin_id=checkin_id)
+    tz = tz_of(person)
+    bound: dict[str, forms.Form] = {}
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action == "cancel":
+        try:
+            services.checkin_cancel(checkin=checkin, by=person)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "This check-in is cancelled; calendars are told.")
+        return redirect(request.path)
+    if action in CHECKIN_FORMS:
+        with timezone.override(tz):
+            form = CHECKIN_FORMS[action](request.POST, prefix=action)
+            valid = form.is_valid()
+        bound[action] = form
+        if valid:
+            try:
+                done = _apply(action, form.cleaned_data, checkin=checkin, person=person)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect(request.path)
+    elif action:
+        return HttpResponse("Unknown action.", status=400)
+
+    proposal = services.next_proposal(checkin=checkin, partnership=partnership)
+    with timezone.override(tz):
+        proposal_local = timezone.localtime(proposal)
+        move_initial = timezone.localtime(checkin.scheduled_start)
+    private_text = selectors.my_private_note(checkin=checkin, reader=person)
+    context = {
+        **space_context(partnership, person),
+        "checkin": checkin,
+        "shared_notes": [(n, render_markdown(n.body)) for n in checkin.shared_notes.all()],
+        # Prefixed: several forms on one page must not share field ids.
+        "agenda_form": bound.get("agenda") or AgendaForm(prefix="agenda"),
+        "shared_form": bound.get("shared_note") or SharedNoteForm(prefix="shared_note"),
+        "private_form": bound.get("private_note")
+        or PrivateNoteForm(prefix="private_note", initial={"text": private_text}),
+        "log_form": bound.get("log") or LogForm(prefix="log"),
+        "move_form": bound.get("move") or MoveForm(prefix="move", initial={"start": move_initial}),
+        "next_form": bound.get("next")
+        or NextForm(prefix="next", initial={"start": proposal_local}),
+        "has_started": checkin.scheduled_start <= timezone.now(),
+        "is_scheduled": checkin.status == CheckinStatus.SCHEDULED,
+        "show_next": checkin.status == CheckinStatus.HELD and partnership.is_open,
+        "pulse_done": _pulse_done(person, checkin),
+    }
+    return render_tz(
+        request, person, "meetings/checkin.html", context, status=400 if bound else 200
+    )
+
+
+def _pulse_done(person: Any, checkin: Any) -> bool:
+    from twoway.feedback.models import PulseResponse
+
+    return PulseResponse.objects.filter(person=person, checkin=checkin).exists()
+
+
+def _apply(action: str, data: dict[str, Any], *, checkin: Any, person: Any) -> str:
+    if action == "agenda":
+        services.agenda_add(checkin=checkin, by=person, text=data["text"])
+        return "Talking point added."
+    if action == "shared_note":
+        services.shared_note_add(checkin=checkin, by=person, body=data["body"])
+        return "Shared note saved."
+    if action == "private_note":
+        services.private_note_save(checkin=checkin, by=person, text=data["text"])
+        return "Private note saved. Only you can read it."
+    if action == "log":
+        services.checkin_log(checkin=checkin, by=person, status=data["status"])
+        return "Thanks — logged." if data["status"] == "held" else "Logged as missed."
+    if action == "move":
+        services.checkin_move(checkin=checkin, by=person, start=data["start"])
+        return "Moved; calendars are updated."
+    services.checkin_next_set(
+        partnership=checkin.partnership, by=person, after=checkin, start=data["start"]
+    )
+    return "The next check-in is set."
+
+
+@org_view()
+def calendar_settings(request: OrgRequest) -> HttpResponse:
+    """My personal calendar feed: show, regenerate (revokes the old URL) or turn off."""
+    person = me(request)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "revoke":
+            services.calendar_feed_revoke(person=person)
+            messages.success(request, "Your calendar feed is turned off; the old address is dead.")
+        elif action == "regenerate":
+            services.calendar_feed_regenerate(person=person)
+            messages.success(request, "Your calendar feed has a new address; the old one is dead.")
+        else:
+            return HttpResponse("Unknown action.", status=400)
+        return redirect("calendar_settings", org_slug=request.org.slug)
+    feed = selectors.feed_of(person)
+    url = ""
+    if feed is not None:
+        url = settings.BASE_URL + reverse("calendar_feed", kwargs={"token": feed.token})
+    return render_tz(request, person, "meetings/calendar.html", {"feed": feed, "feed_url": url})
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The public secret URL calendars subscribe to. Unknown or revoked token: 404."""
+    person = selectors.person_for_feed_token(token)
+    response = HttpResponse(selectors.feed_ics(person), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
