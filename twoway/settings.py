@@ -137,13 +137,17 @@ EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Twoway <twoway@localhost>")
-# Without an SMTP host (a trial), mail is printed to the console instead of being lost.
+# Without an SMTP host, mail is kept rather than lost: a trial (DEBUG) writes each message to
+# var/mail/ to read at leisure, anything else prints it to the log.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", BASE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -157,3 +161,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Notifications (the outbox worker, Slack). See README, "Notifications".
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
+SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID", "")
+SLACK_CLIENT_SECRET = env_secret("SLACK_CLIENT_SECRET")
+SLACK_SIGNING_SECRET = env_secret("SLACK_SIGNING_SECRET")
+SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
+SLACK_AUTHORIZE_URL = env_str("SLACK_AUTHORIZE_URL", "https://slack.com/oauth/v2/authorize")

@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
 from twoway.core import views as core_views
+from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
 
 org_patterns: list[URLPattern | URLResolver] = [
@@ -50,6 +51,8 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("o/<slug:org_slug>/", include("twoway.programs.urls")),
+    path("o/<slug:org_slug>/settings/", include(notification_urls.org_patterns)),
+    path("n/", include(notification_urls.public_patterns)),
     path("admin/", admin.site.urls),
     path("", include("twoway.partnerships.public_urls")),  # calendar feeds
 ]

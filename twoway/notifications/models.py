@@ -1,8 +1,17 @@
 """The outbox: every message Twoway sends is first a row here, written in the same transaction as
-the change that causes it, so a crash or a retry never loses or doubles a message."""
+the change that causes it, so a crash or a retry never loses or doubles a message.
+
+Also here: what each person chose (channel per kind, quiet hours, pause), the Slack workspace an
+organization connected, and the scheduler's tick rows that keep two workers from running the
+same job twice.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +23,13 @@ from twoway.people.models import Person
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SLACK = "slack", "Slack"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
 
 
 class OutboxMessage(models.Model):
@@ -28,10 +44,17 @@ class OutboxMessage(models.Model):
     )
     dedupe_key = models.CharField(max_length=200)
     due_at = models.DateTimeField(default=timezone.now)
+    # `status` is the one field the worker filters on; sent_at / failed_permanently stay in step
+    # with it for the code that already reads them.
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=80, blank=True)
     last_error = models.TextField(blank=True)
     failed_permanently = models.BooleanField(default=False)
+    skip_reason = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
@@ -41,13 +64,174 @@ class OutboxMessage(models.Model):
             models.UniqueConstraint(fields=["dedupe_key"], name="outbox_dedupe_key_unique"),
         ]
         indexes = [
-            # Only unsent rows are ever scanned by the worker: keep that index small.
+            # Only pending rows are ever scanned by the worker: keep that index small.
             models.Index(
-                fields=["due_at"],
-                name="outbox_unsent_due",
-                condition=Q(sent_at__isnull=True, failed_permanently=False),
+                fields=["due_at", "id"],
+                name="outbox_pending_due",
+                condition=Q(status="pending"),
             ),
+            models.Index(fields=["organization", "status", "due_at"], name="outbox_org_status"),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient_id} ({self.dedupe_key})"
+
+    @property
+    def message_id(self) -> str:
+        """A Message-ID derived from the dedupe key: every attempt of one message carries the same
+        id, so a receiver that sees the rare retry after a crash can tell it is a duplicate."""
+        import hashlib
+
+        digest = hashlib.sha256(self.dedupe_key.encode()).hexdigest()[:32]
+        domain = settings.BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        return f"<{digest}@{domain or 'twoway'}>"
+
+
+class ChannelChoice(models.TextChoices):
+    EMAIL = "email", "Email"
+    SLACK = "slack", "Slack"
+    OFF = "off", "Off"
+
+
+DEFAULT_REMINDER_OFFSETS = [24 * 60, 15]
+
+
+def default_reminder_offsets() -> list[int]:
+    return list(DEFAULT_REMINDER_OFFSETS)
+
+
+class NotificationSettings(models.Model):
+    """One person's quiet hours, pause, digest opt-in and check-in reminder times.
+
+    Quiet hours are in the person's own time zone (Person.time_zone); a message due inside them
+    is postponed to their end, never dropped. A pause postpones everything until it ends.
+    """
+
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    weekly_digest = models.BooleanField(default=False)
+    reminder_offsets = models.JSONField(
+        default=default_reminder_offsets,
+        blank=True,
+        help_text="Minutes before a check-in to remind, e.g. [1440, 15].",
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.person_id}"
+
+    def quiet_until(self, now: dt.datetime, tz_name: str) -> dt.datetime | None:
+        """When quiet hours that cover `now` end (aware), or None when `now` is not quiet."""
+        if self.quiet_start is None or self.quiet_end is None or self.quiet_start == self.quiet_end:
+            return None
+        try:
+            tz = zoneinfo.ZoneInfo(tz_name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = zoneinfo.ZoneInfo("UTC")
+        local = now.astimezone(tz)
+        t = local.time().replace(tzinfo=None)
+        start, end = self.quiet_start, self.quiet_end
+        if start < end:
+            quiet = start <= t < end
+            end_day = local.date()
+        else:  # wraps midnight, e.g. 22:00-07:00
+            quiet = t >= start or t < end
+            end_day = local.date() + dt.timedelta(days=1) if t >= start else local.date()
+        if not quiet:
+            return None
+        # Wall-clock end in the person's zone; fold=0 picks the first of an ambiguous hour.
+        return dt.datetime.combine(end_day, end, tzinfo=tz).astimezone(dt.UTC)
+
+
+class NotificationPreference(models.Model):
+    """How `person` wants messages of one `kind`: by email, on Slack, or not at all."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=60)
+    channel = models.CharField(max_length=10, choices=ChannelChoice.choices)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "kind"], name="one_preference_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.kind}: {self.channel}"
+
+
+class SlackWorkspace(models.Model):
+    """An organization's connected Slack workspace; the bot token is stored encrypted."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="slack_workspace"
+    )
+    team_id = models.CharField(max_length=40, unique=True)
+    team_name = models.CharField(max_length=200, blank=True)
+    bot_user_id = models.CharField(max_length=40, blank=True)
+    bot_token_encrypted = models.TextField()
+    installed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    installed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Slack {self.team_name or self.team_id}"
+
+    @property
+    def bot_token(self) -> str:
+        from twoway.lib.crypto import decrypt
+
+        return decrypt(self.bot_token_encrypted)
+
+    def set_bot_token(self, token: str) -> None:
+        from twoway.lib.crypto import encrypt
+
+        self.bot_token_encrypted = encrypt(token)
+
+
+class SlackIdentity(models.Model):
+    """A person linked to their Slack user (found by email through users.lookupByEmail)."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="slack_identity")
+    workspace = models.ForeignKey(
+        SlackWorkspace, on_delete=models.CASCADE, related_name="identities"
+    )
+    slack_user_id = models.CharField(max_length=40)
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "slack_user_id"], name="one_person_per_slack_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} = {self.slack_user_id}"
+
+
+class JobTick(models.Model):
+    """One run of a scheduled job for one tick: the unique row is the lock, so when several
+    workers wake at the same minute exactly one of them runs the job."""
+
+    job = models.CharField(max_length=60)
+    tick = models.DateTimeField()
+    worker = models.CharField(max_length=80, blank=True)
+    started = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+    created_messages = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "tick"], name="one_run_per_tick")]
+        ordering = ["-tick"]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.tick:%Y-%m-%d %H:%M}"

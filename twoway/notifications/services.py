@@ -7,10 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from twoway.notifications.models import Channel, OutboxMessage
+from twoway.accounts.models import AuditEvent, User
+from twoway.notifications.models import (
+    Channel,
+    ChannelChoice,
+    NotificationPreference,
+    NotificationSettings,
+    OutboxMessage,
+    OutboxStatus,
+    SlackWorkspace,
+)
 from twoway.people.models import Person
 
 
@@ -59,3 +71,149 @@ def notify(
         if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+
+
+def notify_group(
+    *,
+    people: Sequence[Person],
+    kind: str,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    due_at: dt.datetime | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> list[OutboxMessage]:
+    """One message to each of `people` about the same thing (an introduction to a new pair).
+
+    Each person gets their own row (dedupe key `<dedupe_key>:<person id>`), so their own channel,
+    quiet hours and pause apply. On Slack the group is introduced once, in a group DM of all of
+    them: the row of the lowest person id among those who chose Slack posts it and the others'
+    Slack rows are marked skipped (see worker.send_one), so nobody reads it twice.
+    """
+    ids = sorted(p.pk for p in people)
+    created = []
+    for person in people:
+        row = notify(
+            person=person,
+            kind=kind,
+            template=template,
+            context={**context, "group": ids},
+            dedupe_key=f"{dedupe_key}:{person.pk}",
+            due_at=due_at,
+            attachments=attachments,
+        )
+        if row is not None:
+            created.append(row)
+    return created
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+def settings_for(person: Person) -> NotificationSettings:
+    found = NotificationSettings.objects.filter(person=person).first()
+    return found or NotificationSettings(person=person)
+
+
+def preferences_for(person: Person) -> dict[str, str]:
+    return dict(NotificationPreference.objects.filter(person=person).values_list("kind", "channel"))
+
+
+def preference_set(*, person: Person, kind: str, channel: str) -> None:
+    if channel not in ChannelChoice.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    NotificationPreference.objects.update_or_create(
+        person=person, kind=kind, defaults={"channel": channel}
+    )
+
+
+def resolve_channel(message: OutboxMessage, prefs: dict[str, str] | None = None) -> str:
+    """The channel a message goes out on now: the person's choice for its kind, else the row's.
+
+    Slack falls back to email when the organization has no workspace connected.
+    """
+    if prefs is None:
+        prefs = preferences_for(message.recipient)
+    channel = prefs.get(message.kind, message.channel)
+    if (
+        channel == Channel.SLACK
+        and not SlackWorkspace.objects.filter(organization_id=message.organization_id).exists()
+    ):
+        return Channel.EMAIL
+    return channel
+
+
+# --- one-click unsubscribe -------------------------------------------------------------------
+
+UNSUBSCRIBE_SALT = "twoway.notifications.unsubscribe"
+
+
+def unsubscribe_token(*, person: Person, kind: str) -> str:
+    return signing.dumps({"p": person.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_unsubscribe_token(token: str) -> tuple[Person, str] | None:
+    """The person and kind a token names, or None when it is forged or the person is gone.
+
+    Tokens do not expire: an unsubscribe link in a year-old email must still work.
+    """
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        person = Person.objects.get(pk=int(data["p"]))
+        kind = str(data["k"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Person.DoesNotExist):
+        return None
+    return person, kind
+
+
+def unsubscribe_url(*, person: Person, kind: str) -> str:
+    path = reverse(
+        "notifications_unsubscribe", kwargs={"token": unsubscribe_token(person=person, kind=kind)}
+    )
+    return f"{settings.BASE_URL}{path}"
+
+
+# --- admin actions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outbox_retry(*, message: OutboxMessage, actor: User | None) -> None:
+    """Send a failed (or skipped) message again now; the attempt count restarts."""
+    OutboxMessage.objects.filter(pk=message.pk).exclude(status=OutboxStatus.SENT).update(
+        status=OutboxStatus.PENDING,
+        failed_permanently=False,
+        skip_reason="",
+        due_at=timezone.now(),
+        claimed_until=None,
+        claim_token="",
+        attempts=0,
+    )
+    AuditEvent.objects.create(
+        organization_id=message.organization_id,
+        actor=actor,
+        action="outbox.retry",
+        target=f"message {message.pk}",
+        details={"kind": message.kind, "last_error": message.last_error[:500]},
+    )
+
+
+# Kinds sent to the whole partnership at once: on Slack they go to one group DM.
+GROUP_KINDS = {"introduction"}
+
+
+def group_ids(message: OutboxMessage) -> list[int]:
+    """Person ids a message is addressed to together (a group DM on Slack), or []."""
+    group = message.context.get("group")
+    if isinstance(group, list):
+        return sorted(pk for pk in group if isinstance(pk, int))
+    partnership_id = message.context.get("partnership_id")
+    if message.kind in GROUP_KINDS and isinstance(partnership_id, int):
+        from twoway.programs.models import PartnershipMember
+
+        return sorted(
+            PartnershipMember.objects.filter(
+                partnership_id=partnership_id,
+                partnership__organization_id=message.organization_id,
+            ).values_list("person_id", flat=True)
+        )
+    return []

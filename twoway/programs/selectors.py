@@ -122,7 +122,9 @@ def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
 def program_overview(program: Program) -> dict[str, object]:
     """What a program manager sees on the program page: counts, rounds and pairs — never a
     pair's private notes, reasons for ending or pulse answers."""
+    from twoway.notifications.selectors import stalled_partnerships
     from twoway.programs.cohort import pool
+    from twoway.support.selectors import uncertain_partnerships
 
     partnerships = Partnership.objects.filter(program=program)
     by_status = dict(partnerships.values_list("status").annotate(n=Count("id")))
@@ -150,5 +152,9 @@ def program_overview(program: Program) -> dict[str, object]:
         # Fit ratings are private answers: only their average over enough people is shown.
         "fit_average": round(sum(ratings) / len(ratings), 1) if len(ratings) >= min_group else None,
         "fit_count": len(ratings),
+        # Which pairs feel uncertain (never who said so), for the manager to check in kindly.
+        "uncertain": partnerships_with_members(uncertain_partnerships(program))[:50],
+        # No check-in held within 3x the cadence: names only, never notes or pulse answers.
+        "stalled": stalled_partnerships(program)[:50],
         "min_group": min_group,
     }

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -40,6 +43,14 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {role.label:<16} {m.user.email:<40} password: {DEMO_PASSWORD}"
                 )
-        self.stdout.write("")
+        self.stdout.write(
+            f"\nA worker runs beside the server (matching rounds, reminders); emails are written "
+            f"to {settings.EMAIL_FILE_PATH}/ unless EMAIL_HOST is set.\n"
+        )
         if not options["no_serve"]:
-            call_command("runserver", options["addrport"], use_reloader=False)
+            worker = subprocess.Popen([sys.executable, "-m", "twoway", "worker"])
+            try:
+                call_command("runserver", options["addrport"], use_reloader=False)
+            finally:
+                worker.terminate()
+                worker.wait(timeout=30)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import World, client_for, make_member
+from tests.programs.helpers import enrol, make_program
+from twoway.accounts.models import Role
+from twoway.programs.models import PartnershipSource
+from twoway.programs.services import partnership_create, partnership_end
+from twoway.support.models import UncertainFlag
+
+
+def detail(program_id: int) -> str:
+    return reverse("program_detail", kwargs={"org_slug": "acme", "program_id": program_id})
+
+
+def test_the_manager_sees_which_pair_feels_uncertain_but_not_who_said_so(world: World) -> None:
+    program = make_program(world.acme)
+    partnership = partnership_create(
+        program=program,
+        people=[world.alice_person, world.carol_person],
+        source=PartnershipSource.HAND,
+    )
+    UncertainFlag.objects.create(partnership=partnership, person=world.alice_person)
+    page = client_for(world.bob).get(detail(program.pk)).content.decode()
+    section = page.split("Pairs that feel uncertain", 1)[1].split("Active partnerships", 1)[0]
+    assert "Alice Archer" in section and "Carol Chen" in section and "1 uncertain" in section
+    assert "Alice Archer flagged" not in page and "uncertain_flags" not in page
+    # Participants never see the manager's view, not even a member of the pair.
+    assert (
+        "Pairs that feel uncertain"
+        not in client_for(world.alice).get(detail(program.pk)).content.decode()
+    )
+
+
+def test_fit_ratings_show_only_as_an_average_over_enough_answers(world: World) -> None:
+    program = make_program(world.acme)
+    people = [world.alice_person, world.carol_person]
+    for i in range(5):
+        extra = make_member(world.acme, f"p{i}@acme.example", f"Pat {i}", Role.PARTICIPANT)[1]
+        p = partnership_create(
+            program=program, people=[extra, people[i % 2]], source=PartnershipSource.HAND
+        )
+        partnership_end(partnership=p, by=extra, completed=True, fit_rating=(i % 3) + 3)
+        page = client_for(world.bob).get(detail(program.pk)).content.decode()
+        if i < 4:
+            assert "not enough answers yet" in page
+    assert "3.8 from 5 answers" in page  # (3 + 4 + 5 + 3 + 4) / 5
+
+
+def test_the_manager_page_query_count_does_not_grow_with_pairs(world: World) -> None:
+    program = make_program(world.acme)
+    for person in (world.alice_person, world.carol_person):
+        enrol(program, person)
+    client = client_for(world.bob)
+    partnership_create(
+        program=program,
+        people=[world.alice_person, world.carol_person],
+        source=PartnershipSource.HAND,
+    )
+    with CaptureQueriesContext(connection) as few:
+        client.get(detail(program.pk))
+    for i in range(8):
+        a = make_member(world.acme, f"a{i}@acme.example", f"A {i}", Role.PARTICIPANT)[1]
+        b = make_member(world.acme, f"b{i}@acme.example", f"B {i}", Role.PARTICIPANT)[1]
+        partnership_create(program=program, people=[a, b], source=PartnershipSource.HAND)
+    with CaptureQueriesContext(connection) as many:
+        client.get(detail(program.pk))
+    assert len(many) == len(few)

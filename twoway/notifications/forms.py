@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django import forms
+
+from twoway.notifications.kinds import KINDS
+from twoway.notifications.models import ChannelChoice, NotificationSettings
+from twoway.notifications.rules import REMINDER_OFFSET_CHOICES
+from twoway.people.models import Person
+
+
+def _offset_label(minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return f"{days * 24} hours before"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hour{'s' if minutes > 60 else ''} before"
+    return f"{minutes} minutes before"
+
+
+class PreferencesForm(forms.Form):
+    quiet_start = forms.TimeField(
+        required=False, label="Quiet from", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    quiet_end = forms.TimeField(
+        required=False, label="until", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    paused_until = forms.DateField(
+        required=False,
+        label="Pause everything until (inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    weekly_digest = forms.BooleanField(required=False, label="Send me a weekly digest on Monday")
+    reminder_offsets = forms.TypedMultipleChoiceField(
+        required=False,
+        coerce=int,
+        label="Remind me before a check-in",
+        choices=[(m, _offset_label(m)) for m in REMINDER_OFFSET_CHOICES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        person: Person,
+        row: NotificationSettings,
+        prefs: dict[str, str],
+        slack: bool,
+        **kwargs: Any,
+    ) -> None:
+        self.person = person
+        initial: dict[str, Any] = {
+            "quiet_start": row.quiet_start,
+            "quiet_end": row.quiet_end,
+            "paused_until": (
+                row.paused_until.astimezone(self._tz()).date() - dt.timedelta(days=1)
+                if row.paused_until
+                else None
+            ),
+            "weekly_digest": row.weekly_digest,
+            "reminder_offsets": list(row.reminder_offsets or []),
+        }
+        choices = [(c.value, c.label) for c in ChannelChoice if slack or c != ChannelChoice.SLACK]
+        for key in KINDS:
+            initial[f"kind_{key}"] = prefs.get(key, ChannelChoice.EMAIL)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        for key, kind in KINDS.items():
+            self.fields[f"kind_{key}"] = forms.ChoiceField(
+                choices=choices, label=kind.label, help_text=kind.help
+            )
+
+    def _tz(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.person.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("quiet_start")) != bool(data.get("quiet_end")):
+            raise forms.ValidationError("Give both ends of your quiet hours, or neither.")
+        return data
+
+    def kind_fields(self) -> list[forms.BoundField]:
+        return [self[f"kind_{key}"] for key in KINDS]
+
+    def paused_until_moment(self) -> dt.datetime | None:
+        """The pause ends at the start of the day after the chosen date, in the person's zone."""
+        day = self.cleaned_data.get("paused_until")
+        if not day:
+            return None
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=self._tz())
