@@ -11,6 +11,7 @@ from twoway.accounts.models import Role
 from twoway.notifications.models import OutboxMessage
 from twoway.people.models import Department, Person
 from twoway.programs import services
+from twoway.programs.eligibility import programs_open_to
 from twoway.programs.models import (
     Enrollment,
     EnrollmentStatus,
@@ -175,12 +176,7 @@ def test_a_program_manager_creates_and_opens_a_program(world: World) -> None:
     )
     program.refresh_from_db()
     assert program.status == ProgramStatus.OPEN
-    assert program in [
-        p
-        for p in __import__("twoway.programs.eligibility", fromlist=["x"]).programs_open_to(
-            world.alice_person
-        )
-    ]
+    assert program in programs_open_to(world.alice_person)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -216,3 +212,32 @@ def test_an_old_hire_is_not_enrolled_as_a_new_teammate(world: World) -> None:
     )[1]
     assert onboarding_match_new_hire(old) == []
     assert not Enrollment.objects.filter(program=program, person=old).exists()
+
+
+def test_an_invite_only_program_is_open_to_its_invitees_only(world: World) -> None:
+    client = client_for(world.bob)
+    data = {
+        "name": "Invited peers",
+        "kind": ProgramKind.PEER_PAIRS,
+        "matching_mode": "both",
+        "term_weeks": "26",
+        "checkin_every_weeks": "2",
+        "checkin_minutes": "30",
+        "max_open_requests": "3",
+        "min_fit": "0",
+        "invite_only": "on",
+        "invite_emails": "alice@acme.example\nnobody@acme.example",
+    }
+    response = client.post(reverse("program_new", kwargs={"org_slug": "acme"}), data)
+    assert response.status_code == 400
+    assert "nobody@acme.example" in response.content.decode()
+    assert not Program.objects.exists()
+    data["invite_emails"] = "Alice@Acme.example"
+    assert client.post(reverse("program_new", kwargs={"org_slug": "acme"}), data).status_code == 302
+    program = Program.objects.get()
+    assert list(program.invitees.all()) == [world.alice_person]
+    program.status = ProgramStatus.OPEN
+    program.save()
+    assert client_for(world.alice).get(enrol_url(program)).status_code == 200
+    assert client_for(world.carol).get(enrol_url(program)).status_code == 404
+    assert program not in programs_open_to(world.carol_person)

@@ -7,7 +7,7 @@ from django import forms
 from twoway.accounts.models import Organization
 from twoway.matching import Weights
 from twoway.people.forms import SkillsForm
-from twoway.people.models import Department, MeetingPreference, Skill
+from twoway.people.models import Department, MeetingPreference, Person, Skill
 from twoway.programs.models import EnrollmentRole, Program, ProgramKind
 
 WEIGHT_HELP = {
@@ -34,6 +34,12 @@ class ProgramForm(forms.ModelForm[Program]):
         label="Goal templates",
         help_text="One per line; pairs pick from these or write their own.",
     )
+    invite_emails = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label="Invite list (one work email per line)",
+        help_text="With “Invite only” on, only these people can see and join the program.",
+    )
     min_fit = forms.FloatField(
         min_value=0, initial=0, label="Minimum fit", help_text="No pair below this score."
     )
@@ -49,6 +55,7 @@ class ProgramForm(forms.ModelForm[Program]):
             "eligible_departments",
             "min_tenure_days",
             "max_tenure_days",
+            "invite_only",
             "enrolment_opens",
             "enrolment_closes",
             "term_weeks",
@@ -91,6 +98,11 @@ class ProgramForm(forms.ModelForm[Program]):
             self.initial.setdefault("checkin_every_weeks", org.checkin_every_weeks)
             self.initial.setdefault("checkin_minutes", org.checkin_minutes)
         self.initial.setdefault("goal_templates_text", "\n".join(self.instance.goal_templates))
+        if self.instance.pk:
+            self.initial.setdefault(
+                "invite_emails",
+                "\n".join(self.instance.invitees.order_by("email").values_list("email", flat=True)),
+            )
         self.initial.setdefault(
             "min_fit", (self.instance.matching_settings or {}).get("min_fit", 0)
         )
@@ -99,9 +111,18 @@ class ProgramForm(forms.ModelForm[Program]):
             **((self.instance.matching_settings or {}).get("weights") or {}),
         }
         for name, value in weights.items():
+            # Left blank, a weight keeps the engine's default.
             self.fields[f"weight_{name}"] = forms.FloatField(
-                min_value=0, max_value=10, initial=value, label=WEIGHT_HELP.get(name, name)
+                min_value=0,
+                max_value=10,
+                initial=value,
+                required=False,
+                label=WEIGHT_HELP.get(name, name),
             )
+
+    def _save_m2m(self) -> None:
+        super()._save_m2m()  # type: ignore[misc]
+        self.instance.invitees.set(self.cleaned_data.get("invite_emails") or [])
 
     def weight_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith("weight_")]
@@ -113,8 +134,24 @@ class ProgramForm(forms.ModelForm[Program]):
             if not name.startswith("weight_") and name != "min_fit"
         ]
 
+    def clean_invite_emails(self) -> list[Person]:
+        emails = {
+            line.strip().lower()
+            for line in self.cleaned_data["invite_emails"].replace(",", "\n").splitlines()
+            if line.strip()
+        }
+        people = list(Person.objects.filter(organization=self.org, email__in=emails))
+        unknown = sorted(emails - {p.email.lower() for p in people})
+        if unknown:
+            raise forms.ValidationError(
+                "Nobody in this organization has these emails: " + ", ".join(unknown[:10])
+            )
+        return people
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("invite_only") and not data.get("invite_emails"):
+            self.add_error("invite_emails", "An invite-only program needs at least one person.")
         self.instance.organization = self.org
         self.instance.goal_templates = [
             line.strip()
