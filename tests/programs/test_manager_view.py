@@ -69,3 +69,28 @@ def test_the_manager_page_query_count_does_not_grow_with_pairs(world: World) -> 
     with CaptureQueriesContext(connection) as many:
         client.get(detail(program.pk))
     assert len(many) == len(few)
+
+
+def test_the_operators_admin_never_shows_a_private_reason_for_ending(world: World) -> None:
+    from django.contrib.admin.sites import site
+
+    from twoway.accounts.models import User
+
+    program = make_program(world.acme)
+    partnership = partnership_create(
+        program=program,
+        people=[world.alice_person, world.carol_person],
+        source=PartnershipSource.HAND,
+    )
+    partnership_end(
+        partnership=partnership, by=world.alice_person, completed=False, reason="SECRET-REASON-42"
+    )
+    operator = User.objects.create_superuser("ops@twoway.example", "x")
+    client = client_for(operator)
+    page = client.get(
+        reverse("admin:programs_partnership_change", args=[partnership.pk])
+    ).content.decode()
+    assert "Alice Archer" in page and "SECRET-REASON-42" not in page
+    assert "programs.partnershipmember" not in {
+        f"{m._meta.app_label}.{m._meta.model_name}" for m in site._registry
+    }
