@@ -99,7 +99,11 @@ def _database_config(url: str) -> dict[str, object]:
     return config
 
 
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'twoway.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL", "")
+if not DATABASE_URL:
+    # The trial database lives in var/; make the folder so a fresh checkout just works.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'twoway.sqlite3'}"
 DATABASES = {"default": _database_config(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
