@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "twoway.meetings",
     "twoway.feedback",
     "twoway.support",
+    "twoway.insights",
 ]
 
 MIDDLEWARE = [

@@ -51,6 +51,7 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("o/<slug:org_slug>/", include("twoway.programs.urls")),
+    path("o/<slug:org_slug>/", include("twoway.insights.urls")),  # program insights
     path("o/<slug:org_slug>/settings/", include(notification_urls.org_patterns)),
     path("n/", include(notification_urls.public_patterns)),
     path("admin/", admin.site.urls),

@@ -285,12 +285,15 @@ class Job:
 
 
 def default_jobs() -> list[Job]:
+    from twoway.insights.aggregate import run_job as insights_job
     from twoway.notifications import rules
 
     return [
         Job("reminders", dt.timedelta(minutes=1), rules.run_frequent),
         Job("weekly", dt.timedelta(hours=1), rules.run_hourly),
         Job("cleanup", dt.timedelta(days=1), rules.cleanup),
+        # Program insights: yesterday and today's counts and snapshots (twoway.insights).
+        Job("insights", dt.timedelta(hours=1), insights_job),
     ]
 
 

@@ -1,0 +1,186 @@
+"""Minimum group size for every figure that splits people: primary and complementary suppression.
+
+A cell counting 1 … k-1 people (k = the organization's `min_group_size`) is hidden (primary).
+A hidden cell must not be recoverable from the shown totals and the other shown cells, so in
+each line (a row or a column with a shown total) that has hidden cells we keep hiding the
+smallest shown cell (non-zero first) until (a) at least two cells are hidden and (b) the hidden
+cells together hold at least k people — subtraction then gives only a sum of ≥ k people spread
+over several cells. A final exact check (`recoverable`) solves the linear system the shown
+numbers define and hides more until no hidden cell is determined by it.
+
+Zeros are shown (a zero is nobody). A total below k is itself a small cell: a line whose total
+is below k is hidden whole, and the totals are suppressed among themselves the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Table:
+    """Counts with row and column totals; `hidden` marks suppressed cells, `hidden_rows` and
+    `hidden_cols` suppressed totals. A 1-D table is a table with one row."""
+
+    row_labels: list[str]
+    col_labels: list[str]
+    cells: list[list[int]]
+    hidden: list[list[bool]] = field(default_factory=list)
+    hidden_rows: list[bool] = field(default_factory=list)
+    hidden_cols: list[bool] = field(default_factory=list)
+    hidden_total: bool = False
+
+    @property
+    def row_totals(self) -> list[int]:
+        return [sum(r) for r in self.cells]
+
+    @property
+    def col_totals(self) -> list[int]:
+        return [sum(c) for c in zip(*self.cells, strict=True)] if self.cells else []
+
+    @property
+    def total(self) -> int:
+        return sum(self.row_totals)
+
+    def shown(self, i: int, j: int) -> int | None:
+        return None if self.hidden[i][j] else self.cells[i][j]
+
+    def rows(self) -> list[tuple[str, list[int | None], int | None]]:
+        """(label, shown cells, shown total) per row, for templates and CSV."""
+        return [
+            (
+                label,
+                [self.shown(i, j) for j in range(len(self.col_labels))],
+                None if self.hidden_rows[i] else self.row_totals[i],
+            )
+            for i, label in enumerate(self.row_labels)
+        ]
+
+    def shown_col_totals(self) -> list[int | None]:
+        return [None if h else t for h, t in zip(self.hidden_cols, self.col_totals, strict=True)]
+
+    def any_hidden(self) -> bool:
+        return any(any(r) for r in self.hidden) or any(self.hidden_rows) or any(self.hidden_cols)
+
+
+def _protect_line(values: list[int], hidden: list[bool], k: int) -> bool:
+    """Hide more cells of one line until ≥ 2 are hidden and they hold ≥ k; True if changed."""
+    changed = False
+    while True:
+        n_hidden = sum(hidden)
+        if n_hidden == 0:
+            return changed
+        held = sum(v for v, h in zip(values, hidden, strict=True) if h)
+        if n_hidden >= 2 and held >= k:
+            return changed
+        candidates = [i for i, h in enumerate(hidden) if not h]
+        if not candidates:
+            return changed
+        # Prefer a non-zero cell: hiding a zero next to a small cell protects nothing.
+        nonzero = [i for i in candidates if values[i] > 0]
+        pick = min(nonzero or candidates, key=lambda i: (values[i], i))
+        hidden[pick] = True
+        changed = True
+
+
+def recoverable(table: Table) -> list[tuple[int, int]]:
+    """Hidden cells whose exact value follows from the shown cells and totals.
+
+    The shown totals give linear equations over the hidden cells; a hidden cell is determined
+    exactly when its unit vector lies in the row space of that system (a rank test).
+    """
+    unknown = [
+        (i, j)
+        for i in range(len(table.row_labels))
+        for j in range(len(table.col_labels))
+        if table.hidden[i][j]
+    ]
+    if not unknown:
+        return []
+    index = {cell: n for n, cell in enumerate(unknown)}
+    equations = []
+    for i in range(len(table.row_labels)):
+        if not table.hidden_rows[i]:
+            equations.append([1.0 if (r == i) else 0.0 for r, _ in unknown])
+    for j in range(len(table.col_labels)):
+        if not table.hidden_cols[j]:
+            equations.append([1.0 if (c == j) else 0.0 for _, c in unknown])
+    if not table.hidden_total:
+        equations.append([1.0] * len(unknown))
+    if not equations:
+        return []
+    a = np.array(equations)
+    rank = np.linalg.matrix_rank(a)
+    found = []
+    for cell, n in index.items():
+        unit = np.zeros(len(unknown))
+        unit[n] = 1.0
+        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+            found.append(cell)
+    return found
+
+
+def suppress(cells: list[list[int]], k: int, row_labels: list[str], col_labels: list[str]) -> Table:
+    """Apply the rules in the module doc to a 2-D table (use one row for 1-D)."""
+    table = Table(row_labels, col_labels, [list(map(int, r)) for r in cells])
+    n_rows, n_cols = len(row_labels), len(col_labels)
+    table.hidden = [[0 < v < k for v in row] for row in table.cells]
+    total = table.total
+    table.hidden_total = 0 < total < k
+    if table.hidden_total:
+        table.hidden = [[v > 0 for v in row] for row in table.cells]
+        table.hidden_rows = [t > 0 for t in table.row_totals]
+        table.hidden_cols = [t > 0 for t in table.col_totals]
+        return table
+    # The totals are a split of people too: small ones are hidden, with their complement.
+    table.hidden_rows = [0 < t < k for t in table.row_totals]
+    table.hidden_cols = [0 < t < k for t in table.col_totals]
+    if n_rows > 1:
+        _protect_line(table.row_totals, table.hidden_rows, k)
+    if n_cols > 1:
+        _protect_line(table.col_totals, table.hidden_cols, k)
+    # A hidden total hides its line: every non-zero cell in it.
+    for i in range(n_rows):
+        if table.hidden_rows[i]:
+            table.hidden[i] = [v > 0 for v in table.cells[i]]
+    for j in range(n_cols):
+        if table.hidden_cols[j]:
+            for i in range(n_rows):
+                table.hidden[i][j] = table.hidden[i][j] or table.cells[i][j] > 0
+    for _ in range(n_rows * n_cols + 1):
+        changed = False
+        for i in range(n_rows):
+            if not table.hidden_rows[i]:
+                changed |= _protect_line(table.cells[i], table.hidden[i], k)
+        for j in range(n_cols):
+            if table.hidden_cols[j] and n_rows > 1:
+                continue
+            column = [table.cells[i][j] for i in range(n_rows)]
+            flags = [table.hidden[i][j] for i in range(n_rows)]
+            if n_rows > 1 and _protect_line(column, flags, k):
+                for i in range(n_rows):
+                    table.hidden[i][j] = flags[i]
+                changed = True
+        for i, j in recoverable(table):
+            # Still exact: hide the smallest shown cell of its row, else of its column.
+            row_free = [c for c in range(n_cols) if not table.hidden[i][c]]
+            col_free = [r for r in range(n_rows) if not table.hidden[r][j]]
+            if row_free:
+                pick = min(row_free, key=lambda c: (table.cells[i][c] == 0, table.cells[i][c]))
+                table.hidden[i][pick] = True
+            elif col_free:
+                pick = min(col_free, key=lambda r: (table.cells[r][j] == 0, table.cells[r][j]))
+                table.hidden[pick][j] = True
+            else:
+                table.hidden_rows[i] = True
+            changed = True
+            break
+        if not changed:
+            break
+    return table
+
+
+def suppress_1d(values: dict[str, int], k: int, label: str = "") -> Table:
+    return suppress([list(values.values())], k, [label], list(values))
