@@ -8,9 +8,13 @@ the reported gap a guess.
 
 Up to EXACT_SCAN_LIMIT people the top-k is taken on the exact score. Beyond, a full exact
 scan costs too much (10^10 pairs at n = 100,000), so we scan a *linear upper bound*
-u(i, j) = f_i . g_j >= score(i, j) with one float32 matrix product per block of rows, keep the
-top-k by u, then rescore those pairs exactly. tau[i] = the k-th largest u in row i is then a
-valid bound for every pair left out, because score <= u <= tau there.
+u(i, j) = f_i . g_j + slack_i >= score(i, j) with one float32 matrix product per block of rows,
+keep each row's SCAN_FACTOR * k largest u, rescore those pairs exactly and keep the k best by
+exact score. Every pair (i, j) left out of row i is then either outside the scanned list, so
+score <= u <= (smallest u kept) + slack_i, or inside it but beaten, so score <= the best exact
+score dropped. tau[i] = the larger of the two (plus a float32 rounding margin) is therefore a
+valid bound for every pair left out, and rescoring a longer list makes it nearly as tight as an
+exact scan: with the list long enough the first term falls below the second.
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ Progress = Callable[[int, int], None]
 FULL_LIMIT = 400
 EXACT_SCAN_LIMIT = 6000
 ROW_BLOCK = 256
+LINEAR_ROW_BLOCK = 512  # rows per float32 product in the linear scan (~200 MB at n = 100,000)
+SCAN_FACTOR = 4  # the linear scan rescores SCAN_FACTOR * k candidates per person
 GROUP = 32  # columns per group in the strided top-k (see _topk)
 # float32 products round differently from the exact scorer; pad tau so it stays an upper bound.
 TAU_MARGIN = 5e-4
-TIME_RANK = 24  # principal directions of the calendars kept in the linear scan
+TIME_RANK = 48  # principal directions of the calendars kept in the linear scan
+GOAL_RANK = 48  # principal directions of the goal vectors kept (48 = all: exact)
 
 
 @dataclass
@@ -84,6 +91,25 @@ def _topk(block: npt.NDArray[np.float32], k: int) -> tuple[Idx, npt.NDArray[np.f
     return np.take_along_axis(cols, sel, axis=1), np.take_along_axis(cand, sel, axis=1)
 
 
+def _project(x: npt.NDArray[np.float32], cap: int) -> tuple[npt.NDArray[np.float32], F64]:
+    """Rows of x in the basis of their top principal directions, and what each row misses.
+
+    x_i . x_j = p_i . p_j + r_i . r_j <= p_i . p_j + |r_i| |r_j| (Cauchy-Schwarz), so the
+    projection plus the residual norms gives an upper bound; when the rows span at most `cap`
+    directions (few distinct calendars or goal texts) the residuals are zero and it is exact,
+    with fewer columns than x.
+    """
+    cov = (x.T.astype(np.float64) @ x.astype(np.float64)) / max(x.shape[0], 1)
+    vals, vecs = np.linalg.eigh(cov)
+    order = np.argsort(-vals)
+    tol = 1e-9 * max(float(vals.max(initial=0.0)), 1.0)
+    rank = int(min(cap, int((vals > tol).sum())))
+    basis = vecs[:, order[:rank]]
+    proj64 = x.astype(np.float64) @ basis
+    resid = np.linalg.norm(x - proj64 @ basis.T, axis=1)
+    return proj64.astype(np.float32), resid.astype(np.float64)
+
+
 def linear_features(
     cohort: Cohort, nodes: Idx
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], F64]:
@@ -97,6 +123,7 @@ def linear_features(
     - time: the availability cosine is projected on its top principal directions; what the
       projection misses is at most |r_i| |r_j| (Cauchy-Schwarz), so slack[i] gets
       w_time * |r_i| * max_j |r_j| (zero when the cohort's calendars span few directions);
+    - goals: the same projection (exact with fewer columns when the goal texts are few);
     - meeting with many locations: location ignored.
     Requests are positive but sparse: requested pairs are always kept as candidates.
     """
@@ -132,14 +159,7 @@ def linear_features(
 
     # time: 0.5 for pairs with an unknown calendar, else the cosine (projected + slack).
     known = c.avail_known[nodes].astype(np.float32)[:, None]
-    unit = c.avail_unit[nodes]
-    cov = (unit.T.astype(np.float64) @ unit.astype(np.float64)) / max(nodes.size, 1)
-    vals, vecs = np.linalg.eigh(cov)
-    order = np.argsort(-vals)
-    rank = int(min(TIME_RANK, int((vals > 1e-9).sum())))
-    basis = vecs[:, order[:rank]].astype(np.float32)
-    proj = unit @ basis
-    resid = np.linalg.norm(unit - proj @ basis.T, axis=1).astype(np.float64)
+    proj, resid = _project(c.avail_unit[nodes], TIME_RANK)
     slack = w.time * resid * float(resid.max(initial=0.0))
     f += [proj * w.time, known * (-0.5 * w.time)]
     g += [proj, known]
@@ -161,8 +181,10 @@ def linear_features(
     else:
         f.append(meeting_upper_table()[c.pref[nodes]] * w.meeting)
         g.append(onehot(c.pref[nodes], 3))
-    f.append(c.goals[nodes] * w.goals)
-    g.append(c.goals[nodes])
+    gproj, gres = _project(c.goals[nodes], GOAL_RANK)
+    slack = slack + w.goals * gres * float(gres.max(initial=0.0))
+    f.append(gproj * w.goals)
+    g.append(gproj)
     ones = np.ones((nodes.size, 1), dtype=np.float32)
     f.append(ones)
     g.append(ones * const)
@@ -191,13 +213,16 @@ def build_graph(
     complete = m <= FULL_LIMIT or k >= m - 1
     kk = m - 1 if complete else k
     linear = not complete and m > EXACT_SCAN_LIMIT
+    scan_k = min(SCAN_FACTOR * kk, m - 1) if linear else kk
+    step = LINEAR_ROW_BLOCK if linear else ROW_BLOCK
     if linear:
         feat_f, feat_g, slack = linear_features(cohort, nodes)
     rows_out: list[Idx] = []
     cols_out: list[Idx] = []
+    w_out: list[F64] = []
     tau = np.zeros(m, dtype=np.float64)
-    for start in range(0, m, ROW_BLOCK):
-        rows = np.arange(start, min(start + ROW_BLOCK, m))
+    for start in range(0, m, step):
+        rows = np.arange(start, min(start + step, m))
         if linear:
             block = feat_f[rows] @ feat_g.T
         else:
@@ -213,6 +238,16 @@ def build_graph(
             r, cidx = np.nonzero(np.isfinite(block))
             rows_out.append(rows[r])
             cols_out.append(cidx.astype(np.int64))
+        elif linear:
+            top, vals = _topk(block, scan_k)
+            del block
+            r, cc, x, bound = _rescore_rows(scorer, nodes, rows, top, vals, kk)
+            # Left out of row i: outside the scanned list (score <= u <= smallest u kept +
+            # slack) or rescored and beaten (score <= the best exact score dropped).
+            tau[rows] = np.maximum(vals.min(axis=1) + slack[rows] + TAU_MARGIN, bound)
+            rows_out.append(r)
+            cols_out.append(cc)
+            w_out.append(x)
         else:
             top, vals = _topk(block, kk)
             # Every pair left out scores <= the k-th value kept (or is infeasible if -inf).
@@ -222,23 +257,69 @@ def build_graph(
             rows_out.append(rr)
             cols_out.append(top[fin])
         if progress is not None:
-            progress(min(start + ROW_BLOCK, m), m)
-    if linear:
-        tau = tau + slack + TAU_MARGIN
+            progress(min(start + step, m), m)
     tau = np.where(np.isfinite(tau), np.maximum(tau, 0.0), 0.0)
     ri = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
     ci = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
 
     # Name requests are always candidates (their bonus is not in the linear bound).
     req = scorer.requests[nodes][:, nodes].tocoo()
-    ri = np.concatenate([ri, req.row.astype(np.int64)])
-    ci = np.concatenate([ci, req.col.astype(np.int64)])
+    if linear:
+        # Scored already (and feasible: the scan masked hard constraints and past partners).
+        known_ei, known_ej, known_w = _dedupe(m, ri, ci, np.concatenate(w_out))
+        ri, ci = req.row.astype(np.int64), req.col.astype(np.int64)
+    else:
+        known_ei, known_ej, known_w = _empty_edges()
+        ri = np.concatenate([ri, req.row.astype(np.int64)])
+        ci = np.concatenate([ci, req.col.astype(np.int64)])
 
     ei, ej, w = _rescore(scorer, cons, nodes, ri, ci, past_ok=False)
+    if known_ei.size:
+        ei, ej, w = _dedupe(
+            m,
+            np.concatenate([known_ei, ei]),
+            np.concatenate([known_ej, ej]),
+            np.concatenate([known_w, w]),
+        )
     repeats: set[tuple[int, int]] = set()
     if s.allow_repeats:
         ei, ej, w, repeats = _allow_repeats(cohort, scorer, cons, nodes, g2l, ei, ej, w, tau)
     return Graph(nodes, ei, ej, w, tau, complete, repeats)
+
+
+def _rescore_rows(
+    scorer: Scorer, nodes: Idx, rows: Idx, top: Idx, vals: npt.NDArray[np.float32], k: int
+) -> tuple[Idx, Idx, F64, F64]:
+    """Exact scores of each row's scanned list; keep the k best feasible ones per row.
+
+    Returns the kept (row, col, score) triples and, per row, the best exact score dropped
+    (-inf when none): the second half of that row's tau.
+    """
+    s = scorer.cohort.settings
+    fin = np.isfinite(vals)
+    rr = np.broadcast_to(rows[:, None], top.shape)
+    exact = np.full(top.shape, -np.inf)
+    x, _ = scorer.pairs(nodes[rr[fin]], nodes[top[fin]])
+    x64 = x.astype(np.float64)
+    exact[fin] = np.where((x64 >= s.min_fit) & (x64 > 0), x64, -np.inf)
+    order = np.argsort(-exact, axis=1, kind="stable")
+    keep = order[:, :k]
+    if order.shape[1] > k:
+        dropped = np.take_along_axis(exact, order[:, k : k + 1], axis=1)[:, 0]
+    else:
+        dropped = np.full(rows.size, -np.inf)
+    kv = np.take_along_axis(exact, keep, axis=1)
+    kc = np.take_along_axis(top, keep, axis=1)
+    ok = np.isfinite(kv)
+    return rr[:, : keep.shape[1]][ok], kc[ok], kv[ok], dropped
+
+
+def _dedupe(m: int, ri: Idx, ci: Idx, w: F64) -> tuple[Idx, Idx, F64]:
+    """Unique undirected edges (a < b, sorted) of scored local pairs (first score wins)."""
+    a, b = np.minimum(ri, ci), np.maximum(ri, ci)
+    keep = a != b
+    key, first = np.unique(a[keep] * m + b[keep], return_index=True)
+    return key // m, key % m, w[keep][first]
 
 
 def _empty_edges() -> tuple[Idx, Idx, F64]:

@@ -112,7 +112,7 @@ def _rematch_leftovers(
     candidate taken. Any feasible pair may be used, so we build a fresh candidate graph on
     the people left over, solve it (exactly when small), and polish with pair swaps again.
     """
-    deadline = time.perf_counter() + settings.time_limit_seconds
+    deadline = time.perf_counter() + settings.time_limit_seconds / 2
     for _ in range(3):
         matched = {v for p in pairs for v in p}
         left = np.array([v for v in range(graph.m) if v not in matched], dtype=np.int64)
@@ -188,10 +188,15 @@ def match(
         def local_score(a: Idx, b: Idx) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
             return ctx.feasible_scores(nodes[a], nodes[b])
 
-        # Large pools: greedy here, then leftovers re-paired and one swap search (below).
-        sol = solve_pairs(graph.m, graph.ei, graph.ej, graph.w, graph.tau, None, 0.0)
+        # Large pools: an assignment cycle cover polished by pair swaps, then the people it
+        # left over re-paired among themselves and one more swap search (below).
+        large = graph.m > EXACT_LIMIT
+        budget = settings.time_limit_seconds / 2 if large else 0.0
+        sol = solve_pairs(
+            graph.m, graph.ei, graph.ej, graph.w, graph.tau, local_score if large else None, budget
+        )
         local_pairs = sol.pairs
-        if graph.m > EXACT_LIMIT:
+        if large:
             local_pairs = _rematch_leftovers(ctx, graph, local_pairs, local_score, settings)
             sol.weight = _weight(local_pairs, local_score)
         pairs = [(int(nodes[a]), int(nodes[b])) for a, b in local_pairs]
