@@ -23,6 +23,7 @@ from twoway.programs.models import (
     PartnershipSource,
     PartnershipStatus,
     Program,
+    ProgramKind,
     RoundStatus,
 )
 from twoway.programs.services import ProgramError, partnership_create, partnership_end
@@ -226,3 +227,25 @@ def test_the_round_pages_walk_a_manager_from_draft_to_published(world: World) ->
     assert Partnership.objects.filter(program=program, source=PartnershipSource.ROUND).exists()
     match_round.refresh_from_db()
     assert match_round.status == RoundStatus.PUBLISHED
+
+
+def test_a_circles_program_makes_groups_of_three_and_four(cohort: Cohort) -> None:
+    program, people, manager = cohort.program, cohort.people, cohort.manager
+    program.kind = ProgramKind.CIRCLES
+    program.save()
+    result = run(program, manager).result
+    by_id = {
+        p.pk: p
+        for p in Person.objects.filter(pk__in=[p.pk for p in people]).select_related("manager")
+    }
+    sizes = [len(g["members"]) for g in result["groups"]]
+    grouped = [m for g in result["groups"] for m in g["members"]]
+    assert len(grouped) == len(set(grouped))
+    assert sorted(grouped + [u["id"] for u in result["unmatched"]]) == sorted(p.pk for p in people)
+    assert set(sizes) <= {2, 3, 4}
+    assert sizes.count(4) >= 0.8 * len(sizes), sizes
+    for group in result["groups"]:
+        for x, y in itertools.combinations(group["members"], 2):
+            assert not in_reporting_line(by_id[x], by_id[y]), group
+    circle = next(g for g in result["groups"] if g["kind"] == "circle")
+    assert len(circle["reasons"]) >= 2

@@ -164,7 +164,7 @@ class Group:
     score: float
     components: Mapping[str, float]
     reasons: tuple[str, ...]
-    kind: Literal["pair", "trio", "mentor"] = "pair"
+    kind: Literal["pair", "trio", "mentor", "circle"] = "pair"
     locked: bool = False
 
 

@@ -21,12 +21,14 @@ from django.utils import timezone
 from twoway.accounts.models import User
 from twoway.accounts.services import audit
 from twoway.matching import UNMATCHED_REASONS, MatchResult, match
+from twoway.matching.circles import form_circles
 from twoway.people.models import Person
 from twoway.programs.cohort import engine_settings, participants_for, pool
 from twoway.programs.models import (
     MatchRound,
     PartnershipSource,
     Program,
+    ProgramKind,
     RoundStatus,
 )
 from twoway.programs.services import ProgramError, _introduce, partnership_create
@@ -117,6 +119,8 @@ def round_run(match_round: MatchRound) -> MatchRound:
                 )
 
         result = match(participants, settings, progress=progress)
+        if program.kind == ProgramKind.CIRCLES:
+            result = form_circles(participants, settings, result)
         names = {str(e.person_id): e.person.name for e in enrolments}
         match_round.result = result_to_json(result, names)
         match_round.status = RoundStatus.DRAFT
