@@ -37,6 +37,7 @@ from twoway.programs.models import (
     ProgramStatus,
     RequestStatus,
 )
+from twoway.programs.wording import reasons_for
 
 
 class ProgramError(Exception):
@@ -205,7 +206,7 @@ def _introduce(partnership: Partnership, people: Sequence[Person], reasons: Sequ
                 "partnership_id": partnership.pk,
                 "org_slug": partnership.program.organization.slug,
                 "partners": [{"name": p.name, "title": p.title, "email": p.email} for p in others],
-                "reasons": list(reasons),
+                "reasons": reasons_for(reasons, person.name),
                 "cadence_weeks": partnership.program.checkin_every_weeks,
                 "cadence_minutes": partnership.program.checkin_minutes,
             },

@@ -39,6 +39,7 @@ from twoway.programs.models import (
     RequestStatus,
     RoundStatus,
 )
+from twoway.programs.wording import reasons_for
 
 
 def _me(request: OrgRequest) -> Person:
@@ -432,7 +433,9 @@ def request_withdraw(request: OrgRequest, request_id: int) -> HttpResponse:
 def my_partnerships(request: OrgRequest) -> HttpResponse:
     me = _me(request)
     partnerships = selectors.partnerships_of(me)
-    rows = [(p, selectors.partners_of(p, me)) for p in partnerships]
+    rows = [
+        (p, selectors.partners_of(p, me), reasons_for(p.reasons, me.name)) for p in partnerships
+    ]
     rematch_offers = Enrollment.objects.filter(
         person=me, status=EnrollmentStatus.ACTIVE, wants_rematch=False
     ).select_related("program")
