@@ -26,7 +26,7 @@ def test_circles_join_pairs_for_the_best_total_gain() -> None:
         w, ok = ctx.feasible_scores(i, j)
         return float(w.sum()) if ok.all() else None
 
-    plain = [g.members for g in pairs.groups if len(g.members) == 2]
+    plain: list[tuple[str, ...]] = [g.members for g in pairs.groups if len(g.members) == 2]
 
     # Brute force over every way to join the pairs two by two (8 pairs: 105 ways).
     def best(rest: list[tuple[str, ...]]) -> float:
