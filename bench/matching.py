@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/matching.py            # n = 200 ... 100,000 (a few minutes)
     .venv/bin/python bench/matching.py --quick    # n = 200, 1,000, 2,000 (about a minute)
+    .venv/bin/python bench/matching.py --sizes 100000   # just these sizes
 
 Each engine run happens in a child process so its peak memory (ru_maxrss) is its own.
 networkx runs `max_weight_matching` on the engine's candidate graph (every feasible pair when
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -36,12 +38,14 @@ def run_engine(n: int, seed: int) -> dict[str, float | str]:
     from twoway.matching.synthetic import cohort
 
     people = cohort(n, seed=seed)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = match(people, MatchSettings(seed=seed))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     out: dict[str, float | str] = {
         "n": n,
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "load": os.getloadavg()[0],
         "total": result.pair_weight,
         "upper_bound": result.upper_bound,
         "gap": result.gap,
@@ -75,15 +79,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sizes", type=int, nargs="+", help="these sizes only (e.g. 100000)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_engine(args.one, args.seed)))
         return 0
     sizes = [200, 1000, 2000] if args.quick else [200, 1000, 2000, 10_000, 100_000]
+    sizes = args.sizes or sizes
     nx_limit = NX_LIMIT_QUICK if args.quick else NX_LIMIT
     header = (
-        f"{'n':>7} {'seconds':>8} {'total':>12} {'upper bound':>12} {'gap':>8} "
+        f"{'n':>7} {'seconds':>8} {'cpu s':>8} {'load':>5} {'total':>12} "
+        f"{'upper bound':>12} {'gap':>8} "
         f"{'nx seconds':>10} {'nx total':>12} {'same':>5} {'engine/nx':>9} {'peak MiB':>9}"
     )
     print(header)
@@ -104,14 +111,17 @@ def main() -> int:
             same = "yes" if abs(total - float(r["total"])) <= 1e-6 * total else "NO"
             ratio = f"{float(r['seconds']) / secs:.4f}"
         print(
-            f"{n:>7} {float(r['seconds']):>8.2f} {float(r['total']):>12.4f} "
+            f"{n:>7} {float(r['seconds']):>8.2f} {float(r['cpu_seconds']):>8.2f} "
+            f"{float(r['load']):>5.2f} {float(r['total']):>12.4f} "
             f"{float(r['upper_bound']):>12.4f} {100 * float(r['gap']):>7.3f}% "
             f"{nx_sec:>10} {nx_total:>12} {same:>5} {ratio:>9} {float(r['maxrss_mib']):>9.0f}",
             flush=True,
         )
     print(
-        "\nseconds: match() end to end from parsed participants (scoring, candidates, solve, "
-        "bound, trios, explanations); the cohort is generated outside the timing.\n"
+        "\nseconds: match() end to end (wall; cpu s: process_time; load: 1-min load average "
+        "at the end, the machine may be shared) from parsed participants (scoring, "
+        "candidates, solve, bound, trios, explanations); the cohort is generated outside "
+        "the timing.\n"
         "total: weight of the pairing; upper bound: certified (assignment relaxation or LP "
         "dual with tau for pairs outside the candidate graph); gap = 1 - total / bound.\n"
         f"networkx: max_weight_matching on the same candidate graph, only for n <= {nx_limit} "

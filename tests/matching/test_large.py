@@ -106,3 +106,56 @@ def test_cycle_cover_splits_even_cycles_and_repairs_odd_ones() -> None:
     pairs = solvers.cycle_cover_pairs(sigma, arc)
     # Even: arcs 1->2 and 3->0 (5 + 5) beat 0->1 and 2->3; odd: keep 5->6 (9), drop 4.
     assert pairs == [(0, 3), (1, 2), (5, 6), (8, 9)]
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_the_linear_scan_bounds_every_pair_it_leaves_out(
+    monkeypatch: pytest.MonkeyPatch, symmetric: bool
+) -> None:
+    """tau[i] >= the exact score of every feasible pair (i, j) outside the candidate graph.
+
+    Checked against every pair of a few thousand people, for the symmetric (upper-triangle,
+    per-row threshold) scan and for the full row-block scan it replaces in peer mode.
+    """
+    people = cohort(3000, seed=5)
+    ctx = engine.Context.build(people, MatchSettings())
+    nodes = np.arange(len(people), dtype=np.int64)
+    f, g_, _ = cand.linear_features(ctx.cohort, nodes)
+    assert cand._symmetric(f, g_)  # peer scores: the new path is the one taken
+    monkeypatch.setattr(cand, "EXACT_SCAN_LIMIT", 10)
+    if not symmetric:
+        monkeypatch.setattr(cand, "_symmetric", lambda a, b: False)
+    graph = cand.build_graph(ctx.cohort, ctx.scorer, ctx.cons, nodes, 8)
+    full = ctx.scorer.block(nodes, nodes).astype(np.float64)
+    s = ctx.cohort.settings
+    feasible = (full >= s.min_fit) & (full > 0) & (ctx.cons.hard_matrix.toarray() == 0)
+    np.fill_diagonal(feasible, False)
+    listed = np.zeros_like(feasible)
+    listed[graph.ei, graph.ej] = listed[graph.ej, graph.ei] = True
+    left_out = feasible & ~listed
+    assert left_out.any()
+    # (1e-5: the dense block and the pair scorer round the same float32 score differently.)
+    tau = np.broadcast_to(graph.tau[:, None], full.shape)
+    assert np.all(full[left_out] <= tau[left_out] + 1e-5)
+    # Every edge is feasible and carries its exact score.
+    assert np.all(feasible[graph.ei, graph.ej])
+    assert np.allclose(graph.w, full[graph.ei, graph.ej], atol=1e-5)
+    # Nearly every person keeps k partners of their own (hard constraints may take a few).
+    deg = np.bincount(np.concatenate([graph.ei, graph.ej]), minlength=nodes.size)
+    assert np.mean(deg >= 8) >= 0.95
+
+
+def test_the_symmetric_scan_finds_the_same_candidates_as_the_full_scan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    people = cohort(2500, seed=6)
+    ctx = engine.Context.build(people, MatchSettings())
+    nodes = np.arange(len(people), dtype=np.int64)
+    monkeypatch.setattr(cand, "EXACT_SCAN_LIMIT", 10)
+    sym = cand.build_graph(ctx.cohort, ctx.scorer, ctx.cons, nodes, 8)
+    monkeypatch.setattr(cand, "_symmetric", lambda a, b: False)
+    full = cand.build_graph(ctx.cohort, ctx.scorer, ctx.cons, nodes, 8)
+    a = set(zip(sym.ei.tolist(), sym.ej.tolist(), strict=True))
+    b = set(zip(full.ei.tolist(), full.ej.tolist(), strict=True))
+    assert len(a ^ b) <= 0.01 * len(b)
+    assert abs(sym.tau.sum() - full.tau.sum()) <= 1e-3 * full.tau.sum()

@@ -15,11 +15,17 @@ score <= u <= (smallest u kept) + slack_i, or inside it but beaten, so score <= 
 score dropped. tau[i] = the larger of the two (plus a float32 rounding margin) is therefore a
 valid bound for every pair left out, and rescoring a longer list makes it nearly as tight as an
 exact scan: with the list long enough the first term falls below the second.
+
+In peer mode F G^T is symmetric (checked), so the scan multiplies only the blocks on and above
+the diagonal, each serving its rows and, transposed, its columns, and filters each block against
+per-row thresholds taken from a sample of columns instead of a top-k per block; the bound
+argument is unchanged, with "smallest u kept" replaced by the bound ub_i of _symmetric_scan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +47,10 @@ SCAN_FACTOR = 4  # the linear scan rescores SCAN_FACTOR * k candidates per perso
 GROUP = 32  # columns per group in the strided top-k (see _topk)
 # float32 products round differently from the exact scorer; pad tau so it stays an upper bound.
 TAU_MARGIN = 5e-4
+SYM_BLOCK = 2048  # rows (and columns) per block product in the symmetric scan
+SCAN_THREADS = 2  # threads for the symmetric scan's block products and filters
+SAMPLE_COLUMNS = 2048  # columns sampled for the per-row thresholds of the symmetric scan
+SAMPLE_OVER = 2.0  # thresholds expect SAMPLE_OVER * k columns above them
 TIME_RANK = 48  # principal directions of the calendars kept in the linear scan
 GOAL_RANK = 48  # principal directions of the goal vectors kept (48 = all: exact)
 
@@ -99,15 +109,19 @@ def _project(x: npt.NDArray[np.float32], cap: int) -> tuple[npt.NDArray[np.float
     directions (few distinct calendars or goal texts) the residuals are zero and it is exact,
     with fewer columns than x.
     """
-    cov = (x.T.astype(np.float64) @ x.astype(np.float64)) / max(x.shape[0], 1)
+    x64 = x.astype(np.float64)
+    cov = (x64.T @ x64) / max(x.shape[0], 1)
     vals, vecs = np.linalg.eigh(cov)
     order = np.argsort(-vals)
     tol = 1e-9 * max(float(vals.max(initial=0.0)), 1.0)
     rank = int(min(cap, int((vals > tol).sum())))
-    basis = vecs[:, order[:rank]]
-    proj64 = x.astype(np.float64) @ basis
-    resid = np.linalg.norm(x - proj64 @ basis.T, axis=1)
-    return proj64.astype(np.float32), resid.astype(np.float64)
+    basis = np.ascontiguousarray(vecs[:, order[:rank]])
+    proj64 = x64 @ basis
+    # |r|^2 = |x|^2 - |p|^2 (orthonormal basis), without an n x d residual matrix; the 1e-12
+    # covers float64 cancellation, so resid stays >= the true residual norm.
+    r2 = np.einsum("ij,ij->i", x64, x64) - np.einsum("ij,ij->i", proj64, proj64)
+    resid = np.sqrt(np.maximum(r2, 0.0) + 1e-12)
+    return proj64.astype(np.float32), resid
 
 
 def linear_features(
@@ -188,9 +202,12 @@ def linear_features(
     ones = np.ones((nodes.size, 1), dtype=np.float32)
     f.append(ones)
     g.append(ones * const)
+    ff, gg = np.concatenate(f, axis=1), np.concatenate(g, axis=1)
+    # A column that is zero on either side adds nothing to any product: drop it.
+    used = (ff != 0).any(axis=0) & (gg != 0).any(axis=0)
     return (
-        np.ascontiguousarray(np.concatenate(f, axis=1), dtype=np.float32),
-        np.ascontiguousarray(np.concatenate(g, axis=1), dtype=np.float32),
+        np.ascontiguousarray(ff[:, used], dtype=np.float32),
+        np.ascontiguousarray(gg[:, used], dtype=np.float32),
         slack,
     )
 
@@ -221,7 +238,18 @@ def build_graph(
     cols_out: list[Idx] = []
     w_out: list[F64] = []
     tau = np.zeros(m, dtype=np.float64)
-    for start in range(0, m, step):
+    if linear and _symmetric(feat_f, feat_g):
+        for rows, top, vals, ub in _symmetric_scan(
+            feat_f, feat_g, cons, nodes, g2l, scan_k, progress
+        ):
+            r, cc, x, bound = _rescore_rows(scorer, nodes, rows, top, vals, kk)
+            # Left out of row i: never listed (u <= ub_i + slack_i, see _symmetric_scan) or
+            # rescored and beaten (score <= the best exact score dropped).
+            tau[rows] = np.maximum(ub + slack[rows] + TAU_MARGIN, bound)
+            rows_out.append(r)
+            cols_out.append(cc)
+            w_out.append(x)
+    for start in range(0, m, step) if not w_out else ():
         rows = np.arange(start, min(start + step, m))
         if linear:
             block = feat_f[rows] @ feat_g.T
@@ -285,6 +313,149 @@ def build_graph(
     if s.allow_repeats:
         ei, ej, w, repeats = _allow_repeats(cohort, scorer, cons, nodes, g2l, ei, ej, w, tau)
     return Graph(nodes, ei, ej, w, tau, complete, repeats)
+
+
+def _symmetric(feat_f: npt.NDArray[np.float32], feat_g: npt.NDArray[np.float32]) -> bool:
+    """Whether F G^T is a symmetric matrix (peer scores), tested on a few hundred rows."""
+    h = min(feat_f.shape[0], 300)
+    a = feat_f[:h].astype(np.float64) @ feat_g[:h].astype(np.float64).T
+    return bool(np.allclose(a, a.T, rtol=0.0, atol=1e-6))
+
+
+def _symmetric_scan(
+    feat_f: npt.NDArray[np.float32],
+    feat_g: npt.NDArray[np.float32],
+    cons: Constraints,
+    nodes: Idx,
+    g2l: Idx,
+    k: int,
+    progress: Progress | None,
+) -> Iterator[tuple[Idx, Idx, npt.NDArray[np.float32], F64]]:
+    """Each row's (up to) k best feasible columns of S = F G^T when S is symmetric.
+
+    Yields, per block of rows in order: rows, columns (rows x k), values (-inf where a row has
+    fewer than k) and ub with S[i, j] <= ub[i] for every feasible j != i not listed.
+
+    Only blocks on or above the diagonal are multiplied: S[I, J] serves rows I and, transposed,
+    rows J (S[j, i] = S[i, j] up to float32 rounding, which TAU_MARGIN covers as for any
+    product). Instead of a top-k of every block, each row i has a threshold t[i] (a high
+    quantile of its values on a sample of columns, expecting about SAMPLE_OVER * k columns
+    above it) and a block only hands on the entries above it. A row then lists every column
+    with S > t[i]; if that is k or more it keeps the k largest, and every column not kept has
+    S <= the smallest kept; otherwise every column not listed has S <= t[i]. So ub[i] = the
+    k-th value kept, or t[i] when fewer than k columns beat it: a valid bound whatever the
+    sample gave, only a looser one when t[i] came out too high.
+    """
+    m = feat_f.shape[0]
+    bsz = SYM_BLOCK
+    ns = min(m, SAMPLE_COLUMNS)
+    sample = (np.arange(ns, dtype=np.int64) * m) // ns
+    rank = int(min(max(np.ceil(SAMPLE_OVER * k * ns / m), 1), max(ns - 1, 1)))
+    thr = np.empty(m, dtype=np.float32)
+    gs = feat_g[sample]
+    for start in range(0, m, 8192):
+        stop = min(start + 8192, m)
+        ps = feat_f[start:stop] @ gs.T
+        hit = sample[None, :] == np.arange(start, stop)[:, None]
+        ps[hit] = -np.inf
+        thr[start:stop] = np.partition(ps, ns - rank, axis=1)[:, ns - rank]
+    del gs
+    starts = list(range(0, m, bsz))
+    Piece = tuple[Idx, Idx, npt.NDArray[np.float32]]
+    pend: list[list[Piece]] = [[] for _ in starts]
+
+    def product(bi: int, bj: int) -> tuple[Piece, Piece | None]:
+        """Entries of S[I, J] above their row's threshold, and (J > I) above their column's."""
+        a0, b0 = starts[bi], starts[bj]
+        a1, b1 = min(a0 + bsz, m), min(b0 + bsz, m)
+        ta = thr[a0:a1]
+        p = feat_f[a0:a1] @ feat_g[b0:b1].T
+        if bj == bi:
+            np.fill_diagonal(p, -np.inf)
+            lo = ta[:, None]
+        else:
+            lo = np.minimum.outer(ta, thr[b0:b1])
+        # One pass finds every entry above its row's or its column's threshold.
+        flat = np.flatnonzero(p > lo)
+        v = p.ravel()[flat]
+        r = flat // p.shape[1]
+        c = flat - r * p.shape[1]
+        side = v > ta[r]
+        mine = (r[side], c[side] + b0, v[side])
+        if bj == bi:
+            return mine, None
+        side = v > thr[b0:b1][c]
+        return mine, (c[side], r[side] + a0, v[side])
+
+    # NumPy's comparisons and nonzero run on one core and release the GIL: two threads keep
+    # both cores busy, and the next block row is queued before this one is finished and
+    # rescored by the caller. Results are collected in block order: deterministic output.
+    with ThreadPoolExecutor(max_workers=SCAN_THREADS) as pool:
+
+        def submit(bi: int) -> list[Future[tuple[Piece, Piece | None]]]:
+            return [pool.submit(product, bi, bj) for bj in range(bi, len(starts))]
+
+        queued = submit(0)
+        for bi, a0 in enumerate(starts):
+            a1 = min(a0 + bsz, m)
+            current = queued
+            for bj, fut in enumerate(current, start=bi):
+                mine, theirs = fut.result()
+                pend[bi].append(mine)
+                if theirs is not None:
+                    pend[bj].append(theirs)
+            if bi + 1 < len(starts):
+                queued = submit(bi + 1)
+            pieces = pend[bi]
+            pend[bi] = []
+            yield _finish_rows(pieces, a0, a1, thr[a0:a1], cons, nodes, g2l, k)
+            if progress is not None:
+                progress(a1, m)
+
+
+def _finish_rows(
+    pieces: list[tuple[Idx, Idx, npt.NDArray[np.float32]]],
+    a0: int,
+    a1: int,
+    thr: npt.NDArray[np.float32],
+    cons: Constraints,
+    nodes: Idx,
+    g2l: Idx,
+    k: int,
+) -> tuple[Idx, Idx, npt.NDArray[np.float32], F64]:
+    """The k best listed feasible columns of rows a0..a1-1 and their bounds ub (see above)."""
+    m = nodes.size
+    b = a1 - a0
+    rows = np.arange(a0, a1, dtype=np.int64)
+    r = np.concatenate([x[0] for x in pieces])
+    c = np.concatenate([x[1] for x in pieces])
+    v = np.concatenate([x[2] for x in pieces])
+    counts = np.bincount(r, minlength=b)
+    width = max(int(counts.max(initial=0)), k)
+    order = np.argsort(r.astype(np.int16 if b <= 2**15 else np.int64), kind="stable")
+    r, c, v = r[order], c[order], v[order]
+    first = np.cumsum(counts) - counts
+    pos = np.arange(r.size) - first[r]
+    vals = np.full((b, width), -np.inf, dtype=np.float32)
+    cols = np.zeros((b, width), dtype=np.int64)
+    vals[r, pos] = v
+    cols[r, pos] = c
+    if width > k:
+        sel = np.argpartition(vals, width - k, axis=1)[:, width - k :]
+        vals = np.take_along_axis(vals, sel, axis=1)
+        cols = np.take_along_axis(cols, sel, axis=1)
+    # Every column not listed has S <= ub: the k-th value kept, or the threshold when fewer
+    # than k beat it. Hard-excluded columns are then dropped (never pairs, they need no bound).
+    ub = np.where(counts >= k, vals.min(axis=1), thr).astype(np.float64)
+    ex = cons.hard_matrix[nodes[rows]].tocoo()
+    lc = g2l[ex.col]
+    ok = lc >= 0
+    if ok.any():
+        bad = np.unique(ex.row[ok].astype(np.int64) * m + lc[ok])
+        keys = (rows[:, None] - a0) * m + cols
+        at = np.minimum(np.searchsorted(bad, keys), bad.size - 1)
+        vals[bad[at] == keys] = -np.inf
+    return rows, cols, vals, ub
 
 
 def _rescore_rows(

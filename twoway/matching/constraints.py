@@ -39,9 +39,9 @@ class Constraints:
     ) -> npt.NDArray[np.bool_]:
         """True where the pair (i[k], j[k]) is forbidden (with past partners if `past`)."""
         keys = i.astype(np.int64) * self.n + j.astype(np.int64)
-        out = np.isin(keys, self.hard)
+        out = _member(keys, self.hard)
         if past:
-            out |= np.isin(keys, self.past)
+            out |= _member(keys, self.past)
         out |= i == j
         return out
 
@@ -60,6 +60,14 @@ class Constraints:
         if not allow_past and pair in self.past_pairs:
             out.append("past_partner")
         return out
+
+
+def _member(keys: Keys, table: Keys) -> npt.NDArray[np.bool_]:
+    """np.isin(keys, table) for a sorted table, by binary search (no hashing or sorting)."""
+    if table.size == 0:
+        return np.zeros(keys.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(table, keys), table.size - 1)
+    return np.asarray(table[at] == keys)
 
 
 def _keys(pairs: set[tuple[int, int]], n: int) -> Keys:

@@ -341,6 +341,32 @@ def auction_assignment(m: int, ei: Idx, ej: Idx, w: F64, rel_eps: float = 1e-6) 
         assigned[:] = -1
         free = np.arange(m)
         while free.size:
+            if free.size == 1:
+                # The long tail of a phase: one bidder at a time. The same round as below,
+                # with scalars instead of segment arrays (identical result, a tenth the cost).
+                who = int(free[0])
+                s0, s1 = int(indptr[who]), int(indptr[who + 1])
+                cs = cols[s0:s1]
+                gain = vals[s0:s1] - prices[cs]
+                at = int(np.argmax(gain))
+                best = float(gain[at])
+                second = best - eps
+                if s1 - s0 > 1:
+                    gain[at] = -np.inf
+                    second = float(gain.max())
+                    if not np.isfinite(second):
+                        second = best - eps
+                jj = int(cs[at])
+                prices[jj] = prices[jj] + (best - second) + eps
+                ev = int(owner[jj])
+                owner[jj] = who
+                assigned[who] = jj
+                if ev >= 0:
+                    assigned[ev] = -1
+                    free = np.array([ev], dtype=np.int64)
+                else:
+                    free = free[:0]
+                continue
             cnt = deg[free]
             segstart = np.cumsum(cnt) - cnt
             seg = np.repeat(indptr[free] - segstart, cnt) + np.arange(int(cnt.sum()))
@@ -348,7 +374,8 @@ def auction_assignment(m: int, ei: Idx, ej: Idx, w: F64, rel_eps: float = 1e-6) 
             v1 = np.maximum.reduceat(val, segstart)
             sid = np.repeat(np.arange(free.size), cnt)
             hit = np.flatnonzero(val == v1[sid])
-            first = hit[np.unique(sid[hit], return_index=True)[1]]
+            sh = sid[hit]  # sorted: each free row's first best column starts a new run
+            first = hit[np.r_[True, sh[1:] != sh[:-1]]]
             val[first] = -np.inf
             v2 = np.maximum.reduceat(val, segstart)
             v2 = np.where(np.isfinite(v2), v2, v1 - eps)  # a single option: any small bid
