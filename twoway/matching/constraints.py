@@ -29,7 +29,7 @@ class Constraints:
     hard: Keys  # sorted keys of forbidden pairs (reporting line, blocked, broken by a manager)
     past: Keys  # sorted keys of past partners
     hard_matrix: sp.csr_matrix  # the same as `hard | past`, row-sliceable for dense blocks
-    reporting: set[tuple[int, int]]
+    reporting: Keys  # sorted keys min * n + max of pairs on one reporting line
     blocked: set[tuple[int, int]]
     broken: set[tuple[int, int]]
     past_pairs: set[tuple[int, int]]
@@ -51,7 +51,7 @@ class Constraints:
         pair = (min(i, j), max(i, j))
         if i == j:
             out.append("same_person")
-        if pair in self.reporting:
+        if _member(np.array([pair[0] * self.n + pair[1]], dtype=np.int64), self.reporting)[0]:
             out.append("reporting_line")
         if pair in self.blocked:
             out.append("blocked")
@@ -94,6 +94,58 @@ def manager_chains(cohort: Cohort) -> list[list[int]]:
     return chains
 
 
+CHAIN_STEPS = 64  # reporting chains climbed in bulk; longer ones (or cycles) one by one
+
+
+def _reporting_keys(cohort: Cohort) -> Keys:
+    """Sorted unique keys min * n + max of (person, anyone in their manager chain).
+
+    The same pairs as `manager_chains`, found a level at a time for everyone at once. A chain
+    still climbing after CHAIN_STEPS levels (very deep, or a cycle) is walked in Python.
+    """
+    n = cohort.n
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = cohort.index
+    parent = np.fromiter(
+        (idx.get(p.manager_id, -1) if p.manager_id else -1 for p in cohort.people),
+        dtype=np.int64,
+        count=n,
+    )
+    who, up = np.arange(n, dtype=np.int64), parent
+    found_who: list[Keys] = []
+    found_up: list[Keys] = []
+    for _ in range(CHAIN_STEPS):
+        live = up >= 0
+        who, up = who[live], up[live]
+        if not who.size:
+            break
+        found_who.append(who)
+        found_up.append(up)
+        up = parent[up]
+    a = np.concatenate(found_who) if found_who else np.zeros(0, dtype=np.int64)
+    b = np.concatenate(found_up) if found_up else np.zeros(0, dtype=np.int64)
+    if who.size:  # unfinished: drop their partial walks and follow them one by one
+        slow = np.zeros(n, dtype=bool)
+        slow[who] = True
+        keep = ~slow[a]
+        a, b = a[keep], b[keep]
+        plist = parent.tolist()
+        extra_a: list[int] = []
+        extra_b: list[int] = []
+        for i in who.tolist():
+            seen = {i}
+            k = plist[i]
+            while k >= 0 and k not in seen:
+                extra_a.append(i)
+                extra_b.append(k)
+                seen.add(k)
+                k = plist[k]
+        a = np.concatenate([a, np.array(extra_a, dtype=np.int64)])
+        b = np.concatenate([b, np.array(extra_b, dtype=np.int64)])
+    return np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+
+
 def build_constraints(cohort: Cohort) -> Constraints:
     n = cohort.n
     idx = cohort.index
@@ -107,7 +159,7 @@ def build_constraints(cohort: Cohort) -> Constraints:
                     out.add((min(i, j), max(i, j)))
         return out
 
-    reporting = {(min(i, k), max(i, k)) for i, ch in enumerate(manager_chains(cohort)) for k in ch}
+    reporting = _reporting_keys(cohort)
     blocked = pairs_of("blocked")
     past = pairs_of("past_partners")
     broken = set()
@@ -115,7 +167,9 @@ def build_constraints(cohort: Cohort) -> Constraints:
         i, j = idx.get(a), idx.get(b)
         if i is not None and j is not None and i != j:
             broken.add((min(i, j), max(i, j)))
-    hard = _keys(reporting | blocked | broken, n)
+    other = _keys(blocked | broken, n)
+    flip = (reporting % max(n, 1)) * n + reporting // max(n, 1)
+    hard = np.union1d(np.concatenate([reporting, flip]), other)
     past_keys = _keys(past, n)
     allk = np.union1d(hard, past_keys)
     mat = sp.csr_matrix(

@@ -11,8 +11,8 @@ import numpy.typing as npt
 
 from . import bipartite
 from .candidates import Graph, build_graph
-from .constraints import Constraints, build_constraints
-from .explain import pair_reasons
+from .constraints import Constraints, _member, build_constraints
+from .explain import many_pair_reasons, pair_reasons
 from .features import Cohort, build_cohort
 from .model import (
     UNMATCHED_REASONS,
@@ -57,37 +57,61 @@ class Context:
     ) -> list[tuple[float, dict[str, float], tuple[str, ...]]]:
         """Score, summed components and reasons of each group (every pair inside it).
 
-        All pairs of all groups are scored in one vectorised call.
+        All pairs of all groups are scored, checked and explained in a few vectorised calls;
+        Python only sums the few pairs of each group and formats text.
         """
-        pairs = [
-            [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]] for members in groups
-        ]
-        flat = [p for ps in pairs for p in ps]
-        if not flat:
+        sizes = [len(members) for members in groups]
+        counts = [s * (s - 1) // 2 for s in sizes]
+        if not any(counts):
             return [(0.0, {}, ()) for _ in groups]
-        i = np.array([a for a, _ in flat], dtype=np.int64)
-        j = np.array([b for _, b in flat], dtype=np.int64)
+        if all(s == 2 for s in sizes):
+            flat_ij = np.array(groups, dtype=np.int64).reshape(-1, 2)
+            i, j = flat_ij[:, 0], flat_ij[:, 1]
+        else:
+            flat = [
+                (a, b)
+                for members in groups
+                for k, a in enumerate(members)
+                for b in members[k + 1 :]
+            ]
+            ij = np.array(flat, dtype=np.int64).reshape(-1, 2)
+            i, j = ij[:, 0], ij[:, 1]
         total, comps = self.scorer.pairs(i, j)
         total64 = total.astype(np.float64)
         names = list(comps)
         table = np.stack([comps[name] for name in names], axis=1).astype(np.float64)
+        rows = table.tolist()
+        totals = total64.tolist()
+        limits = [4 if n == 1 else 2 for n in counts for _ in range(n)]
+        texts = many_pair_reasons(self.scorer, i, j, rows, names, limits)
+        # Allowed again only because nobody else was possible: a past partner, nothing worse.
+        keys = i * self.cons.n + j
+        repeat = (_member(keys, self.cons.past) & ~_member(keys, self.cons.hard)).tolist()
         out = []
         pos = 0
-        for ps in pairs:
-            sl = slice(pos, pos + len(ps))
-            pos += len(ps)
-            summed = {
-                name: round(float(v), 6)
-                for name, v in zip(names, table[sl].sum(axis=0), strict=True)
-            }
+        for n in counts:
+            sl = slice(pos, pos + n)
+            pos += n
+            if n <= 7:
+                # Row by row, as NumPy sums a few rows (and so bit for bit the same).
+                acc = rows[pos - n] if n else [0.0] * len(names)
+                tot = totals[pos - n] if n else 0.0
+                for r in range(pos - n + 1, pos):
+                    acc = [x + y for x, y in zip(acc, rows[r], strict=True)]
+                    tot += totals[r]
+                summed = {name: round(v, 6) for name, v in zip(names, acc, strict=True)}
+            else:
+                summed = {
+                    name: round(float(v), 6)
+                    for name, v in zip(names, table[sl].sum(axis=0), strict=True)
+                }
+                tot = float(total64[sl].sum())
             reasons: list[str] = []
-            for k, (a, b) in enumerate(ps):
-                one = dict(zip(names, table[sl.start + k].tolist(), strict=True))
-                limit = 4 if len(ps) == 1 else 2
-                reasons.extend(pair_reasons(self.scorer, a, b, one, limit=limit))
-                if self.cons.violations(a, b) == ["past_partner"]:
+            for k in range(sl.start, sl.stop):
+                reasons.extend(texts[k])
+                if repeat[k]:
                     reasons.append("partners before (allowed again: no one else was possible)")
-            out.append((float(total64[sl].sum()), summed, tuple(dict.fromkeys(reasons))))
+            out.append((tot, summed, tuple(dict.fromkeys(reasons))))
         return out
 
 
@@ -114,8 +138,10 @@ def _rematch_leftovers(
     """
     deadline = time.perf_counter() + settings.time_limit_seconds / 2
     for _ in range(3):
-        matched = {v for p in pairs for v in p}
-        left = np.array([v for v in range(graph.m) if v not in matched], dtype=np.int64)
+        taken = np.zeros(graph.m, dtype=bool)
+        if pairs:
+            taken[np.array(pairs, dtype=np.int64).ravel()] = True
+        left = np.flatnonzero(~taken).astype(np.int64)
         if left.size < 2:
             break
         sub = build_graph(ctx.cohort, ctx.scorer, ctx.cons, graph.nodes[left], settings.top_k)
@@ -182,7 +208,9 @@ def match(
     groups: list[tuple[tuple[int, ...], str, bool]] = [(g, "pair", True) for g in locked]
     unmatched: dict[int, str] = {}
     if settings.mode == "peer":
-        nodes = np.array([i for i in range(c.n) if i not in in_lock], dtype=np.int64)
+        free = np.ones(c.n, dtype=bool)
+        free[list(in_lock)] = False
+        nodes = np.flatnonzero(free).astype(np.int64)
         graph = build_graph(c, ctx.scorer, ctx.cons, nodes, settings.top_k, progress)
 
         def local_score(a: Idx, b: Idx) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
@@ -200,10 +228,12 @@ def match(
             local_pairs = _rematch_leftovers(ctx, graph, local_pairs, local_score, settings)
             sol.weight = _weight(local_pairs, local_score)
         pairs = [(int(nodes[a]), int(nodes[b])) for a, b in local_pairs]
-        matched = {k for p in pairs for k in p}
         deg = np.bincount(np.concatenate([graph.ei, graph.ej]), minlength=graph.m)
-        has_partner = {int(nodes[v]) for v in range(graph.m) if deg[v] > 0 or graph.tau[v] > 0}
-        leftover = [int(v) for v in nodes.tolist() if int(v) not in matched]
+        has_partner = set(nodes[(deg > 0) | (graph.tau > 0)].tolist())
+        in_pair = np.zeros(graph.m, dtype=bool)
+        if local_pairs:
+            in_pair[np.array(local_pairs, dtype=np.int64).ravel()] = True
+        leftover = nodes[~in_pair].tolist()
         trios: dict[int, tuple[int, float]] = {}
         if settings.allow_trios:
             repeat_ok = [int(nodes[a]) for e in graph.repeats for a in e]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -148,15 +148,19 @@ def build_cohort(people: Sequence[Participant], settings: MatchSettings) -> Coho
         index[pid] = i
     n = len(people)
 
-    skills = sorted({s.lower().strip() for p in people for s in (*p.offers, *p.seeks)})
+    # Skill names normalised once per distinct spelling, cells filled in one scatter each.
+    norm_name: dict[str, str] = {}
+    for p in people:
+        for s in (*p.offers, *p.seeks):
+            if s not in norm_name:
+                norm_name[s] = s.lower().strip()
+    skills = sorted(set(norm_name.values()))
     sk = {s: i for i, s in enumerate(skills)}
-    offer = np.zeros((n, len(skills)), dtype=np.float32)
-    seek = np.zeros((n, len(skills)), dtype=np.float32)
-    for i, p in enumerate(people):
-        for s, v in p.offers.items():
-            offer[i, sk[s.lower().strip()]] = min(max(int(v), 1), 3) / 3.0
-        for s, v in p.seeks.items():
-            seek[i, sk[s.lower().strip()]] = min(max(int(v), 1), 3)
+    col = {s: sk[v] for s, v in norm_name.items()}
+    strengths = _strengths([p.offers for p in people], col, len(skills))
+    # The same float32 values as strength / 3.0 computed one cell at a time.
+    offer = np.array([0.0, 1 / 3.0, 2 / 3.0, 3 / 3.0], dtype=np.float32)[strengths]
+    seek = _strengths([p.seeks for p in people], col, len(skills)).astype(np.float32)
     total = seek.sum(axis=1, keepdims=True)
     seek = np.divide(seek, total, out=np.zeros_like(seek), where=total > 0)
     has_two_way = (offer.sum(axis=1) > 0) & (seek.sum(axis=1) > 0)
@@ -201,15 +205,25 @@ def build_cohort(people: Sequence[Participant], settings: MatchSettings) -> Coho
     unit = np.divide(unit, np.sqrt(count), out=np.zeros_like(unit), where=count > 0)
     known &= count[:, 0] > 0
 
-    words = [goal_tokens(p.goals) for p in people]
+    # Goal texts repeat (templates, blanks): tokenise and weigh each distinct text once.
+    text_id: dict[str, int] = {}
+    which = np.fromiter(
+        (text_id.setdefault(p.goals, len(text_id)) for p in people), dtype=np.int64, count=n
+    )
+    texts = list(text_id)
+    text_words = [goal_tokens(t) for t in texts]
+    uses = np.bincount(which, minlength=len(texts)).tolist()
     df: dict[str, int] = {}
-    for ws in words:
+    for ws, u in zip(text_words, uses, strict=True):
         for w in set(ws):
-            df[w] = df.get(w, 0) + 1
-    goals = np.zeros((n, GOAL_DIMS), dtype=np.float32)
-    for i, ws in enumerate(words):
+            df[w] = df.get(w, 0) + u
+    per_text = np.zeros((len(texts), GOAL_DIMS), dtype=np.float32)
+    for t, ws in enumerate(text_words):
         for w in ws:
-            goals[i, _bucket(w)] += np.log((1.0 + n) / (1.0 + df[w])) + 1.0
+            per_text[t, _bucket(w)] += np.log((1.0 + n) / (1.0 + df[w])) + 1.0
+    goals = per_text[which]
+    text_sets = [frozenset(ws) for ws in text_words]
+    goal_words = [text_sets[t] for t in which.tolist()]
     norm = np.linalg.norm(goals, axis=1, keepdims=True)
     goals = np.divide(goals, norm, out=np.zeros_like(goals), where=norm > 0)
 
@@ -236,11 +250,30 @@ def build_cohort(people: Sequence[Participant], settings: MatchSettings) -> Coho
         avail_unit=unit,
         avail_slots=count[:, 0].astype(np.int64),
         goals=goals,
-        goal_words=[frozenset(ws) for ws in words],
+        goal_words=goal_words,
         role=[p.role for p in people],
         capacity=np.array([max(int(p.capacity), 0) for p in people], dtype=np.int64),
         settings=settings,
     )
+
+
+def _strengths(
+    maps: Sequence[Mapping[str, int]], col: Mapping[str, int], d: int
+) -> npt.NDArray[np.int8]:
+    """(n, d) strengths clamped to 1..3 (0 = not listed); a later spelling of a skill wins."""
+    n = len(maps)
+    counts = np.fromiter((len(m) for m in maps), dtype=np.int64, count=n)
+    rows = np.repeat(np.arange(n, dtype=np.int64), counts)
+    cols = np.fromiter((col[s] for m in maps for s in m), dtype=np.int64, count=rows.size)
+    vals = np.fromiter((int(v) for m in maps for v in m.values()), dtype=np.int64, count=rows.size)
+    out = np.zeros((n, d), dtype=np.int8)
+    keys = rows * max(d, 1) + cols
+    if np.unique(keys).size == keys.size:
+        out[rows, cols] = np.clip(vals, 1, 3)
+    else:  # two spellings of one skill in one person: assign in order, the last one wins
+        for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True):
+            out[r, c] = min(max(v, 1), 3)
+    return out
 
 
 def _with_unknown(tab: npt.NDArray[np.floating]) -> F32:

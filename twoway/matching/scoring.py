@@ -37,6 +37,7 @@ Arr = npt.NDArray[np.float32]
 Idx = npt.NDArray[np.int64]
 
 IN_PERSON, VIDEO, EITHER = 0, 1, 2
+PAIR_CHUNK = 131072  # pairs scored per batch in `Scorer.pairs`
 
 
 @dataclass
@@ -72,7 +73,19 @@ class Scorer:
         return self._total(comps)
 
     def pairs(self, i: Idx, j: Idx) -> tuple[Arr, dict[str, Arr]]:
-        """Total and weighted components for the pairs (i[k], j[k])."""
+        """Total and weighted components for the pairs (i[k], j[k]).
+
+        Long lists are scored PAIR_CHUNK pairs at a time: every value depends on its own pair
+        only, so the result is the same, and the gathered feature rows stay in cache.
+        """
+        if i.ndim == 1 and i.size > PAIR_CHUNK:
+            parts = [
+                self.pairs(i[s : s + PAIR_CHUNK], j[s : s + PAIR_CHUNK])
+                for s in range(0, i.size, PAIR_CHUNK)
+            ]
+            total = np.concatenate([t for t, _ in parts])
+            names = list(parts[0][1])
+            return total, {name: np.concatenate([c[name] for _, c in parts]) for name in names}
         comps = self._components(i, j, block=False)
         w = self.cohort.settings.weights.as_dict()
         weighted = {name: (comps[name] * np.float32(w[name])).astype(np.float32) for name in comps}
