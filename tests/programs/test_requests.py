@@ -240,3 +240,34 @@ def test_concurrent_accepts_never_overfill_anyone(world: World) -> None:
     assert len(outcomes) == 3
     assert open_partners(program, erin) == 1
     assert Partnership.objects.filter(program=program).count() == 1
+
+
+def test_a_request_reads_the_reporting_line_not_the_whole_org(
+    world: World, program: Program
+) -> None:
+    """Checking two people's manager chains must not load every person of the organization."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from twoway.programs.cohort import participants_for
+
+    Person.objects.filter(pk=world.alice_person.pk).update(manager=world.carol_person)
+    Person.objects.bulk_create(
+        Person(organization=world.acme, name=f"Other {i}", email=f"o{i}@acme.example")
+        for i in range(300)
+    )
+    enrolments = list(
+        program.enrollments.filter(
+            person__in=[world.alice_person, world.bob_person]
+        ).select_related("person")
+    )
+    with CaptureQueriesContext(db) as queries:
+        participants_for(program, enrolments)
+    person_reads = [q["sql"] for q in queries if 'FROM "people_person"' in q["sql"]]
+    assert person_reads and all('"people_person"."id" IN' in sql for sql in person_reads), (
+        person_reads
+    )
+    # Carol is above Alice: the chain is still followed when Carol is enrolled too.
+    all_three = list(program.enrollments.all())
+    by_id = {p.id: p for p in participants_for(program, all_three)}
+    assert by_id[str(world.alice_person.pk)].manager_id == str(world.carol_person.pk)

@@ -103,6 +103,18 @@ def pool(program: Program, today: dt.date | None = None) -> QuerySet[Enrollment]
     ).select_related("person", "person__team", "person__department")
 
 
+def _managers_above(person_ids: list[int]) -> dict[int, int | None]:
+    """Each person's manager, for these people and everyone above them: one query per level of
+    the tree, so two people asking each other read a handful of rows, not the whole org."""
+    manager_of: dict[int, int | None] = {}
+    frontier = set(person_ids)
+    while frontier:
+        rows = list(Person.objects.filter(pk__in=frontier).values_list("id", "manager_id"))
+        manager_of.update(rows)
+        frontier = {m for _, m in rows if m is not None and m not in manager_of}
+    return manager_of
+
+
 def participants_for(program: Program, enrolments: list[Enrollment]) -> list[Participant]:
     """Engine participants for these enrolments, with everything the constraints need."""
     org = program.organization
@@ -120,7 +132,7 @@ def participants_for(program: Program, enrolments: list[Enrollment]) -> list[Par
         )
     # The reporting line can pass through people who are not enrolled: give each participant
     # their nearest enrolled manager, so the engine's in-cohort chain covers the whole line.
-    manager_of = dict(Person.objects.filter(organization=org).values_list("id", "manager_id"))
+    manager_of = _managers_above(ids)
 
     def nearest_enrolled_manager(pid: int) -> str:
         seen = {pid}

@@ -27,7 +27,7 @@ from twoway.programs.models import (
     ProgramKind,
     ProgramStatus,
 )
-from twoway.programs.services import _introduce, partnership_create
+from twoway.programs.services import partnership_create, partnership_introduce
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def onboarding_match_new_hire(person: Person) -> list[Partnership]:
                 score=group.score,
                 reasons=group.reasons,
             )
-            _introduce(partnership, people, group.reasons)
+            partnership_introduce(partnership, people, group.reasons)
             made.append(partnership)
     return made
 

@@ -31,7 +31,7 @@ from twoway.programs.models import (
     ProgramKind,
     RoundStatus,
 )
-from twoway.programs.services import ProgramError, _introduce, partnership_create
+from twoway.programs.services import ProgramError, partnership_create, partnership_introduce
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def round_publish(*, match_round: MatchRound, actor: User) -> int:
             reasons=group["reasons"],
             match_round=draft,
         )
-        _introduce(partnership, members, group["reasons"])
+        partnership_introduce(partnership, members, group["reasons"])
     draft.status = RoundStatus.PUBLISHED
     draft.published_at = timezone.now()
     draft.published_by = actor

@@ -193,7 +193,9 @@ def partnership_create(
     return partnership
 
 
-def _introduce(partnership: Partnership, people: Sequence[Person], reasons: Sequence[str]) -> None:
+def partnership_introduce(
+    partnership: Partnership, people: Sequence[Person], reasons: Sequence[str]
+) -> None:
     """Tell each member who they were matched with, why, and what each can bring the other."""
     for person in people:
         others = [p for p in people if p.pk != person.pk]
@@ -443,7 +445,7 @@ def request_accept(*, request: MatchRequest, by: Person, response: str = "") -> 
         response=response.strip(),
         partnership=partnership,
     )
-    _introduce(partnership, [locked.sender, locked.receiver], scored.reasons)
+    partnership_introduce(partnership, [locked.sender, locked.receiver], scored.reasons)
     for enrolment in enrolments:
         if partners_in_program(program, enrolment.person) >= enrolment.capacity:
             _withdraw_open_requests_of(program, enrolment.person)
@@ -516,6 +518,7 @@ __all__ = [
     "enrollment_withdraw",
     "partnership_create",
     "partnership_end",
+    "partnership_introduce",
     "program_set_status",
     "request_accept",
     "request_decline",
