@@ -23,7 +23,7 @@ from tests.insights.helpers import (
 )
 from twoway.feedback.models import FitCheck, PulseResponse
 from twoway.goals.models import Goal
-from twoway.insights import aggregate, stats
+from twoway.insights import metrics, stats
 from twoway.insights.dashboard import build
 from twoway.insights.models import ClosingSurvey, DailyCount, ProgramSnapshot
 from twoway.meetings.models import CheckIn
@@ -91,7 +91,7 @@ def test_it_counts_the_funnel_and_time_to_first_check_in_by_hand(world: World) -
     assert ttf["pairs_met"] == 4 and ttf["pairs_not_met"] == 2
     assert ttf["median"] == pytest.approx(7.0)  # median of 3, 5, 9, 20
     # The two pairs that never met in 60 days (more than 3 x 14) are stalled.
-    assert data["stalled_total"] == 2
+    assert data["stalled"]["total"] == 2
     # Daily counts: 8 held check-ins in all, the snapshot of enrolled on the last day.
     assert (
         sum(
@@ -122,7 +122,7 @@ def test_it_estimates_retention_like_lifelines_with_participation_from_the_start
         (6, hire, None, dt.date(2021, 2, 4)),
         (7, dt.date(2023, 1, 1), dt.date(2024, 1, 1), None),
     ]
-    result = aggregate._retention(
+    result = metrics.retention_of(
         [(pk, h, left) for pk, h, left, _ in rows],
         {pk: j for pk, _, _, j in rows if j},
         today,

@@ -90,3 +90,35 @@ class ClosingSurvey(models.Model):
 
     def __str__(self) -> str:
         return f"Closing survey {self.pk}"
+
+
+class Release(models.Model):
+    """One publication of a program's figure group: what the page, the CSV and the API show.
+
+    `published` is exactly what a reader sees. `totals` (the true sums behind it, never a single
+    person's answer) and `contributors` (opaque keys such as "person:12", never answers) stay
+    inside: the release rules need them to decide what the next publication may add without
+    letting a reader subtract two publications (`twoway.insights.release`). Private figure
+    groups get a new row per publication; the others are replaced at each refresh.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    family = models.CharField(max_length=40)
+    seq = models.PositiveIntegerField()
+    k = models.PositiveSmallIntegerField(help_text="The minimum group size it was released at.")
+    released_at = models.DateTimeField(default=timezone.now)
+    contributors = models.JSONField(default=list)
+    totals = models.JSONField(default=dict)
+    published = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "family", "seq"], name="insights_one_release_per_seq"
+            )
+        ]
+        indexes = [models.Index(fields=["program", "family", "seq"])]
+
+    def __str__(self) -> str:
+        return f"{self.family} #{self.seq} of program {self.program_id}"
