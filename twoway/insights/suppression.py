@@ -21,11 +21,13 @@ together. `audit` lets the release rules add what earlier publications taught a 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.optimize import linprog
 
 
 @dataclass
@@ -96,41 +98,77 @@ def _protect_line(values: list[int], hidden: list[bool], k: int) -> bool:
         changed = True
 
 
-def recoverable(table: Table) -> list[tuple[int, int]]:
-    """Hidden cells whose exact value follows from the shown cells and totals.
-
-    The shown totals give linear equations over the hidden cells; a hidden cell is determined
-    exactly when its unit vector lies in the row space of that system (a rank test).
-    """
+def _system(table: Table) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+    """The hidden cells and the equations the shown figures give over them (A x = b)."""
     unknown = [
         (i, j)
         for i in range(len(table.row_labels))
         for j in range(len(table.col_labels))
         if table.hidden[i][j]
     ]
-    if not unknown:
-        return []
-    index = {cell: n for n, cell in enumerate(unknown)}
-    equations = []
+    known = [
+        [0 if table.hidden[i][j] else v for j, v in enumerate(row)]
+        for i, row in enumerate(table.cells)
+    ]
+    rows: list[list[float]] = []
+    rhs: list[float] = []
     for i in range(len(table.row_labels)):
         if not table.hidden_rows[i]:
-            equations.append([1.0 if (r == i) else 0.0 for r, _ in unknown])
+            rows.append([1.0 if r == i else 0.0 for r, _ in unknown])
+            rhs.append(table.row_totals[i] - sum(known[i]))
     for j in range(len(table.col_labels)):
         if not table.hidden_cols[j]:
-            equations.append([1.0 if (c == j) else 0.0 for _, c in unknown])
+            rows.append([1.0 if c == j else 0.0 for _, c in unknown])
+            rhs.append(table.col_totals[j] - sum(r[j] for r in known))
     if not table.hidden_total:
-        equations.append([1.0] * len(unknown))
+        rows.append([1.0] * len(unknown))
+        rhs.append(table.total - sum(map(sum, known)))
     for weights in table.extras:
-        equations.append([float(weights[i][j]) for i, j in unknown])
-    if not equations:
+        rows.append([float(weights[i][j]) for i, j in unknown])
+        value = sum(
+            weights[i][j] * v for i, row in enumerate(table.cells) for j, v in enumerate(row)
+        )
+        shown = sum(weights[i][j] * v for i, row in enumerate(known) for j, v in enumerate(row))
+        rhs.append(float(value - shown))
+    return unknown, np.array(rows).reshape(len(rows), len(unknown)), np.array(rhs)
+
+
+def recoverable(table: Table) -> list[tuple[int, int]]:
+    """Hidden cells whose exact value follows from the shown cells, totals and extras.
+
+    The shown figures give linear equations over the hidden cells; a hidden cell is determined
+    exactly when its unit vector lies in the row space of that system (a rank test).
+    """
+    unknown, a, _ = _system(table)
+    if not unknown or not len(a):
         return []
-    a = np.array(equations)
     rank = np.linalg.matrix_rank(a)
     found = []
-    for cell, n in index.items():
+    for n, cell in enumerate(unknown):
         unit = np.zeros(len(unknown))
         unit[n] = 1.0
         if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+            found.append(cell)
+    return found
+
+
+def pinned(table: Table) -> list[tuple[int, int]]:
+    """Hidden cells a reader can pin down using that counts are whole numbers ≥ 0: the smallest
+    and largest value the equations allow (a linear programme per cell) leave one integer.
+    Catches what the rank test cannot, e.g. hidden cells in a line whose total says 0, or a mean
+    at the top of the scale."""
+    unknown, a, b = _system(table)
+    if not unknown or not len(a):
+        return []
+    found = []
+    for n, cell in enumerate(unknown):
+        c = np.zeros(len(unknown))
+        c[n] = 1.0
+        low = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        high = linprog(-c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        if not (low.success and high.success):
+            continue
+        if math.ceil(low.fun - 1e-6) >= math.floor(-high.fun + 1e-6):
             found.append(cell)
     return found
 
@@ -170,6 +208,8 @@ def suppress(
     table = Table(row_labels, col_labels, [list(map(int, r)) for r in cells])
     table.extras = [w for w in (extras or [])]
     n_rows, n_cols = len(row_labels), len(col_labels)
+    # One row: its column totals are its cells, not figures of their own.
+    unpublished_cols = unpublished_cols or n_rows == 1
     fixed = fixed_cols or [False] * n_cols
     table.hidden = [[0 < v < k for v in row] for row in table.cells]
     total = table.total
@@ -213,7 +253,7 @@ def suppress(
                 for i in range(n_rows):
                     table.hidden[i][j] = flags[i]
                 changed = True
-        for i, j in recoverable(table):
+        for i, j in recoverable(table) or pinned(table):
             # Still exact: hide the smallest shown cell of its row, else of its column.
             _complement(table, i, j)
             changed = True
@@ -234,7 +274,7 @@ def suppress(
 
 def is_safe(table: Table, audit: Callable[[Table], list[tuple[int, int]]] | None = None) -> bool:
     """No hidden cell solvable from this table's figures, nor from them and earlier ones."""
-    return not recoverable(table) and not (audit and audit(table))
+    return not recoverable(table) and not pinned(table) and not (audit and audit(table))
 
 
 def as_json(table: Table) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import csv
 from collections import defaultdict
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +24,7 @@ from twoway.feedback.selectors import PULSE_WORDING, my_pulses, pulse_chart
 from twoway.goals.models import Goal, GoalStatus
 from twoway.insights import charts, dashboard
 from twoway.insights.models import ClosingSurvey
+from twoway.insights.services import closing_survey_answer
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.partnerships.web import me, render_tz, tz_of
 from twoway.programs.models import Partnership, PartnershipMember, PartnershipStatus
@@ -137,11 +139,10 @@ def closing_survey(request: OrgRequest, partnership_id: int) -> HttpResponse:
         value = int(request.POST.get("recommend", ""))
     except ValueError:
         value = -1
-    if not 0 <= value <= 10:
-        messages.error(request, "Choose a number from 0 to 10.")
+    try:
+        closing_survey_answer(partnership=partnership, person=person, recommend=value)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
-        ClosingSurvey.objects.get_or_create(
-            partnership=partnership, person=person, defaults={"recommend": value}
-        )
         messages.success(request, "Thank you. Only the program's totals ever show your answer.")
     return redirect("my_insights", request.org.slug)
