@@ -10,9 +10,9 @@ how long a pair took to meet): each is a sum over contributors (`metrics.Metric.
    publication is the previous one plus their sum. Nobody's answer is ever taken out of a
    published sum, so it never changes because one person left, was removed, or changed an
    answer: the difference between two publications is always the sum of k or more people.
-3. Two publications of the same figure for different programs (people in both programs give
-   the same pulse answers) are allowed only when each side of their difference is empty or
-   holds at least k people.
+3. Publications of the same figure for different programs (people in both programs give the
+   same pulse answers) must differ by nobody or by at least k people, and no one's answer may
+   follow from all of them together (an exact rank test over who is in each).
 4. Every table is suppressed (`suppression.suppress`) with everything shown beside it as
    equations (n, the means, the NPS), and then checked exactly against every earlier
    publication of the same table (`audit.newly_solved`): no cell of fewer than k people, and no
@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.db.models import Max, OuterRef, Subquery
 
 from twoway.accounts.models import Organization
@@ -252,6 +253,39 @@ def _empty(family: str) -> Any:
     }[family]
 
 
+def isolated(groups: list[set[str]]) -> set[str]:
+    """Contributors whose own value a reader can compute from sums over these groups alone:
+    those whose unit vector lies in the row space of the groups' indicator vectors."""
+    people = sorted(set().union(*groups)) if groups else []
+    if not people:
+        return set()
+    column = {key: n for n, key in enumerate(people)}
+    matrix = np.zeros((len(groups), len(people)))
+    for row, group in enumerate(groups):
+        matrix[row, [column[key] for key in group]] = 1.0
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+    rank = int((singular > 1e-9 * max(singular.max(), 1.0)).sum())
+    # The squared length of a unit vector's projection on the row space: 1 when it lies in it.
+    reach = (vt[:rank] ** 2).sum(axis=0)
+    return {key for key, r in zip(people, reach, strict=True) if r > 1 - 1e-9}
+
+
+def overlaps_allowed(mine: set[str], others: list[set[str]], k: int) -> bool:
+    """Rule 3. A published group nested in another may differ from it by nobody or by at least
+    k people; two that overlap without nesting, by at least k people in all. And whatever the
+    pairs, no one's value may follow from all the published groups together."""
+    for theirs in others:
+        only_mine, only_theirs = mine - theirs, theirs - mine
+        if not only_mine and not only_theirs:
+            continue
+        if (not only_mine or not only_theirs) and len(only_mine | only_theirs) < k:
+            return False
+        if len(only_mine) + len(only_theirs) < k:
+            return False
+    overlapping = [theirs for theirs in others if theirs & mine]
+    return not overlapping or not isolated([*overlapping, mine])
+
+
 def private_release(
     family: str,
     contributions: dict[str, Any],
@@ -277,12 +311,8 @@ def private_release(
     else:
         return None
     contributors = sorted(included | set(new))
-    mine = set(contributors)
-    for other in others:
-        theirs = set(other.contributors)
-        only_mine, only_theirs = len(mine - theirs), len(theirs - mine)
-        if 0 < only_mine < k or 0 < only_theirs < k:
-            return None
+    if not overlaps_allowed(set(contributors), [set(o.contributors) for o in others], k):
+        return None
     published = _published_private(family, totals, k, past)
     if published is None:
         return None

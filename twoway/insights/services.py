@@ -21,7 +21,8 @@ def closing_survey_answer(
     """
     if not isinstance(recommend, int) or not 0 <= recommend <= 10:
         raise ValidationError("Choose a number from 0 to 10.")
-    if partnership.status not in (PartnershipStatus.COMPLETED, PartnershipStatus.ENDED):
+    status = Partnership.objects.values_list("status", flat=True).get(pk=partnership.pk)
+    if status not in (PartnershipStatus.COMPLETED, PartnershipStatus.ENDED):
         raise ValidationError("The closing question comes when a partnership has ended.")
     if not PartnershipMember.objects.filter(partnership=partnership, person=person).exists():
         raise ValidationError("Only a member answers the closing question.")
