@@ -1,19 +1,25 @@
 """The exact check across publications: what every release of a table so far lets a reader solve.
 
 A private table (wellbeing answers, fit checks, the closing survey, days to the first check-in)
-is published again only with at least k new contributors (`twoway.insights.release`), and each
-publication is the previous one plus the new contributors' counts. So release r's cells are
-X_1 + … + X_r, where X_s (the counts added at release s) are the unknowns, all ≥ 0.
+counts each contributor once per row. Every publication of it, for any program of the
+organization, covers a known group of contributors; we assume the worst reader, who knows
+exactly who is in each. Splitting the contributors by which publications they are in gives
+*atoms* (the people added between two publications of one program, the people two programs
+share, …). The unknowns are the atoms' counts X[a, row, column], all whole and ≥ 0, with
+Σ_columns X[a, row, ·] = the atom's size.
 
 Every figure a reader has seen is a linear equation in them: each shown cell, row, column or
-grand total of each release, and each weighted sum published beside it (a mean, an NPS). A
-shown zero means the cell's X_s are all zero up to that release (they cannot be negative).
+grand total of each publication, and each weighted sum published beside it (a mean, an NPS).
+A shown zero makes every atom's count in that cell zero.
 
-Sensitive are the sums a reader must not learn: for every release b and every earlier point a,
-each cell's X_a + … + X_b — the counts of the people who joined between two publications, and
-(from a = 1) the cell itself — whenever it holds 1 … k-1 people. Such a sum is learnt exactly
-when its vector lies in the row space of the equations; `newly_solved` says which a candidate
-release would add to what the earlier ones already gave away.
+Sensitive are, for every atom, every union of atoms that is the difference between two nested
+publications, and every publication's own group:
+- each cell, when it holds 1 … k-1 people;
+- for a group of fewer than k people, also each weighted sum (with one person: their answer).
+Such a sum is learnt exactly when its vector lies in the row space of the equations (then its
+value is the same for every solution, and we compute it from the published values).
+`newly_solved` says which cells a candidate publication must hide so that it adds nothing to
+what the earlier ones already gave away.
 """
 
 from __future__ import annotations
@@ -25,13 +31,15 @@ from scipy.linalg import null_space
 
 from twoway.insights.suppression import Table
 
-TOLERANCE = 1e-8
+TOLERANCE = 1e-7
 
 
 @dataclass
 class Seen:
-    """One release of a table as a reader saw it, with its true cells (for the audit only)."""
+    """One publication of a table: who it covers and what a reader saw (values where shown,
+    and the values of the weighted sums published beside it)."""
 
+    members: frozenset[str]
     cells: list[list[int]]
     hidden: list[list[bool]]
     hidden_rows: list[bool]
@@ -41,8 +49,9 @@ class Seen:
     k: int = 5
 
     @classmethod
-    def of(cls, table: Table, k: int) -> Seen:
+    def of(cls, table: Table, k: int, members: frozenset[str]) -> Seen:
         return cls(
+            members,
             [list(r) for r in table.cells],
             [list(r) for r in table.hidden],
             list(table.hidden_rows),
@@ -53,9 +62,10 @@ class Seen:
         )
 
     @classmethod
-    def unpublished(cls, cells: list[list[int]], k: int) -> Seen:
+    def unpublished(cls, cells: list[list[int]], k: int, members: frozenset[str]) -> Seen:
         rows, cols = len(cells), len(cells[0])
         return cls(
+            members,
             [list(r) for r in cells],
             [[True] * cols for _ in range(rows)],
             [True] * rows,
@@ -66,104 +76,157 @@ class Seen:
         )
 
 
-def _equations(releases: list[Seen], shape: tuple[int, int, int]) -> tuple[np.ndarray, set[int]]:
-    t, n_rows, n_cols = shape
-
-    def index(s: int, i: int, j: int) -> int:
-        return (s * n_rows + i) * n_cols + j
-
-    rows: list[np.ndarray] = []
-    zero: set[int] = set()
-    size = t * n_rows * n_cols
+def atoms(releases: list[Seen]) -> list[frozenset[str]]:
+    """The contributors grouped by which of the releases include them."""
+    signature: dict[str, list[int]] = {}
     for r, seen in enumerate(releases):
+        for key in seen.members:
+            signature.setdefault(key, []).append(r)
+    groups: dict[tuple[int, ...], set[str]] = {}
+    for key, rs in signature.items():
+        groups.setdefault(tuple(rs), set()).add(key)
+    return [frozenset(g) for _, g in sorted(groups.items())]
 
-        def cumulative(weights: np.ndarray, r: int = r) -> np.ndarray:
-            row = np.zeros(size)
-            for s in range(r + 1):
-                row[index(s, 0, 0) : index(s, 0, 0) + n_rows * n_cols] = weights.ravel()
-            return row
 
-        for i in range(n_rows):
-            for j in range(n_cols):
-                if not seen.hidden[i][j]:
-                    w = np.zeros((n_rows, n_cols))
-                    w[i, j] = 1
-                    rows.append(cumulative(w))
-                    if seen.cells[i][j] == 0:
-                        zero.update(index(s, i, j) for s in range(r + 1))
-        for i in range(n_rows):
-            if not seen.hidden_rows[i]:
-                w = np.zeros((n_rows, n_cols))
+class System:
+    """The equations all these releases give, over the atoms' counts."""
+
+    def __init__(self, releases: list[Seen]) -> None:
+        self.releases = releases
+        self.atoms = atoms(releases)
+        self.n_rows = len(releases[0].cells)
+        self.n_cols = len(releases[0].cells[0])
+        self.size = len(self.atoms) * self.n_rows * self.n_cols
+        self.in_release = [
+            [a for a, atom in enumerate(self.atoms) if atom <= seen.members] for seen in releases
+        ]
+        rows: list[np.ndarray] = []
+        values: list[float] = []
+        zero: set[int] = set()
+        for a, atom in enumerate(self.atoms):
+            for i in range(self.n_rows):
+                w = np.zeros((self.n_rows, self.n_cols))
                 w[i, :] = 1
-                rows.append(cumulative(w))
-        for j in range(n_cols):
-            if not seen.hidden_cols[j]:
-                w = np.zeros((n_rows, n_cols))
-                w[:, j] = 1
-                rows.append(cumulative(w))
-        if not seen.hidden_total:
-            rows.append(cumulative(np.ones((n_rows, n_cols))))
-        for weights in seen.extras:
-            rows.append(cumulative(np.asarray(weights, dtype=float)))
-    matrix = np.array(rows) if rows else np.zeros((0, size))
-    return matrix, zero
+                rows.append(self.over([a], w))
+                values.append(float(len(atom)))
+        for r, seen in enumerate(releases):
+            mine = self.in_release[r]
+            for i in range(self.n_rows):
+                for j in range(self.n_cols):
+                    if not seen.hidden[i][j]:
+                        rows.append(self.over(mine, self.unit(i, j)))
+                        values.append(float(seen.cells[i][j]))
+                        if seen.cells[i][j] == 0:
+                            zero.update(self.index(a, i, j) for a in mine)
+            for i in range(self.n_rows):
+                if not seen.hidden_rows[i]:
+                    w = np.zeros((self.n_rows, self.n_cols))
+                    w[i, :] = 1
+                    rows.append(self.over(mine, w))
+                    values.append(float(sum(seen.cells[i])))
+            for j in range(self.n_cols):
+                if not seen.hidden_cols[j]:
+                    w = np.zeros((self.n_rows, self.n_cols))
+                    w[:, j] = 1
+                    rows.append(self.over(mine, w))
+                    values.append(float(sum(row[j] for row in seen.cells)))
+            if not seen.hidden_total:
+                rows.append(self.over(mine, np.ones((self.n_rows, self.n_cols))))
+                values.append(float(sum(map(sum, seen.cells))))
+            for weights in seen.extras:
+                w = np.asarray(weights, dtype=float)
+                rows.append(self.over(mine, w))
+                values.append(float((w * np.asarray(seen.cells, dtype=float)).sum()))
+        self.keep = [c for c in range(self.size) if c not in zero]
+        matrix = np.array(rows)[:, self.keep] if rows else np.zeros((0, len(self.keep)))
+        self.free = (
+            null_space(matrix) if len(matrix) else np.eye(len(self.keep))
+        )  # what the equations leave undetermined
+        # Any one solution: a solved sum has the same value in all of them.
+        self.solution = (
+            np.linalg.lstsq(matrix, np.array(values), rcond=None)[0]
+            if len(matrix)
+            else np.zeros(len(self.keep))
+        )
 
+    def index(self, a: int, i: int, j: int) -> int:
+        return (a * self.n_rows + i) * self.n_cols + j
 
-def _solver(matrix: np.ndarray, zero: set[int], size: int) -> np.ndarray:
-    """A basis of what the equations leave free; a vector is solved when it is orthogonal to
-    it. Known zeros are dropped as unknowns first."""
-    keep = [c for c in range(size) if c not in zero]
-    if not keep:
-        return np.zeros((0, 0))
-    a = matrix[:, keep] if len(matrix) else np.zeros((0, len(keep)))
-    basis = np.eye(len(keep)) if a.shape[0] == 0 else null_space(a)
-    full = np.zeros((size, basis.shape[1]))
-    full[keep, :] = basis
-    return full
+    def unit(self, i: int, j: int) -> np.ndarray:
+        w = np.zeros((self.n_rows, self.n_cols))
+        w[i, j] = 1
+        return w
 
+    def over(self, group: list[int], weights: np.ndarray) -> np.ndarray:
+        v = np.zeros(self.size)
+        for a in group:
+            start = self.index(a, 0, 0)
+            v[start : start + self.n_rows * self.n_cols] = weights.ravel()
+        return v
 
-def _sensitive(
-    releases: list[Seen], shape: tuple[int, int, int]
-) -> list[tuple[int, int, int, int, np.ndarray]]:
-    """(a, b, i, j, vector) for every X_a + … + X_b of a cell holding 1 … k_b - 1 people."""
-    t, n_rows, n_cols = shape
-    out = []
-    for b in range(len(releases)):
-        for a in range(b + 1):
-            for i in range(n_rows):
-                for j in range(n_cols):
-                    before = releases[a - 1].cells[i][j] if a > 0 else 0
-                    value = releases[b].cells[i][j] - before
-                    if 0 < value < releases[b].k:
-                        v = np.zeros(t * n_rows * n_cols)
-                        for s in range(a, b + 1):
-                            v[(s * n_rows + i) * n_cols + j] = 1
-                        out.append((a, b, i, j, v))
-    return out
+    def value(self, v: np.ndarray) -> float | None:
+        """The sum v · X if the equations fix it, else None."""
+        kept = v[self.keep]
+        if self.free.shape[1] and np.linalg.norm(self.free.T @ kept) > TOLERANCE:
+            return None
+        return float(kept @ self.solution)
 
+    def groups(self) -> list[tuple[frozenset[str], list[int]]]:
+        """Atoms, publications, and differences of nested publications, as atom lists."""
+        out: dict[frozenset[str], list[int]] = {}
+        for a, atom in enumerate(self.atoms):
+            out[atom] = [a]
+        for r, seen in enumerate(self.releases):
+            out.setdefault(seen.members, self.in_release[r])
+            for s, other in enumerate(self.releases):
+                if other.members < seen.members:
+                    diff = seen.members - other.members
+                    out.setdefault(
+                        diff, [a for a in self.in_release[r] if a not in self.in_release[s]]
+                    )
+        return list(out.items())
 
-def solved(releases: list[Seen]) -> list[tuple[int, int, int, int]]:
-    """Every sensitive sum (a, b, i, j) the releases together let a reader compute exactly."""
-    if not releases:
-        return []
-    shape = (len(releases), len(releases[0].cells), len(releases[0].cells[0]))
-    size = shape[0] * shape[1] * shape[2]
-    matrix, zero = _equations(releases, shape)
-    free = _solver(matrix, zero, size)
-    found = []
-    for a, b, i, j, v in _sensitive(releases, shape):
-        if free.shape[1] == 0 or np.linalg.norm(free.T @ v) < TOLERANCE:
-            found.append((a, b, i, j))
-    return found
+    def solved(self) -> set[tuple[frozenset[str], int, int, int]]:
+        """(group, row, column, extra) of every sensitive sum the releases give away; extra is
+        -1 for a cell, else the index of the weighted sum."""
+        k = max(seen.k for seen in self.releases)
+        extras = self.releases[-1].extras or next(
+            (seen.extras for seen in self.releases if seen.extras), []
+        )
+        found = set()
+        for group, members in self.groups():
+            for i in range(self.n_rows):
+                for j in range(self.n_cols):
+                    value = self.value(self.over(members, self.unit(i, j)))
+                    if value is not None and 0.5 < value < k - 0.5:
+                        found.add((group, i, j, -1))
+            if len(group) < k:
+                for e, weights in enumerate(extras):
+                    w = np.asarray(weights, dtype=float)
+                    if self.value(self.over(members, w)) is not None:
+                        found.add((group, 0, 0, e))
+        return found
 
 
 def newly_solved(history: list[Seen], candidate: Seen) -> list[tuple[int, int]]:
-    """Cells of the candidate to protect: sensitive sums it would make solvable that the earlier
-    releases alone did not (what they already gave away, at a lower k, cannot be taken back)."""
-    before = set(solved(history))
-    after = solved([*history, candidate])
+    """Cells of the candidate to hide: sensitive sums it would let a reader compute that the
+    earlier releases alone did not (what those gave away cannot be taken back). A sum of the
+    weighted figures names every cell it weighs."""
+    before = System(history).solved() if history else set()
+    after = System([*history, candidate]).solved() - before
     cells: list[tuple[int, int]] = []
-    for a, b, i, j in after:
-        if (a, b, i, j) not in before and (i, j) not in cells:
-            cells.append((i, j))
+    for _, i, j, e in sorted(after, key=lambda s: (len(s[0]), s[1], s[2], s[3])):
+        targets = (
+            [(i, j)]
+            if e < 0
+            else [
+                (r, c)
+                for r, row in enumerate(candidate.extras[e] if e < len(candidate.extras) else [])
+                for c, w in enumerate(row)
+                if w
+            ]
+        )
+        for cell in targets:
+            if cell not in cells:
+                cells.append(cell)
     return cells

@@ -128,10 +128,12 @@ SPECS: dict[str, dict[str, TableSpec]] = {
 
 def _seen(past: Release, name: str, spec: TableSpec) -> Seen:
     cells = spec.cells(past.totals)
+    members = frozenset(past.contributors)
     shown = (past.published.get("tables") or {}).get(name)
     if shown is None:
-        return Seen.unpublished(cells, past.k)
+        return Seen.unpublished(cells, past.k, members)
     return Seen(
+        members=members,
         cells=cells,
         hidden=[[v is None for v in row] for row in shown["cells"]],
         hidden_rows=[v is None for v in shown["row_totals"]],
@@ -143,19 +145,25 @@ def _seen(past: Release, name: str, spec: TableSpec) -> Seen:
 
 
 def publish_table(
-    name: str, spec: TableSpec, totals: Any, k: int, past: list[Release]
+    name: str,
+    spec: TableSpec,
+    totals: Any,
+    k: int,
+    past: list[Release],
+    members: frozenset[str],
 ) -> dict[str, Any] | None:
     """The table as it may be shown now, or None. With the figures beside it first; if even
     hiding every cell cannot make that safe, without them (the JSON's `extras` is then empty
-    and the caller leaves those figures out)."""
+    and the caller leaves those figures out). `past`: every earlier publication of this table
+    whose people overlap these, in any program."""
     cells = spec.cells(totals)
     if sum(map(sum, cells)) < k:
         return None
     history = [_seen(r, name, spec) for r in past]
     for extras in [spec.extras, []] if spec.extras else [[]]:
 
-        def audit(table: Any, extras: list[list[list[float]]] = extras) -> list[tuple[int, int]]:
-            return newly_solved(history, Seen.of(table, k))
+        def audit(table: Any) -> list[tuple[int, int]]:
+            return newly_solved(history, Seen.of(table, k, members))
 
         table = suppress(
             cells,
@@ -171,23 +179,44 @@ def publish_table(
     return None
 
 
-def _tables(family: str, totals: Any, k: int, past: list[Release]) -> dict[str, Any] | None:
+def _tables(
+    family: str, totals: Any, k: int, past: list[Release], members: frozenset[str]
+) -> dict[str, Any] | None:
     tables = {}
     for name, spec in SPECS.get(family, {}).items():
-        published = publish_table(name, spec, totals, k, past)
+        published = publish_table(name, spec, totals, k, past, members)
         if published is None:
             return None
         tables[name] = published
     return tables
 
 
+def related(members: frozenset[str], releases: list[Release]) -> list[Release]:
+    """The releases linked to these people through shared contributors (directly or through
+    other releases), oldest first: all a reader could combine with a new publication."""
+    reach = set(members)
+    chosen: list[Release] = []
+    left = list(releases)
+    grew = True
+    while grew:
+        grew = False
+        for release in list(left):
+            keys = set(release.contributors)
+            if keys & reach:
+                chosen.append(release)
+                left.remove(release)
+                reach |= keys
+                grew = True
+    return sorted(chosen, key=lambda r: (r.released_at, r.pk or 0))
+
+
 # --- private figure groups -------------------------------------------------------------------
 
 
 def _published_private(
-    family: str, totals: Any, k: int, past: list[Release]
+    family: str, totals: Any, k: int, past: list[Release], members: frozenset[str]
 ) -> dict[str, Any] | None:
-    tables = _tables(family, totals, k, past)
+    tables = _tables(family, totals, k, past, members)
     if tables is None:
         return None
     out: dict[str, Any] = {"tables": tables}
@@ -313,7 +342,9 @@ def private_release(
     contributors = sorted(included | set(new))
     if not overlaps_allowed(set(contributors), [set(o.contributors) for o in others], k):
         return None
-    published = _published_private(family, totals, k, past)
+    members = frozenset(contributors)
+    history = related(members, [*past, *others])
+    published = _published_private(family, totals, k, history, members)
     if published is None:
         return None
     return contributors, totals, published
