@@ -208,11 +208,20 @@ class System:
         return found
 
 
-def newly_solved(history: list[Seen], candidate: Seen) -> list[tuple[int, int]]:
+def given_away(history: list[Seen]) -> set[tuple[frozenset[str], int, int, int]]:
+    """What the earlier releases alone already let a reader compute."""
+    return System(history).solved() if history else set()
+
+
+def newly_solved(
+    history: list[Seen],
+    candidate: Seen,
+    before: set[tuple[frozenset[str], int, int, int]] | None = None,
+) -> list[tuple[int, int]]:
     """Cells of the candidate to hide: sensitive sums it would let a reader compute that the
     earlier releases alone did not (what those gave away cannot be taken back). A sum of the
     weighted figures names every cell it weighs."""
-    before = System(history).solved() if history else set()
+    before = given_away(history) if before is None else before
     after = System([*history, candidate]).solved() - before
     cells: list[tuple[int, int]] = []
     for _, i, j, e in sorted(after, key=lambda s: (len(s[0]), s[1], s[2], s[3])):

@@ -42,7 +42,7 @@ from django.db.models import Max, OuterRef, Subquery
 
 from twoway.accounts.models import Organization
 from twoway.insights import metrics, stats
-from twoway.insights.audit import Seen, newly_solved
+from twoway.insights.audit import Seen, given_away, newly_solved
 from twoway.insights.metrics import FIRST_CHECKIN_BINS, PULSE_ITEMS, Loaded, add, total_of
 from twoway.insights.models import Release
 from twoway.insights.suppression import as_json, is_safe, suppress
@@ -160,10 +160,11 @@ def publish_table(
     if sum(map(sum, cells)) < k:
         return None
     history = [_seen(r, name, spec) for r in past]
+    before = given_away(history)
     for extras in [spec.extras, []] if spec.extras else [[]]:
 
         def audit(table: Any) -> list[tuple[int, int]]:
-            return newly_solved(history, Seen.of(table, k, members))
+            return newly_solved(history, Seen.of(table, k, members), before)
 
         table = suppress(
             cells,

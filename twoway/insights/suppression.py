@@ -253,7 +253,7 @@ def suppress(
                 for i in range(n_rows):
                     table.hidden[i][j] = flags[i]
                 changed = True
-        for i, j in recoverable(table) or pinned(table):
+        for i, j in recoverable(table):
             # Still exact: hide the smallest shown cell of its row, else of its column.
             _complement(table, i, j)
             changed = True
@@ -265,6 +265,13 @@ def suppress(
                     _complement(table, i, j)
                 else:
                     table.hidden[i][j] = True
+                changed = True
+                break
+        if not changed:
+            # Last, and only then (a linear programme per hidden cell): whole, non-negative
+            # counts may pin down what the rank test left open.
+            for i, j in pinned(table):
+                _complement(table, i, j)
                 changed = True
                 break
         if not changed:
