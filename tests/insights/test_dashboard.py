@@ -23,7 +23,7 @@ from tests.insights.helpers import (
 )
 from twoway.feedback.models import FitCheck, PulseResponse
 from twoway.goals.models import Goal
-from twoway.insights import metrics, stats
+from twoway.insights import aggregate, metrics, stats
 from twoway.insights.dashboard import build
 from twoway.insights.models import ClosingSurvey, DailyCount, ProgramSnapshot
 from twoway.meetings.models import CheckIn
@@ -314,3 +314,34 @@ def test_the_backfill_rebuilds_the_same_counts(world: World) -> None:
     assert np.isfinite(
         ProgramSnapshot.objects.get(program=program).data["wellbeing"]["energy"]["n"]
     )
+
+
+def test_one_metric_can_be_back_filled_alone(world: World) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    program = program_with_wellbeing(world, BEFORE, AFTER)
+    refresh(world)
+    snapshot = ProgramSnapshot.objects.get(program=program)
+    data = dict(snapshot.data)
+    data["funnel"] = {**data["funnel"], "enrolled": 999}
+    data["wellbeing"] = {}
+    ProgramSnapshot.objects.filter(pk=snapshot.pk).update(data=data)
+    since = (timezone.localdate() - dt.timedelta(days=3)).isoformat()
+    call_command(
+        "insights_backfill", "--since", since, "--metric", "wellbeing", stdout=io.StringIO()
+    )
+    again = ProgramSnapshot.objects.get(program=program).data
+    assert again["wellbeing"]["belonging"]["n"] == 5  # recomputed
+    assert again["funnel"]["enrolled"] == 999  # left alone
+    with pytest.raises(CommandError, match="No insight metric called happiness"):
+        call_command("insights_backfill", "--metric", "happiness", stdout=io.StringIO())
+
+
+def test_the_refresh_job_is_a_plain_function_of_now(world: World) -> None:
+    program = program_with_wellbeing(world, BEFORE, AFTER)
+    now = timezone.now()
+    assert aggregate.insights_refresh(now) == 0
+    snapshot = ProgramSnapshot.objects.get(program=program)
+    assert snapshot.computed_at == now
+    assert aggregate.run_job is aggregate.insights_refresh
