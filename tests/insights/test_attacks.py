@@ -313,3 +313,42 @@ def test_lowering_the_minimum_group_size_does_not_show_what_a_larger_one_hid(
     assert at_two.section("fit_check") == at_five.section("fit_check")
     assert at_two.get("published", "minimum group size", "k") == "5"
     assert "the organization's setting is now 2" in at_two.page
+
+
+def test_raising_the_minimum_group_size_hides_until_checked_again_at_the_new_size(
+    world: World,
+) -> None:
+    peers = program(world)
+    people = folks(world, 6, "Raise")
+    pairs(peers, people, DAY0)
+    for person, b, a in zip(people, [*BEFORE, 3], [*AFTER, 3], strict=True):
+        pulse(person, days(-2), belonging=b)
+        pulse(person, days(70), belonging=a)
+    job(days(71))
+    assert read(world, peers, days(71)).number("wellbeing", "Belonging", "n") == 6
+    world.acme.min_group_size = 6
+    world.acme.save(update_fields=["min_group_size"])
+    waiting = read(world, peers, days(71))
+    assert waiting.number("wellbeing", "Belonging", "n") is None
+    assert "The minimum group size went up" in waiting.page
+    job(days(72))
+    again = read(world, peers, days(72))
+    assert again.number("wellbeing", "Belonging", "n") == 6
+    assert again.get("published", "minimum group size", "k") == "6"
+    _, _, cells, _ = table(again, "wellbeing_distribution:belonging")
+    assert all(v is None or v == 0 or v >= 6 for row in cells for v in row)
+
+
+def test_a_person_erased_after_publication_does_not_move_the_figures(world: World) -> None:
+    peers = program(world)
+    people = folks(world, 6, "Erased")
+    pairs(peers, people, DAY0)
+    for person, b, a in zip(people, [*BEFORE, 3], [*AFTER, 3], strict=True):
+        pulse(person, days(-2), belonging=b)
+        pulse(person, days(70), belonging=a)
+    job(days(71))
+    before = read(world, peers, days(71))
+    people[0].delete()
+    job(days(72))
+    after = read(world, peers, days(72))
+    assert after.section("wellbeing") == before.section("wellbeing")

@@ -186,10 +186,9 @@ class System:
                     )
         return list(out.items())
 
-    def solved(self) -> set[tuple[frozenset[str], int, int, int]]:
-        """(group, row, column, extra) of every sensitive sum the releases give away; extra is
-        -1 for a cell, else the index of the weighted sum."""
-        k = max(seen.k for seen in self.releases)
+    def solved(self, k: int) -> set[tuple[frozenset[str], int, int, int]]:
+        """(group, row, column, extra) of every sensitive sum at minimum group size k the
+        releases give away; extra is -1 for a cell, else the index of the weighted sum."""
         extras = self.releases[-1].extras or next(
             (seen.extras for seen in self.releases if seen.extras), []
         )
@@ -208,9 +207,10 @@ class System:
         return found
 
 
-def given_away(history: list[Seen]) -> set[tuple[frozenset[str], int, int, int]]:
-    """What the earlier releases alone already let a reader compute."""
-    return System(history).solved() if history else set()
+def given_away(history: list[Seen], k: int) -> set[tuple[frozenset[str], int, int, int]]:
+    """What the earlier releases alone already let a reader compute, judged at size k (when k
+    went up, what they showed at the old size is given away, not the candidate's doing)."""
+    return System(history).solved(k) if history else set()
 
 
 def newly_solved(
@@ -221,8 +221,8 @@ def newly_solved(
     """Cells of the candidate to hide: sensitive sums it would let a reader compute that the
     earlier releases alone did not (what those gave away cannot be taken back). A sum of the
     weighted figures names every cell it weighs."""
-    before = given_away(history) if before is None else before
-    after = System([*history, candidate]).solved() - before
+    before = given_away(history, candidate.k) if before is None else before
+    after = System([*history, candidate]).solved(candidate.k) - before
     cells: list[tuple[int, int]] = []
     for _, i, j, e in sorted(after, key=lambda s: (len(s[0]), s[1], s[2], s[3])):
         targets = (

@@ -4,11 +4,13 @@
   rows have a program; organization-level rows (program NULL) are the sums over its programs.
   Snapshot metrics (enrolled, matched, active_pairs) are the state at the end of the day; flow
   metrics (checkins_held, goals_set, …) count what happened that day.
-- `ProgramSnapshot`: everything a dashboard shows that is not a daily series, computed by the
-  job as of its run: the funnel, time to first check-in, goals by template, the wellbeing sums
+- `ProgramSnapshot`: the job's own working figures per program (never shown as they are),
+  computed as of its run: the funnel, time to first check-in, goals by template, the wellbeing sums
   (n, Σ before, Σ after, Σ d, Σ d² and histograms per pulse item — enough for the mean and its
   confidence interval, never an individual answer), the Kaplan-Meier curves and log-rank
   result, satisfaction counts and the stalled pairs' ids.
+- `Release`: what the page, the CSV and the API show, published from the snapshot by the
+  release rules (`twoway.insights.release`).
 - `ClosingSurvey`: the one question we ask at the end ("would you recommend a peer partner to a
   colleague?", 0-10), private to its author like a pulse answer; shown only as NPS counts.
 """

@@ -160,7 +160,7 @@ def publish_table(
     if sum(map(sum, cells)) < k:
         return None
     history = [_seen(r, name, spec) for r in past]
-    before = given_away(history)
+    before = given_away(history, k)
     for extras in [spec.extras, []] if spec.extras else [[]]:
 
         def audit(table: Any) -> list[tuple[int, int]]:
