@@ -345,3 +345,20 @@ def test_the_refresh_job_is_a_plain_function_of_now(world: World) -> None:
     snapshot = ProgramSnapshot.objects.get(program=program)
     assert snapshot.computed_at == now
     assert aggregate.run_job is aggregate.insights_refresh
+
+
+def test_the_daily_counts_say_how_many_answered_never_what(world: World) -> None:
+    program = program_with_wellbeing(world, BEFORE, AFTER)
+    members = list(PartnershipMember.objects.filter(partnership__program=program))
+    FitCheck.objects.create(
+        partnership=members[0].partnership, person=members[0].person, answer="not_a_fit"
+    )
+    refresh(world)
+    rows = DailyCount.objects.filter(metric__in=["pulse_answers", "fit_checks"])
+    assert sum(r.value for r in rows if r.metric == "fit_checks" and r.program_id) == 1
+    assert {r.subgroup for r in rows} == {""}
+    assert (
+        not DailyCount.objects.filter(metric__startswith="pulse_")
+        .exclude(metric="pulse_answers")
+        .exists()
+    )

@@ -208,20 +208,20 @@ def daily_counts(
         if in_window(d):
             metric = "completed" if status == PartnershipStatus.COMPLETED else "ended_early"
             counts.add(program_id, d, metric)
-    for program_id, answer, created in FitCheck.objects.filter(
+    # How many answered, never what: a day's count split by answer would be one person's
+    # answer on a quiet day, in a table any future reader of these rows could see.
+    for program_id, created in FitCheck.objects.filter(
         partnership__program_id__in=program_ids, created__gte=lo, created__lt=hi
-    ).values_list("partnership__program_id", "answer", "created"):
+    ).values_list("partnership__program_id", "created"):
         d = _day(created, tz)
         if in_window(d):
-            counts.add(program_id, d, "fit_checks", answer)
-    for row in PulseResponse.objects.filter(
+            counts.add(program_id, d, "fit_checks")
+    for program_id, created in PulseResponse.objects.filter(
         partnership__program_id__in=program_ids, created__gte=lo, created__lt=hi
-    ).values_list("partnership__program_id", "created", *PULSE_ITEMS):
-        d = _day(row[1], tz)
+    ).values_list("partnership__program_id", "created"):
+        d = _day(created, tz)
         if in_window(d):
-            counts.add(row[0], d, "pulse_answers")
-            for item, value in zip(PULSE_ITEMS, row[2:], strict=True):
-                counts.add(row[0], d, f"pulse_{item}", str(value))
+            counts.add(program_id, d, "pulse_answers")
     return dict(counts.rows)
 
 
