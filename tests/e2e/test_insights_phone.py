@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import PASSWORD, World
-from tests.e2e.conftest import browser  # noqa: F401  (the session's Chromium)
 from tests.e2e.test_programs import sign_in
 from tests.insights.attacker import DAY0, folks, meet, pairs, program, pulse
 from twoway.insights.aggregate import insights_refresh
@@ -22,7 +21,7 @@ SCREENSHOT = "/tmp/twoway-insights-phone.png"
 
 def test_the_dashboard_fits_a_phone_and_its_legends_are_readable(
     live_server: Any,
-    browser: Any,  # noqa: F811
+    browser: Any,
     transactional_db: None,
     world: World,
 ) -> None:
