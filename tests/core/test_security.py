@@ -60,7 +60,9 @@ def test_it_locks_an_account_after_ten_wrong_passwords(world: World) -> None:
     assert "_auth_user_id" not in attacker.session
     # Per account: the right password from another address is refused too, for now.
     other = Client(REMOTE_ADDR="198.51.100.7")
-    response = other.post(reverse("login"), {"username": "alice@acme.example", "password": PASSWORD})
+    response = other.post(
+        reverse("login"), {"username": "alice@acme.example", "password": PASSWORD}
+    )
     assert response.status_code == 429
     events = AuditEvent.objects.filter(organization=world.acme, action="account.locked_out")
     assert {e.target for e in events} == {"alice@acme.example"}
@@ -71,7 +73,9 @@ def test_it_locks_an_address_that_tries_many_accounts(world: World) -> None:
     attacker = Client(REMOTE_ADDR="203.0.113.10")
     for n in range(10):
         attacker.post(reverse("login"), {"username": f"guess{n}@acme.example", "password": "x"})
-    response = attacker.post(reverse("login"), {"username": "bob@acme.example", "password": PASSWORD})
+    response = attacker.post(
+        reverse("login"), {"username": "bob@acme.example", "password": PASSWORD}
+    )
     assert response.status_code == 429
     # Someone else's sign-in from their own address is not affected.
     response = Client(REMOTE_ADDR="198.51.100.8").post(
@@ -99,9 +103,7 @@ def test_it_resets_the_count_after_a_successful_sign_in(world: World) -> None:
     assert ok.status_code == 302
 
 
-def test_it_keeps_database_errors_out_of_healthz(
-    db: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_it_keeps_database_errors_out_of_healthz(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken_cursor() -> None:
         raise DatabaseError('connection to server at "db.internal" (10.0.0.5), port 5432 failed')
 

@@ -17,9 +17,7 @@ def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any]
 ) -> HttpResponse:
     minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
-    return render(
-        request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429
-    )
+    return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)
 
 
 def on_locked_out(sender: object, *, request: HttpRequest, username: str, **kwargs: Any) -> None:
