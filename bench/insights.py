@@ -37,7 +37,7 @@ def build(size: int, share: float) -> tuple[object, object, float, float]:
     from twoway.insights.aggregate import refresh_org
     from twoway.people.models import Person
     from twoway.people.seed import seed_organization
-    from twoway.programs.models import Enrollment, Partnership, PartnershipMember, Program
+    from twoway.programs.models import Enrolment, Partnership, PartnershipMember, Program
 
     t0 = time.perf_counter()
     org = seed_organization(
@@ -50,8 +50,8 @@ def build(size: int, share: float) -> tuple[object, object, float, float]:
         Person.objects.filter(organization=org, is_active=True).values_list("pk", flat=True)
     )
     chosen = rng.sample(active, int(len(active) * share) // 2 * 2)
-    Enrollment.objects.bulk_create(
-        Enrollment(program=program, person_id=pk, offers={"1": 2}) for pk in chosen
+    Enrolment.objects.bulk_create(
+        Enrolment(program=program, person_id=pk, offers={"1": 2}) for pk in chosen
     )
     pairs = []
     for _ in range(0, len(chosen), 2):

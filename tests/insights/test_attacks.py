@@ -26,7 +26,7 @@ from tests.insights.attacker import (
     table,
 )
 from twoway.people.models import Department
-from twoway.programs.services import enrollment_save
+from twoway.programs.services import enrolment_save
 
 K = 5
 BEFORE = [2, 3, 2, 4, 3]
@@ -229,7 +229,7 @@ def test_attack_6_the_funnel_does_not_solve_the_breakdown_by_department(world: W
         meet(partnership, days(5))
     waiting = folks(world, 1, "Waiting", eng)[0]
     with on(days(1)):
-        enrollment_save(
+        enrolment_save(
             program=peers,
             person=waiting,
             offers={world.sql.pk: 2},

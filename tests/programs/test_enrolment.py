@@ -13,8 +13,8 @@ from twoway.people.models import Department, Person
 from twoway.programs import services
 from twoway.programs.eligibility import programs_open_to
 from twoway.programs.models import (
-    Enrollment,
-    EnrollmentStatus,
+    Enrolment,
+    EnrolmentStatus,
     MatchRequest,
     PartnershipMember,
     PartnershipSource,
@@ -47,7 +47,7 @@ def test_the_intake_is_prefilled_from_the_profile_and_saved_in_my_words(world: W
         },
     )
     assert response.status_code == 302
-    enrolment = Enrollment.objects.get(program=program, person=world.alice_person)
+    enrolment = Enrolment.objects.get(program=program, person=world.alice_person)
     assert enrolment.seeks == {str(world.sales.pk): 3}
     assert (enrolment.goals, enrolment.capacity) == ("Get better at client calls", 2)
 
@@ -64,7 +64,7 @@ def test_bad_intake_changes_nothing_and_keeps_what_was_typed(world: World) -> No
         response = client.post(enrol_url(program), {**base, **bad})
         assert response.status_code == 400, bad
         assert "My long goals text" in response.content.decode()
-    assert not Enrollment.objects.exists()
+    assert not Enrolment.objects.exists()
 
 
 def test_eligibility_closes_programs_to_people_outside_it(world: World) -> None:
@@ -88,10 +88,10 @@ def test_withdrawing_closes_open_requests(world: World) -> None:
     services.request_send(
         program=program, sender=world.bob_person, receiver=world.alice_person, note="Hi"
     )
-    enrolment = Enrollment.objects.get(program=program, person=world.alice_person)
-    services.enrollment_withdraw(enrollment=enrolment)
+    enrolment = Enrolment.objects.get(program=program, person=world.alice_person)
+    services.enrolment_withdraw(enrolment=enrolment)
     enrolment.refresh_from_db()
-    assert enrolment.status == EnrollmentStatus.WITHDRAWN
+    assert enrolment.status == EnrolmentStatus.WITHDRAWN
     assert MatchRequest.objects.get().status == RequestStatus.WITHDRAWN
 
 
@@ -120,7 +120,7 @@ def test_an_ended_partnerships_reason_stays_with_the_one_who_ended_it(world: Wor
         detail = reverse("program_detail", kwargs={"org_slug": "acme", "program_id": program.pk})
         assert secret not in client_for(user).get(detail).content.decode()
     # The partner is offered a rematch instead of being put back in the pool unasked.
-    bob_enrolment = Enrollment.objects.get(program=program, person=world.bob_person)
+    bob_enrolment = Enrolment.objects.get(program=program, person=world.bob_person)
     assert bob_enrolment.wants_rematch is False
     assert (
         "would you like to be matched with someone new"
@@ -128,7 +128,7 @@ def test_an_ended_partnerships_reason_stays_with_the_one_who_ended_it(world: Wor
         .get(reverse("my_partnerships", kwargs={"org_slug": "acme"}))
         .content.decode()
     )
-    assert Enrollment.objects.get(program=program, person=world.alice_person).wants_rematch is True
+    assert Enrolment.objects.get(program=program, person=world.alice_person).wants_rematch is True
 
 
 def test_a_program_manager_creates_and_opens_a_program(world: World) -> None:
@@ -193,7 +193,7 @@ def test_a_new_hire_gets_an_onboarding_buddy(world: World) -> None:
         hire_date=dt.date.today() - dt.timedelta(days=3),
     )
     # Saving the new hire is enough: the signal enrols and matches them once the save commits.
-    enrolment = Enrollment.objects.get(program=program, person=newbie)
+    enrolment = Enrolment.objects.get(program=program, person=newbie)
     assert enrolment.role == "mentee"
     pairs = PartnershipMember.objects.filter(
         partnership__source=PartnershipSource.ONBOARDING, partnership__program=program
@@ -211,7 +211,7 @@ def test_an_old_hire_is_not_enrolled_as_a_new_teammate(world: World) -> None:
         world.acme, "old@acme.example", "Olga Old", Role.PARTICIPANT, hire_date=dt.date(2015, 1, 1)
     )[1]
     assert onboarding_match_new_hire(old) == []
-    assert not Enrollment.objects.filter(program=program, person=old).exists()
+    assert not Enrolment.objects.filter(program=program, person=old).exists()
 
 
 def test_an_invite_only_program_is_open_to_its_invitees_only(world: World) -> None:

@@ -257,9 +257,9 @@ def test_a_request_reads_the_reporting_line_not_the_whole_org(
         for i in range(300)
     )
     enrolments = list(
-        program.enrollments.filter(
-            person__in=[world.alice_person, world.bob_person]
-        ).select_related("person")
+        program.enrolments.filter(person__in=[world.alice_person, world.bob_person]).select_related(
+            "person"
+        )
     )
     with CaptureQueriesContext(db) as queries:
         participants_for(program, enrolments)
@@ -268,6 +268,6 @@ def test_a_request_reads_the_reporting_line_not_the_whole_org(
         person_reads
     )
     # Carol is above Alice: the chain is still followed when Carol is enrolled too.
-    all_three = list(program.enrollments.all())
+    all_three = list(program.enrolments.all())
     by_id = {p.id: p for p in participants_for(program, all_three)}
     assert by_id[str(world.alice_person.pk)].manager_id == str(world.carol_person.pk)

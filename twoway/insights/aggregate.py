@@ -50,7 +50,7 @@ from twoway.insights.metrics import org_tz as _tz
 from twoway.insights.models import DailyCount, ProgramSnapshot
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.programs.models import (
-    Enrollment,
+    Enrolment,
     MatchRequest,
     Partnership,
     PartnershipMember,
@@ -101,7 +101,7 @@ def daily_counts(
 
     # Snapshots: enrolment intervals, matched people, active pairs (over the whole history).
     enrol = defaultdict(list)
-    for program_id, created, withdrawn in Enrollment.objects.filter(
+    for program_id, created, withdrawn in Enrolment.objects.filter(
         program_id__in=program_ids
     ).values_list("program_id", "created", "withdrawn_at"):
         enrol[program_id].append((_day(created, tz), _day(withdrawn, tz)))

@@ -24,7 +24,7 @@ from twoway.insights.models import ClosingSurvey
 from twoway.meetings.models import CheckIn, CheckinKind, CheckinStatus
 from twoway.people.models import Person
 from twoway.programs.models import (
-    Enrollment,
+    Enrolment,
     Partnership,
     PartnershipMember,
     PartnershipSource,
@@ -56,7 +56,7 @@ def _earlier_cohort(org: Organization, program: Program, rng: random.Random) -> 
     the company afterwards (fewer than among everyone else: the demo's retention story)."""
     today = timezone.localdate()
     enrolled = set(
-        Enrollment.objects.filter(program__organization=org).values_list("person_id", flat=True)
+        Enrolment.objects.filter(program__organization=org).values_list("person_id", flat=True)
     )
     members = set(
         PartnershipMember.objects.filter(partnership__organization=org).values_list(
@@ -95,7 +95,7 @@ def _earlier_cohort(org: Organization, program: Program, rng: random.Random) -> 
                 joined=_at(start, 9),
                 fit_rating=rng.choice([1, 2, 3]) if early else rng.choice([4, 4, 5, 5, 3]),
             )
-            Enrollment.objects.create(
+            Enrolment.objects.create(
                 program=program,
                 person=person,
                 goals="Grow with a peer",
@@ -114,9 +114,7 @@ def _more_leavers(org: Organization, rng: random.Random) -> None:
         PartnershipMember.objects.filter(partnership__organization=org).values_list(
             "person_id", flat=True
         )
-    ) | set(
-        Enrollment.objects.filter(program__organization=org).values_list("person_id", flat=True)
-    )
+    ) | set(Enrolment.objects.filter(program__organization=org).values_list("person_id", flat=True))
     managers = set(
         Person.objects.filter(organization=org, manager__isnull=False).values_list(
             "manager_id", flat=True
@@ -146,14 +144,14 @@ def _backdate_enrolments(org: Organization, rng: random.Random) -> None:
         .annotate(first=Min("started_on"))
     }
     now = timezone.now()
-    for e in Enrollment.objects.filter(program__organization=org).order_by("pk"):
+    for e in Enrolment.objects.filter(program__organization=org).order_by("pk"):
         first = firsts.get((e.program_id, e.person_id))
         if first is not None:
             when = _at(first - dt.timedelta(days=rng.randint(3, 20)))
         else:
             when = now - dt.timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 20))
         if when < e.created:
-            Enrollment.objects.filter(pk=e.pk).update(created=when)
+            Enrolment.objects.filter(pk=e.pk).update(created=when)
 
 
 def _history(org: Organization, rng: random.Random) -> None:

@@ -35,7 +35,7 @@ from twoway.insights.models import ClosingSurvey
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.people.models import Person
 from twoway.programs.models import (
-    Enrollment,
+    Enrolment,
     Partnership,
     PartnershipMember,
     PartnershipStatus,
@@ -186,7 +186,7 @@ class Loaded:
     @cached_property
     def enrolled(self) -> dict[int, set[int]]:
         out: dict[int, set[int]] = defaultdict(set)
-        for program_id, person_id in Enrollment.objects.filter(
+        for program_id, person_id in Enrolment.objects.filter(
             program_id__in=self.program_ids
         ).values_list("program_id", "person_id"):
             out[program_id].add(person_id)
@@ -204,7 +204,7 @@ class Loaded:
             pk: (dept or "No department", level)
             for pk, dept, level in Person.objects.filter(organization=self.org)
             .filter(
-                Q(enrollments__program_id__in=self.program_ids)
+                Q(enrolments__program_id__in=self.program_ids)
                 | Q(partnership_memberships__partnership__program_id__in=self.program_ids)
             )
             .distinct()

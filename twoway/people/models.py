@@ -73,6 +73,10 @@ class Person(models.Model):
     )
     name = models.CharField(max_length=200)
     email = models.EmailField()
+    # The directory's keys: the identity provider's immutable id (SCIM externalId, Entra oid,
+    # Okta user id) and the HR system's employee number. Emails change; these do not.
+    external_id = models.CharField(max_length=255, blank=True)
+    employee_id = models.CharField(max_length=64, blank=True)
     title = models.CharField(max_length=200, blank=True)
     level = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Position on the organization's ladder, 1 = most junior."
@@ -107,6 +111,16 @@ class Person(models.Model):
                 fields=["organization", "user"],
                 condition=Q(user__isnull=False),
                 name="one_person_per_user_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="person_external_id_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "employee_id"],
+                condition=~Q(employee_id=""),
+                name="person_employee_id_per_org",
             ),
         ]
         indexes = [models.Index(fields=["organization", "is_active", "name"])]

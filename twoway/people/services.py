@@ -7,24 +7,52 @@ from typing import Any
 from django.db import transaction
 
 from twoway.accounts.models import Organization, User
+from twoway.accounts.services import audit
 from twoway.people.models import AvailabilityWindow, Direction, Person, PersonSkill, Skill
 
 
+def person_for(*, organization: Organization, user: User) -> Person | None:
+    """The signed-in member's own record in this organization, or None. Never writes."""
+    return Person.objects.filter(organization=organization, user=user).first()
+
+
+def person_provision(*, organization: Organization, user: User, source: str) -> Person:
+    """Give a member their employee record: link the directory's record with their email, or
+    make one. `source` says who asked (membership, sso, invitation, …) for the audit trail.
+    """
+    person = person_for(organization=organization, user=user)
+    if person is not None:
+        return person
+    with transaction.atomic():
+        person = (
+            Person.objects.select_for_update()
+            .filter(organization=organization, email__iexact=user.email, user__isnull=True)
+            .first()
+        )
+        if person is not None:
+            person.user = user
+            person.save(update_fields=["user", "updated"])
+        else:
+            person = Person.objects.create(
+                organization=organization,
+                user=user,
+                name=user.name or user.email.split("@")[0],
+                email=user.email,
+            )
+        audit(
+            org=organization,
+            actor=None,
+            action="person.provision",
+            target=f"person:{person.pk}",
+            source=source,
+            user=user.pk,
+        )
+    return person
+
+
 def person_get_or_create_for_user(*, org: Organization, user: User) -> Person:
-    """The signed-in member's own record; made on first visit for members added by hand."""
-    person = Person.objects.filter(organization=org, user=user).first()
-    if person is not None:
-        return person
-    person = Person.objects.filter(
-        organization=org, email__iexact=user.email, user__isnull=True
-    ).first()
-    if person is not None:
-        person.user = user
-        person.save(update_fields=["user", "updated"])
-        return person
-    return Person.objects.create(
-        organization=org, user=user, name=user.name or user.email.split("@")[0], email=user.email
-    )
+    """Kept for the views that still provision on first visit; see person_provision."""
+    return person_provision(organization=org, user=user, source="first_visit")
 
 
 @transaction.atomic

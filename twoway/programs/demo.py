@@ -17,8 +17,8 @@ from twoway.accounts.models import Membership, Organization, Role
 from twoway.people.models import Direction, Person
 from twoway.programs import rounds, services
 from twoway.programs.models import (
-    Enrollment,
-    EnrollmentRole,
+    Enrolment,
+    EnrolmentRole,
     MatchRound,
     Partnership,
     PartnershipMember,
@@ -46,9 +46,9 @@ END_REASONS = [
 ]
 
 
-def _enrol(program: Program, person: Person, rng: random.Random, **fields: object) -> Enrollment:
+def _enrol(program: Program, person: Person, rng: random.Random, **fields: object) -> Enrolment:
     skills = list(person.skills.all())
-    return Enrollment.objects.create(
+    return Enrolment.objects.create(
         program=program,
         person=person,
         offers={str(s.skill_id): s.strength for s in skills if s.direction == Direction.OFFER},
@@ -138,7 +138,7 @@ def seed_demo(*, org: Organization, seed: int) -> None:
         )
 
     # Later joiners wait in the pool; some of them have asked each other.
-    joined = {e.person_id for e in Enrollment.objects.filter(program=program)}
+    joined = {e.person_id for e in Enrolment.objects.filter(program=program)}
     late = [p for p in people if p.pk not in joined][:24]
     for person in late:
         _enrol(program, person, rng)
@@ -208,7 +208,7 @@ def _seed_onboarding(
         .order_by("id")[:40]
     )
     for person in rng.sample(veterans, min(12, len(veterans))):
-        _enrol(program, person, rng, role=EnrollmentRole.MENTOR, capacity=2)
+        _enrol(program, person, rng, role=EnrolmentRole.MENTOR, capacity=2)
     newcomers = Person.objects.filter(
         organization=org, is_active=True, hire_date__gte=today - dt.timedelta(days=120)
     ).prefetch_related("skills")

@@ -155,27 +155,27 @@ class Program(models.Model):
         return self.matching_mode in (MatchingMode.SELF, MatchingMode.BOTH)
 
 
-class EnrollmentRole(models.TextChoices):
+class EnrolmentRole(models.TextChoices):
     PEER = "peer", "Peer"
     MENTOR = "mentor", "Buddy (a few steps ahead)"
     MENTEE = "mentee", "New teammate"
 
 
-class EnrollmentStatus(models.TextChoices):
+class EnrolmentStatus(models.TextChoices):
     ACTIVE = "active", "Enrolled"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-class Enrollment(models.Model):
+class Enrolment(models.Model):
     """A person's intake for one program, in their own words; editable until they are matched."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="enrollments")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="enrollments")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="enrolments")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="enrolments")
     status = models.CharField(
-        max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
+        max_length=10, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE
     )
     role = models.CharField(
-        max_length=10, choices=EnrollmentRole.choices, default=EnrollmentRole.PEER
+        max_length=10, choices=EnrolmentRole.choices, default=EnrolmentRole.PEER
     )
     offers = models.JSONField(default=dict, blank=True, help_text="skill id → strength 1–3")
     seeks = models.JSONField(default=dict, blank=True, help_text="skill id → strength 1–3")
@@ -195,7 +195,7 @@ class Enrollment(models.Model):
     class Meta:
         ordering = ["-created"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "person"], name="one_enrollment_per_program")
+            models.UniqueConstraint(fields=["program", "person"], name="one_enrolment_per_program")
         ]
 
     def __str__(self) -> str:
@@ -316,7 +316,7 @@ class PartnershipMember(models.Model):
         Person, on_delete=models.CASCADE, related_name="partnership_memberships"
     )
     role = models.CharField(
-        max_length=10, choices=EnrollmentRole.choices, default=EnrollmentRole.PEER
+        max_length=10, choices=EnrolmentRole.choices, default=EnrolmentRole.PEER
     )
     # Private to this member: never shown to the partner nor to other participants.
     end_reason = models.TextField(blank=True, max_length=2000)

@@ -19,8 +19,8 @@ from twoway.people.models import Direction, Person
 from twoway.programs.cohort import engine_settings, participants_for, pool
 from twoway.programs.eligibility import is_eligible
 from twoway.programs.models import (
-    Enrollment,
-    EnrollmentRole,
+    Enrolment,
+    EnrolmentRole,
     Partnership,
     PartnershipSource,
     Program,
@@ -49,11 +49,11 @@ def onboarding_match_new_hire(person: Person) -> list[Partnership]:
         if not is_eligible(program, person):
             continue
         skills = list(person.skills.all())
-        enrolment, created = Enrollment.objects.get_or_create(
+        enrolment, created = Enrolment.objects.get_or_create(
             program=program,
             person=person,
             defaults={
-                "role": EnrollmentRole.MENTEE,
+                "role": EnrolmentRole.MENTEE,
                 "offers": {
                     str(s.skill_id): s.strength for s in skills if s.direction == Direction.OFFER
                 },
@@ -65,7 +65,7 @@ def onboarding_match_new_hire(person: Person) -> list[Partnership]:
         )
         if not created:
             continue
-        buddies = [e for e in pool(program) if e.role == EnrollmentRole.MENTOR]
+        buddies = [e for e in pool(program) if e.role == EnrolmentRole.MENTOR]
         if not buddies:
             continue
         participants = participants_for(program, [enrolment, *buddies])
@@ -82,7 +82,7 @@ def onboarding_match_new_hire(person: Person) -> list[Partnership]:
                 people=people,
                 source=PartnershipSource.ONBOARDING,
                 roles={
-                    p.pk: EnrollmentRole.MENTEE if p.pk == person.pk else EnrollmentRole.MENTOR
+                    p.pk: EnrolmentRole.MENTEE if p.pk == person.pk else EnrolmentRole.MENTOR
                     for p in people
                 },
                 score=group.score,

@@ -10,8 +10,8 @@ from twoway.accounts.models import Organization
 from twoway.people.models import Person
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
-    Enrollment,
-    EnrollmentStatus,
+    Enrolment,
+    EnrolmentStatus,
     MatchRequest,
     MatchRound,
     Partnership,
@@ -79,7 +79,7 @@ def partnerships_of(person: Person, program: Program | None = None) -> list[Part
 
 @dataclass
 class EnrolmentRow:
-    enrolment: Enrollment
+    enrolment: Enrolment
     state: str
     partners: int
 
@@ -90,7 +90,7 @@ def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
 
     in_pool = set(pool(program).values_list("pk", flat=True))
     enrolments = (
-        Enrollment.objects.filter(program=program)
+        Enrolment.objects.filter(program=program)
         .select_related("person", "person__team", "person__department")
         .annotate(
             partners=Count(
@@ -107,7 +107,7 @@ def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
     rows = []
     today = timezone.localdate()
     for e in enrolments:
-        if e.status == EnrollmentStatus.WITHDRAWN:
+        if e.status == EnrolmentStatus.WITHDRAWN:
             state = "withdrawn"
         elif e.is_snoozed(today):
             state = "snoozed"
@@ -137,8 +137,8 @@ def program_overview(program: Program) -> dict[str, object]:
     ]
     min_group = program.organization.min_group_size
     return {
-        "enrolled": Enrollment.objects.filter(
-            program=program, status=EnrollmentStatus.ACTIVE
+        "enrolled": Enrolment.objects.filter(
+            program=program, status=EnrolmentStatus.ACTIVE
         ).count(),
         "in_pool": pool(program).count(),
         "by_status": {label: by_status.get(value, 0) for value, label in PartnershipStatus.choices},
