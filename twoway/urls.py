@@ -11,6 +11,7 @@ org_patterns: list[URLPattern | URLResolver] = [
     path("", core_views.org_home, name="org_home"),
     path("me/", people_views.my_profile, name="my_profile"),
     path("me/edit/", people_views.my_profile_edit, name="my_profile_edit"),
+    path("me/setup/", people_views.person_setup, name="person_setup"),
     path("people/", people_views.directory, name="directory"),
     path("people/<int:person_id>/", people_views.person_detail, name="person_detail"),
     path("settings/", account_views.org_settings, name="org_settings"),
@@ -19,7 +20,7 @@ org_patterns: list[URLPattern | URLResolver] = [
 ]
 
 auth_patterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", core_views.SignInView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(

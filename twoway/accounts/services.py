@@ -5,10 +5,11 @@ from typing import Any
 from django.db import transaction
 
 from twoway.accounts.models import AuditEvent, Membership, Organization, Role, User
+from twoway.lib.errors import Conflict
 
 
-class LastAdminError(Exception):
-    pass
+class LastAdminError(Conflict):
+    """The last org admin cannot step down: someone must be able to run the organization."""
 
 
 def audit(

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from twoway.lib import crypto
+from twoway.lib.errors import Invalid
 from twoway.meetings import ics
 from twoway.meetings.models import (
     AgendaItem,
@@ -36,8 +37,8 @@ from twoway.people.models import Person
 from twoway.programs.models import Partnership
 
 
-class CheckinError(ValidationError):
-    pass
+class CheckinError(Invalid, ValidationError):
+    """Also a ValidationError, so that forms show it field by field."""
 
 
 def _members(partnership: Partnership) -> list[Person]:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 
+from twoway.lib.errors import Conflict
 from twoway.meetings.models import CheckinSeries
 from twoway.meetings.services import checkin_series_cancel
 from twoway.notifications.services import notify
@@ -14,8 +15,8 @@ from twoway.programs.models import Partnership, PartnershipStatus
 from twoway.programs.services import PartnershipClosed, partnership_end
 
 
-class AlreadyEnded(ValidationError):
-    pass
+class AlreadyEnded(Conflict, ValidationError):
+    """Also a ValidationError, so that the closing form shows it like its other errors."""
 
 
 @transaction.atomic

@@ -13,16 +13,12 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from twoway.accounts.access import OrgRequest
-from twoway.accounts.models import User
+from twoway.people.access import me
 from twoway.people.models import Person
-from twoway.people.services import person_get_or_create_for_user
 from twoway.programs.models import Partnership
 from twoway.programs.selectors import access_partnership, partners_of
 
-
-def me(request: OrgRequest) -> Person:
-    user: User = request.user  # type: ignore[assignment]
-    return person_get_or_create_for_user(org=request.org, user=user)
+__all__ = ["apply_errors", "me", "members", "render_tz", "space", "space_context", "tz_of"]
 
 
 def space(request: OrgRequest, partnership_id: int) -> tuple[Partnership, Person]:

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils.text import slugify
 
-from twoway.accounts.models import DEFAULT_LADDER, Membership, Organization, Role, User
+from twoway.accounts.models import DEFAULT_LADDER, Organization, Role, User
 from twoway.people.models import (
     AvailabilityWindow,
     Department,
@@ -29,6 +29,7 @@ from twoway.people.models import (
     SkillCategory,
     Team,
 )
+from twoway.people.services import membership_add
 
 DEMO_PASSWORD = "twoway-demo"
 # A CEO, eight department heads, a team lead in each, and a few people to lead.
@@ -524,8 +525,9 @@ def _create_demo_users(org: Organization, drafts: list[_Draft]) -> dict[str, tup
         (Role.ORG_ADMIN, admin),
     ):
         user = User.objects.create_user(person.email, DEMO_PASSWORD, name=person.name)
-        Membership.objects.create(user=user, organization=org, role=role)
-        person.user = user
+        # Links the directory's record with this email: the person drafted above.
+        membership_add(organization=org, user=user, role=role, actor=None, source="seed")
+        person.refresh_from_db(fields=["user"])
         if not person.bio:
             person.bio = (
                 "Happy to trade what I know for what I'm learning. Coffee or video, either works."

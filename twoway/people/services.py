@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from twoway.accounts.models import Organization, User
+from twoway.accounts.models import Membership, Organization, User
 from twoway.accounts.services import audit
 from twoway.people.models import AvailabilityWindow, Direction, Person, PersonSkill, Skill
 
@@ -50,9 +50,34 @@ def person_provision(*, organization: Organization, user: User, source: str) -> 
     return person
 
 
-def person_get_or_create_for_user(*, org: Organization, user: User) -> Person:
-    """Kept for the views that still provision on first visit; see person_provision."""
-    return person_provision(organization=org, user=user, source="first_visit")
+def person_provision_memberships(*, user: User, source: str) -> list[Person]:
+    """Provision the user's record in every organization they are a member of but have none."""
+    missing = (
+        Membership.objects.filter(user=user)
+        .exclude(organization__people__user=user)
+        .select_related("organization")
+    )
+    return [
+        person_provision(organization=m.organization, user=user, source=source) for m in missing
+    ]
+
+
+@transaction.atomic
+def membership_add(
+    *, organization: Organization, user: User, role: str, actor: User | None, source: str
+) -> Membership:
+    """Make `user` a member of the organization, with their employee record, in one step."""
+    membership = Membership.objects.create(user=user, organization=organization, role=role)
+    audit(
+        org=organization,
+        actor=actor,
+        action="membership.added",
+        target=user.email,
+        role=role,
+        source=source,
+    )
+    person_provision(organization=organization, user=user, source=source)
+    return membership
 
 
 @transaction.atomic

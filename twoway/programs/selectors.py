@@ -3,10 +3,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from twoway.accounts.models import Organization
+from twoway.lib.errors import NotFound
 from twoway.people.models import Person
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
@@ -36,17 +36,17 @@ def partnerships_with_members(qs: QuerySet[Partnership]) -> QuerySet[Partnership
 def access_partnership(
     *, org: Organization, person: Person | None, partnership_id: int
 ) -> Partnership:
-    """A partnership of this organization that `person` is a member of, or 404.
+    """A partnership of this organization that `person` is a member of, or NotFound.
 
     Nobody else — program managers and org admins included — opens a partnership's own space:
     they see programs and aggregates, never a pair's goals, notes or feedback.
     """
     if person is None:
-        raise Http404
+        raise NotFound
     qs = Partnership.objects.filter(organization=org, pk=partnership_id, members__person=person)
     partnership = partnerships_with_members(qs).first()
     if partnership is None:
-        raise Http404
+        raise NotFound
     return partnership
 
 
@@ -65,7 +65,7 @@ def access_program(*, org: Organization, program_id: int) -> Program:
     try:
         return Program.objects.select_related("organization").get(organization=org, pk=program_id)
     except Program.DoesNotExist:
-        raise Http404 from None
+        raise NotFound from None
 
 
 def partnerships_of(person: Person, program: Program | None = None) -> list[Partnership]:

@@ -215,11 +215,7 @@ def request_accept(*, request: MatchRequest, by: Person, response: str = "") -> 
         partnership=partnership,
     )
     partnership_introduce(partnership, [locked.sender, locked.receiver], scored.reasons)
-    full = [
-        e.person_id
-        for e in enrolments
-        if partners_in_program(program, e.person) >= e.capacity
-    ]
+    full = [e.person_id for e in enrolments if partners_in_program(program, e.person) >= e.capacity]
     if full:
         _withdraw_open_requests_of(program, full)
     return partnership
@@ -239,9 +235,7 @@ def _withdraw_open_requests_of(program: Program, person_ids: list[int]) -> None:
         .select_related("sender", "receiver", "program", "program__organization")
         .order_by("pk")
     ):
-        _close_request(
-            other, RequestStatus.WITHDRAWN, tell_sender=other.receiver_id in person_ids
-        )
+        _close_request(other, RequestStatus.WITHDRAWN, tell_sender=other.receiver_id in person_ids)
 
 
 @transaction.atomic

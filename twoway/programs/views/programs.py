@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Role
 from twoway.accounts.services import audit
+from twoway.people.access import me as _me
 from twoway.programs import selectors, services
 from twoway.programs.eligibility import is_eligible, programs_open_to
 from twoway.programs.forms import (
@@ -25,7 +26,7 @@ from twoway.programs.models import (
     Program,
     ProgramStatus,
 )
-from twoway.programs.views.common import _is_manager, _me, _user
+from twoway.programs.views.common import _is_manager, _user
 
 
 @org_view()
