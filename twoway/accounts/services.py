@@ -14,8 +14,8 @@ class LastAdminError(Conflict):
 
 def audit(
     *, org: Organization, actor: User | None, action: str, target: str = "", **details: Any
-) -> None:
-    AuditEvent.objects.create(
+) -> AuditEvent:
+    return AuditEvent.objects.create(
         organization=org, actor=actor, action=action, target=target, details=details
     )
 

@@ -33,7 +33,7 @@ class SignInView(LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
-        user: User = form.get_user()  # type: ignore[assignment]
+        user: User = form.get_user()
         person_provision_memberships(user=user, source="sign_in")
         return response
 

@@ -23,8 +23,9 @@ from twoway.feedback.selectors import PULSE_WORDING, my_pulses, pulse_chart
 from twoway.goals.models import Goal, GoalStatus
 from twoway.insights import dashboard
 from twoway.insights.models import ClosingSurvey
+from twoway.lib.web import render_tz, tz_of
 from twoway.meetings.models import CheckIn, CheckinStatus
-from twoway.partnerships.web import me, render_tz, tz_of
+from twoway.people.access import me
 from twoway.programs.models import Partnership, PartnershipMember, PartnershipStatus
 from twoway.programs.selectors import access_program
 

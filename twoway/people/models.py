@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import Organization
+from twoway.lib.validators import single_line
 
 
 def validate_time_zone(value: str) -> None:
@@ -71,7 +72,7 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="people",
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     email = models.EmailField()
     # The directory's keys: the identity provider's immutable id (SCIM externalId, Entra oid,
     # Okta user id) and the HR system's employee number. Emails change; these do not.

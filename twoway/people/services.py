@@ -8,6 +8,7 @@ from django.db import transaction
 
 from twoway.accounts.models import Membership, Organization, User
 from twoway.accounts.services import audit
+from twoway.lib.validators import one_line
 from twoway.people.models import AvailabilityWindow, Direction, Person, PersonSkill, Skill
 
 
@@ -36,7 +37,8 @@ def person_provision(*, organization: Organization, user: User, source: str) -> 
             person = Person.objects.create(
                 organization=organization,
                 user=user,
-                name=user.name or user.email.split("@")[0],
+                # A sign-in's name may come from outside (an identity provider): one line.
+                name=one_line(user.name) or user.email.split("@")[0],
                 email=user.email,
             )
         audit(

@@ -35,11 +35,16 @@ def _people_conflict(program: Program, a: Person, b: Person) -> str | None:
     """Why these two may not be paired, in words for the person asking, or None."""
     if a.pk == b.pk:
         return "You cannot send a request to yourself."
+    # A block and a reporting line get the same words: the blocked person is never told, so
+    # nothing may tell the two apart (nor who blocked whom).
+    not_pairable = (
+        f"You and {b.name} cannot be peer partners: peers come from outside each other's "
+        "reporting line, among other rules."
+    )
     if Block.objects.filter(Q(person=a, blocked=b) | Q(person=b, blocked=a)).exists():
-        # Do not say who blocked whom.
-        return f"{b.name} is not available for a request."
+        return not_pairable
     if b.pk in {p.pk for p in a.manager_chain()} or a.pk in {p.pk for p in b.manager_chain()}:
-        return "Peer partners come from outside one's own reporting line."
+        return not_pairable
     shared = PartnershipMember.objects.filter(person=b, partnership__members__person=a)
     if shared.filter(partnership__status__in=OPEN_PARTNERSHIP_STATUSES).exists():
         return f"You and {b.name} are already partners."
