@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 from twoway.accounts.models import Membership, User
 from twoway.people.models import AvailabilityWindow, Department, Person, PersonSkill, Skill, Team
-from twoway.people.services import membership_add
+from twoway.people.services import membership_add, people_joined
 
 
 @admin.register(Membership)
@@ -71,6 +71,12 @@ class PersonAdmin(admin.ModelAdmin[Person]):
     autocomplete_fields = ["department", "team"]
     list_select_related = ["organization", "department", "team"]
     inlines = [PersonSkillInline, AvailabilityInline]
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            people_joined(organization=obj.organization, people=[obj])
+
     date_hierarchy = "hire_date"
 
 

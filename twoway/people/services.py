@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -10,6 +11,29 @@ from twoway.accounts.models import Membership, Organization, User
 from twoway.accounts.services import audit
 from twoway.lib.validators import one_line
 from twoway.people.models import AvailabilityWindow, Direction, Person, PersonSkill, Skill
+
+JoinedHandler = Callable[..., None]
+_joined_handlers: list[JoinedHandler] = []
+
+
+def on_people_joined(handler: JoinedHandler) -> JoinedHandler:
+    """Register `handler(organization=, people=)`, run once per batch of new people.
+
+    For apps above people (programs' onboarding buddies) that people's services cannot import.
+    """
+    _joined_handlers.append(handler)
+    return handler
+
+
+def people_joined(*, organization: Organization, people: Sequence[Person]) -> None:
+    """Tell the registered handlers about new people: call once per import or creation, with
+    everyone it made. They run after the transaction commits (the people's skills and
+    availability are saved by then), and never undo it."""
+    if not people:
+        return
+    batch = list(people)
+    for handler in _joined_handlers:
+        transaction.on_commit(functools.partial(handler, organization=organization, people=batch))
 
 
 def person_for(*, organization: Organization, user: User) -> Person | None:
@@ -30,6 +54,7 @@ def person_provision(*, organization: Organization, user: User, source: str) -> 
             .filter(organization=organization, email__iexact=user.email, user__isnull=True)
             .first()
         )
+        created = person is None
         if person is not None:
             person.user = user
             person.save(update_fields=["user", "updated"])
@@ -41,6 +66,8 @@ def person_provision(*, organization: Organization, user: User, source: str) -> 
                 name=one_line(user.name) or user.email.split("@")[0],
                 email=user.email,
             )
+        if created:
+            people_joined(organization=organization, people=[person])
         audit(
             org=organization,
             actor=None,

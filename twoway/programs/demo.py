@@ -26,7 +26,7 @@ from twoway.programs.models import (
     ProgramKind,
     ProgramStatus,
 )
-from twoway.programs.onboarding import onboarding_match_new_hire
+from twoway.programs.onboarding import onboarding_start
 
 GOALS = [
     "Get better at presenting to senior leaders",
@@ -212,5 +212,4 @@ def _seed_onboarding(
     newcomers = Person.objects.filter(
         organization=org, is_active=True, hire_date__gte=today - dt.timedelta(days=120)
     ).prefetch_related("skills")
-    for person in newcomers:
-        onboarding_match_new_hire(person)
+    onboarding_start(organization=org, people=list(newcomers))
