@@ -28,6 +28,9 @@ from twoway.programs.models import (
 )
 from twoway.programs.services import ProgramError
 
+# Threads on PostgreSQL, bounded at a minute each.
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 60
 
 

@@ -9,7 +9,7 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from twoway.accounts.models import Organization
-from twoway.people.seed import MIN_PEOPLE, seed_organization
+from twoway.demo.seed import MIN_PEOPLE, seed_organization
 
 
 class Command(BaseCommand):
