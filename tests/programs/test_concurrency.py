@@ -17,10 +17,11 @@ from tests.conftest import World, make_member, require_postgres
 from tests.programs.helpers import enrol, make_program
 from twoway.accounts.models import Role
 from twoway.people.models import Person
-from twoway.programs import services
+from twoway.programs import rounds, services
 from twoway.programs.models import (
     Enrolment,
     MatchRequest,
+    MatchRound,
     Partnership,
     PartnershipMember,
     Program,
@@ -138,3 +139,47 @@ def test_it_pairs_two_people_who_ask_each_other_at_the_same_moment(world: World)
         assert set(partnership.members.values_list("person_id", flat=True)) == {alice.pk, bob.pk}
         MatchRequest.objects.filter(program=program).delete()
         partnership.delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_capacity_when_a_round_is_published_while_a_request_is_accepted(
+    world: World,
+) -> None:
+    """The round no longer locks the program row (which made every answer wait on it), so it
+    locks the enrolments of its people as an answer does: whichever comes second sees the
+    other's partnership and steps back."""
+    require_postgres()
+    program = make_program(world.acme, max_open_requests=5)
+    four = [world.alice_person, world.bob_person, world.carol_person]
+    four.append(make_member(world.acme, "erin@acme.example", "Erin Ek", Role.PARTICIPANT)[1])
+    for person in four:
+        enrol(program, person, capacity=1)
+    match_round = rounds.round_create(program=program, actor=world.bob)
+    assert rounds.run_pending_rounds() == 1
+    match_round.refresh_from_db()
+    groups = [g["members"] for g in match_round.result["groups"]]
+    assert len(groups) == 2, match_round.result
+    by_id = {p.pk: p for p in four}
+    sender, receiver = by_id[groups[0][0]], by_id[groups[1][0]]
+    request = services.request_send(program=program, sender=sender, receiver=receiver, note="Hi")
+
+    def gate() -> None:
+        # Holds the round too, so that publish and accept both wait here and go on together.
+        with transaction.atomic():
+            list(MatchRound.objects.select_for_update().filter(pk=match_round.pk))
+            list(Enrolment.objects.select_for_update().filter(program=program))
+            time.sleep(0.5)
+
+    def publish() -> None:
+        time.sleep(0.1)
+        rounds.round_publish(match_round=match_round, actor=world.bob)
+
+    def accept() -> None:
+        time.sleep(0.1)
+        services.request_accept(request=request, by=receiver)
+
+    outcomes = run_together([gate, publish, accept])
+    assert [o for o in outcomes if o.startswith("error")] == [], outcomes
+    assert sum(o.startswith("refused") for o in outcomes) == 1, outcomes
+    for person in four:
+        assert PartnershipMember.objects.filter(person=person).count() <= 1, person
