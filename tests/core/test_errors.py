@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from twoway.core.middleware import DomainErrorMiddleware
-from twoway.lib.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from twoway.lib.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+)
 from twoway.meetings.services import CheckinError
 from twoway.programs.services import PartnershipClosed, ProgramError
 
@@ -39,15 +46,22 @@ def test_it_turns_not_allowed_into_403_with_its_message() -> None:
         (Conflict("Already answered."), 409),
         (PartnershipClosed("This partnership has already ended."), 409),
         (CheckinError("This check-in has not started yet."), 400),
+        (InvalidInput({"title": "A goal needs a name."}), 400),
     ],
 )
 def test_it_shows_other_domain_errors_with_their_message(error: DomainError, status: int) -> None:
     response = middleware().process_exception(request(), error)
     assert response is not None
     assert response.status_code == status
-    message = error.messages[0] if isinstance(error, CheckinError) else str(error)
+    message = error.messages[0] if isinstance(error, ValidationError) else str(error)
     assert message in response.content.decode()
 
 
 def test_it_leaves_other_exceptions_alone() -> None:
     assert middleware().process_exception(request(), ValueError("boom")) is None
+
+
+def test_a_field_error_is_also_a_validation_error_for_forms() -> None:
+    error = InvalidInput({"title": "A goal needs a name."})
+    assert isinstance(error, ValidationError) and isinstance(error, DomainError)
+    assert error.message_dict == {"title": ["A goal needs a name."]}

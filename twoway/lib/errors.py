@@ -10,6 +10,8 @@ from Django's ValidationError, so that forms can show them field by field).
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 
 class DomainError(Exception):
     """A rule stops this action; `str(error)` is for the person who tried, in their words."""
@@ -19,6 +21,13 @@ class DomainError(Exception):
 
 class Invalid(DomainError):
     """The input breaks a rule (a name with a line break, a date in the past)."""
+
+
+class InvalidInput(Invalid, ValidationError):
+    """Invalid input said field by field where it can be: `InvalidInput({"title": "…"})`.
+
+    Also a Django ValidationError, so a form shows each message on its field (see
+    `twoway.lib.web.apply_errors`) and an API can return the same fields."""
 
 
 class Conflict(DomainError):
