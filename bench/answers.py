@@ -87,7 +87,7 @@ def answer_all(work: list[tuple[int, bool]], threads: int) -> dict[str, Any]:
     from twoway.programs import services
     from twoway.programs.models import MatchRequest
 
-    counts = {"answered": 0, "refused": 0, "deadlocks": 0, "errors": 0}
+    counts: dict[str, Any] = {"answered": 0, "refused": 0, "deadlocks": 0, "errors": 0}
     lock = threading.Lock()
     queue = list(work)
 
