@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.urls import reverse
 
 from tests.conftest import World, client_for
@@ -123,3 +124,29 @@ def test_participants_see_where_an_hr_escalation_goes(world: World) -> None:
         )
     )
     assert "hr@acme.example" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_its_migration_makes_names_saved_before_the_rule_one_line() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("programs", "0002_enrolment_spelling")]
+    after = [("programs", "0003_names_single_line")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    organization = old_apps.get_model("accounts", "Organization").objects.create(
+        name="Acme", slug="acme"
+    )
+    old_apps.get_model("programs", "Program").objects.create(
+        organization_id=organization.pk,
+        name="Peers\r\nBcc: all@acme.example",
+        hr_contact_name="Hana\nHill",
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    program = Program.objects.get()
+    assert program.name == "Peers Bcc: all@acme.example"
+    assert program.hr_contact_name == "Hana Hill"

@@ -4,6 +4,25 @@ import twoway.lib.validators
 from django.db import migrations, models
 
 
+# Names saved before the rule: made one line (every run of whitespace becomes one space), so that
+# no old name can break an email header either.
+BREAKS = ["\r", "\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+def one_line(model, fields):
+    for field in fields:
+        query = models.Q()
+        for c in BREAKS:
+            query |= models.Q(**{f"{field}__contains": c})
+        for row in model.objects.filter(query):
+            setattr(row, field, " ".join(getattr(row, field).split()))
+            row.save(update_fields=[field])
+
+
+def names_to_one_line(apps, schema_editor):
+    one_line(apps.get_model("people", "Person"), ['name'])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -11,6 +30,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(names_to_one_line, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='person',
             name='name',
