@@ -42,7 +42,11 @@ class DomainErrorMiddleware:
             return render(
                 request,
                 "people/record_missing.html",
-                {"message": error_text(exception), "next": request.get_full_path()},
+                {
+                    "message": error_text(exception),
+                    # Back to the page after set-up; a form's POST address would answer 405.
+                    "next": request.get_full_path() if request.method == "GET" else "",
+                },
                 status=exception.status,
             )
         return render(
