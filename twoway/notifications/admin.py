@@ -29,7 +29,7 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
         "sent_at",
     ]
     list_filter = ["status", "channel", "kind", "organization"]
-    search_fields = ["dedupe_key", "recipient__email", "last_error"]
+    search_fields = ["dedupe_key", "recipient__email", "recipient_email", "last_error"]
     raw_id_fields = ["recipient"]
     date_hierarchy = "due_at"
     # The context may hold what people wrote (a request's note): operators see the envelope.
@@ -37,6 +37,7 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
     readonly_fields = [
         "organization",
         "recipient",
+        "recipient_email",
         "kind",
         "channel",
         "template",

@@ -33,8 +33,19 @@ class OutboxStatus(models.TextChoices):
 
 
 class OutboxMessage(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="outbox")
+    """One message to a person (their channel, quiet hours and preferences apply) or to a plain
+    email address that is nobody's account here (an HR contact; a password reset, which belongs
+    to no organization)."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
+    )
+    recipient_email = models.EmailField(
+        blank=True, help_text="The address, when the message goes to no person (email only)."
+    )
     kind = models.CharField(max_length=60, help_text="What the message is about, e.g. 'intro'.")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     template = models.CharField(max_length=100)
@@ -62,6 +73,13 @@ class OutboxMessage(models.Model):
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["dedupe_key"], name="outbox_dedupe_key_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(recipient__isnull=False, recipient_email="")
+                    | (Q(recipient__isnull=True) & ~Q(recipient_email=""))
+                ),
+                name="outbox_person_or_address",
+            ),
         ]
         indexes = [
             # Only pending rows are ever scanned by the worker: keep that index small.
@@ -74,7 +92,7 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient_id} ({self.dedupe_key})"
+        return f"{self.kind} to {self.recipient_id or 'an address'} ({self.dedupe_key})"
 
     @property
     def message_id(self) -> str:

@@ -139,7 +139,7 @@ def _group_sender(message: OutboxMessage, group: list[int]) -> int | None:
     for other in OutboxMessage.objects.filter(
         dedupe_key__in=[f"{base}:{pk}" for pk in group]
     ).select_related("recipient"):
-        if resolve_channel(other) == ChannelChoice.SLACK:
+        if other.recipient_id is not None and resolve_channel(other) == ChannelChoice.SLACK:
             on_slack.append(other.recipient_id)
     return min(on_slack) if on_slack else None
 
@@ -174,6 +174,8 @@ class BatchInfo:
         )
 
     def channel(self, message: OutboxMessage) -> str:
+        if message.recipient_id is None:
+            return ChannelChoice.EMAIL
         channel = self.prefs.get(message.recipient_id, {}).get(message.kind, message.channel)
         if channel == ChannelChoice.SLACK and message.organization_id not in self.slack_orgs:
             return ChannelChoice.EMAIL
@@ -191,6 +193,9 @@ def send_one(
     info = info or BatchInfo.load([message])
     now = timezone.now()
     person = message.recipient
+    if person is None:
+        # A plain address (an HR contact, a password reset): no preferences, always email.
+        return _deliver(message, token, transports, lease_end, ChannelChoice.EMAIL)
     if not person.is_active or person.left_on is not None:
         _finish(message, token, status=OutboxStatus.SKIPPED, skip_reason="the person has left")
         return "skipped"
@@ -221,6 +226,16 @@ def send_one(
                 skip_reason="sent once to the group DM",
             )
             return "skipped"
+    return _deliver(message, token, transports, lease_end, channel)
+
+
+def _deliver(
+    message: OutboxMessage,
+    token: str,
+    transports: dict[str, Transport],
+    lease_end: dt.datetime,
+    channel: str,
+) -> str:
     if timezone.now() > lease_end - LEASE_MARGIN:
         _finish(message, token, attempts=F("attempts") - 1, claim_token="")
         return "released"
