@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
+import pytest
+import time_machine
+from django.conf import settings
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from tests.conftest import World
 from tests.notifications.helpers import drain, row
-from tests.notifications.servers import SmtpSink, free_port
-from twoway.notifications.models import NotificationPreference, OutboxStatus
+from tests.notifications.servers import SilentServer, SmtpSink, free_port
+from twoway.notifications.models import NotificationPreference, OutboxMessage, OutboxStatus
 from twoway.notifications.services import Attachment, notify
 
 ICS = (
@@ -93,3 +100,130 @@ def test_it_retries_when_the_server_is_down(world: World, smtp: SmtpSink) -> Non
         assert drain() == {"retry": 1}
     assert row("r1").status == OutboxStatus.PENDING
     assert "refused" in row("r1").last_error.lower()
+
+
+# --- what the relay says, and what it means for the queue ------------------------------------
+
+
+def queue_three(w: World) -> None:
+    for i in range(3):
+        notify(
+            person=w.alice_person,
+            kind="request",
+            template="reminder_request",
+            context={"sender": "Bob", "program": "Peers", "days": 5},
+            dedupe_key=f"q{i}",
+        )
+
+
+def later(minutes: int) -> time_machine.travel:
+    return time_machine.travel(timezone.now() + dt.timedelta(minutes=minutes), tick=False)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "554 5.7.1 Sender address rejected: access denied",
+        "530 5.7.0 Authentication required",
+        "421 4.3.2 Service shutting down",
+        "451 4.3.0 Try again later",
+    ],
+)
+def test_a_relay_refusing_us_at_mail_from_never_fails_the_queue(
+    world: World, smtp: SmtpSink, reply: str
+) -> None:
+    """A 5xx at MAIL FROM used to fail every message for good within seconds; it is the relay's
+    state, not the messages', so all of them wait and go once the relay accepts again."""
+    queue_three(world)
+    smtp.handler.mail_reply = reply
+    assert drain() == {"retry": 3}
+    assert not OutboxMessage.objects.filter(failed_permanently=True).exists()
+    assert reply.split()[0] in row("q0").last_error
+    smtp.handler.mail_reply = None
+    with later(5):
+        assert drain() == {"sent": 3}
+    assert smtp.count == 3
+
+
+@pytest.mark.parametrize(
+    ("refusal", "outcome"),
+    [
+        ("550 5.1.1 No such user", {"failed": 1}),
+        ("551 5.1.6 User has moved", {"failed": 1}),
+        ("553 5.1.3 Bad address syntax", {"failed": 1}),
+        ("450 4.2.1 Mailbox busy", {"retry": 1}),
+        ("452 4.2.2 Mailbox full", {"retry": 1}),
+        ("552 5.2.2 Mailbox full", {"retry": 1}),
+        ("554 5.7.1 Relay access denied", {"retry": 1}),
+        ("550 5.7.1 Relaying denied", {"retry": 1}),
+    ],
+)
+def test_only_a_refusal_of_the_recipient_is_permanent(
+    world: World, smtp: SmtpSink, refusal: str, outcome: dict[str, int]
+) -> None:
+    smtp.handler.refuse["alice@acme.example"] = refusal
+    notify(
+        person=world.alice_person,
+        kind="request",
+        template="reminder_request",
+        context={"sender": "Bob", "program": "Peers", "days": 5},
+        dedupe_key="r1",
+    )
+    assert drain() == outcome
+    assert refusal.split()[0] in row("r1").last_error
+
+
+def test_wrong_smtp_credentials_are_retried_not_fatal(world: World) -> None:
+    """535 at AUTH is the operator's mistake, fixed by a redeploy: the queue waits for it."""
+    with (
+        SmtpSink(password="right") as sink,
+        override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=sink.port,
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_HOST_USER="twoway",
+            EMAIL_HOST_PASSWORD="wrong",
+        ),
+    ):
+        queue_three(world)
+        assert drain() == {"retry": 3}
+        assert "535" in row("q0").last_error
+        assert not OutboxMessage.objects.filter(failed_permanently=True).exists()
+        with override_settings(EMAIL_HOST_PASSWORD="right"), later(5):
+            assert drain() == {"sent": 3}
+        assert sink.count == 3
+
+
+def test_a_stalled_relay_gives_up_within_email_timeout(world: World) -> None:
+    """Without a timeout a relay that accepts and says nothing held the worker past its lease
+    (another worker then sent the message a second time)."""
+    assert settings.EMAIL_TIMEOUT and settings.EMAIL_TIMEOUT * 2 < settings.OUTBOX_LEASE_SECONDS
+    with (
+        SilentServer() as silent,
+        override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=silent.port,
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_TIMEOUT=1,
+        ),
+    ):
+        notify(
+            person=world.alice_person,
+            kind="request",
+            template="reminder_request",
+            context={"sender": "Bob", "program": "Peers", "days": 5},
+            dedupe_key="r1",
+        )
+        start = time.monotonic()
+        assert drain() == {"retry": 1}
+        assert time.monotonic() - start < 5
+    assert "timed out" in row("r1").last_error
+
+
+def test_the_default_email_timeout_is_below_the_lease() -> None:
+    assert settings.EMAIL_TIMEOUT == 30
+    assert settings.EMAIL_TIMEOUT * 2 < settings.OUTBOX_LEASE_SECONDS
