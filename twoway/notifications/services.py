@@ -21,9 +21,8 @@ from twoway.notifications.models import (
     NotificationSettings,
     OutboxMessage,
     OutboxStatus,
-    SlackWorkspace,
 )
-from twoway.notifications.transports import SEALED_KEY, seal
+from twoway.notifications.transports import SEALED_KEY, reachable_organizations, seal
 from twoway.people.models import Person
 
 
@@ -156,9 +155,8 @@ def resolve_channel(message: OutboxMessage, prefs: dict[str, str] | None = None)
     if prefs is None:
         prefs = preferences_for(message.recipient)
     channel = prefs.get(message.kind, message.channel)
-    if (
-        channel == Channel.SLACK
-        and not SlackWorkspace.objects.filter(organization_id=message.organization_id).exists()
+    if channel == Channel.SLACK and not reachable_organizations(
+        Channel.SLACK, [message.organization_id]
     ):
         return Channel.EMAIL
     return channel

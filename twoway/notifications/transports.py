@@ -14,6 +14,7 @@ one another's code.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -43,6 +44,19 @@ class Transport(Protocol):
 def build_transports() -> dict[str, Transport]:
     """A fresh set per worker process (they hold connections)."""
     return {channel: import_string(path)() for channel, path in settings.TWOWAY_TRANSPORTS.items()}
+
+
+def reachable_organizations(channel: str, organization_ids: Iterable[int | None]) -> set[int]:
+    """Of these organizations, the ones `channel` can reach now. A transport class that needs
+    an organization to connect it first (Slack: a workspace) says which with its own
+    `reachable_organizations(ids)`; any other reaches them all. An unknown channel reaches none.
+    """
+    path = settings.TWOWAY_TRANSPORTS.get(channel)
+    if path is None:
+        return set()
+    ids = {pk for pk in organization_ids if pk is not None}
+    check = getattr(import_string(path), "reachable_organizations", None)
+    return set(check(ids)) if check is not None else ids
 
 
 # --- what every message template sees ---------------------------------------------------------

@@ -18,11 +18,7 @@ from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Role, User
 from twoway.notifications.forms import PreferencesForm
 from twoway.notifications.kinds import KINDS, kind_label
-from twoway.notifications.models import (
-    OutboxMessage,
-    OutboxStatus,
-    SlackWorkspace,
-)
+from twoway.notifications.models import Channel, OutboxMessage, OutboxStatus
 from twoway.notifications.services import (
     outbox_retry,
     preference_set,
@@ -30,6 +26,7 @@ from twoway.notifications.services import (
     read_unsubscribe_token,
     settings_for,
 )
+from twoway.notifications.transports import reachable_organizations
 from twoway.people.selectors import person_for_user
 
 log = logging.getLogger(__name__)
@@ -45,7 +42,7 @@ def preferences(request: OrgRequest) -> HttpResponse:
     if person is None:
         return render(request, "notifications/preferences.html", {"form": None})
     row = settings_for(person)
-    slack = SlackWorkspace.objects.filter(organization=request.org).exists()
+    slack = bool(reachable_organizations(Channel.SLACK, [request.org.pk]))
     form = PreferencesForm(
         request.POST or None, person=person, row=row, prefs=preferences_for(person), slack=slack
     )

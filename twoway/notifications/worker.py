@@ -51,10 +51,14 @@ from twoway.notifications.models import (
     NotificationSettings,
     OutboxMessage,
     OutboxStatus,
-    SlackWorkspace,
 )
 from twoway.notifications.services import group_ids, resolve_channel
-from twoway.notifications.transports import Transport, TransportError, build_transports
+from twoway.notifications.transports import (
+    Transport,
+    TransportError,
+    build_transports,
+    reachable_organizations,
+)
 from twoway.programs.rounds import run_pending_rounds
 
 log = logging.getLogger(__name__)
@@ -166,10 +170,8 @@ class BatchInfo:
                 s.person_id: s for s in NotificationSettings.objects.filter(person_id__in=people)
             },
             prefs=prefs,
-            slack_orgs=set(
-                SlackWorkspace.objects.filter(
-                    organization_id__in={m.organization_id for m in rows}
-                ).values_list("organization_id", flat=True)
+            slack_orgs=reachable_organizations(
+                ChannelChoice.SLACK, {m.organization_id for m in rows}
             ),
         )
 

@@ -21,8 +21,9 @@ from tests.conftest import World, client_for
 from tests.notifications.helpers import drain, row
 from tests.notifications.servers import FakeSlack
 from twoway.accounts.models import AuditEvent, Membership, Role
+from twoway.integrations.slack.models import SlackIdentity, SlackWorkspace
 from twoway.meetings.models import CheckIn, CheckinStatus
-from twoway.notifications.models import OutboxMessage, OutboxStatus, SlackIdentity, SlackWorkspace
+from twoway.notifications.models import OutboxMessage, OutboxStatus
 from twoway.notifications.services import notify, preference_set
 from twoway.programs.models import Partnership, PartnershipMember, Program
 from twoway.programs.services import partnership_create, partnership_introduce

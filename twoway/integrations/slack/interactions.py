@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient
 
+from twoway.integrations.slack.models import SlackIdentity
 from twoway.integrations.slack.transport import (
     ACTION_MET,
     ACTION_NOT_YET,
@@ -26,7 +27,6 @@ from twoway.integrations.slack.transport import (
 from twoway.meetings.models import CheckinStatus
 from twoway.meetings.selectors import checkin_for_member, upcoming_checkins
 from twoway.meetings.services import checkin_log
-from twoway.notifications.models import SlackIdentity
 from twoway.notifications.selectors import local_when
 from twoway.people.models import Person
 from twoway.programs.selectors import open_partnerships_of, partners_of

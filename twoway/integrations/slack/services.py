@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from twoway.accounts.models import AuditEvent, Organization, User
-from twoway.notifications.models import SlackWorkspace
+from twoway.integrations.slack.models import SlackWorkspace
 
 
 class WorkspaceTaken(ValidationError):

@@ -23,7 +23,8 @@ from django.urls import NoReverseMatch, reverse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from twoway.notifications.models import Channel, OutboxMessage, SlackIdentity, SlackWorkspace
+from twoway.integrations.slack.models import SlackIdentity, SlackWorkspace
+from twoway.notifications.models import Channel, OutboxMessage
 from twoway.notifications.services import group_ids
 from twoway.notifications.transports import (
     TransportError,
@@ -206,6 +207,15 @@ def message_blocks(message: OutboxMessage, text: str) -> list[dict[str, Any]]:
 
 class SlackTransport:
     channel: str = Channel.SLACK.value
+
+    @staticmethod
+    def reachable_organizations(organization_ids: set[int]) -> set[int]:
+        """Organizations with a connected workspace; for the others Slack falls back to email."""
+        return set(
+            SlackWorkspace.objects.filter(organization_id__in=organization_ids).values_list(
+                "organization_id", flat=True
+            )
+        )
 
     def close(self) -> None:
         pass

@@ -35,12 +35,12 @@ from twoway.accounts.access import OrgRequest, get_membership, org_view
 from twoway.accounts.models import Organization, Role, User
 from twoway.integrations.slack import interactions
 from twoway.integrations.slack import signing as slack_signing
+from twoway.integrations.slack.models import SlackIdentity, SlackWorkspace
 from twoway.integrations.slack.services import (
     slack_workspace_connect,
     slack_workspace_disconnect,
 )
 from twoway.integrations.slack.transport import BOT_SCOPES, client_for
-from twoway.notifications.models import SlackIdentity, SlackWorkspace
 
 log = logging.getLogger(__name__)
 
