@@ -99,3 +99,19 @@ def test_the_uncertain_flag_is_for_the_program_manager_only(world: World) -> Non
     assert "uncertain" not in client_for(world.bob).get(home).content.decode().lower()
     client_for(world.alice).post(url, {"uncertain": "0"})
     assert not uncertain_partnerships(pair(world).program).exists()
+
+
+def test_org_admins_do_not_see_that_someone_asked_hr(world: World) -> None:
+    """The outbox page shows admins what goes to people; an HR request goes to an address and
+    says by its mere existence that someone asked for help."""
+    client_for(world.alice).post(
+        support_url(world), {"message": "Things at home are hard", "consent": "on"}
+    )
+    [row] = OutboxMessage.objects.filter(kind="hr_request")
+    carol = client_for(world.carol)
+    page = carol.get(reverse("notification_outbox", kwargs={"org_slug": "acme"}))
+    assert page.status_code == 200
+    assert "hr@acme.example" not in page.content.decode()
+    assert "hr_request" not in page.content.decode()
+    retry = reverse("notification_outbox_retry", kwargs={"org_slug": "acme", "message_id": row.pk})
+    assert carol.post(retry).status_code == 404

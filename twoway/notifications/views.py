@@ -73,17 +73,16 @@ def preferences(request: OrgRequest) -> HttpResponse:
 @org_view(role=Role.ORG_ADMIN)
 def outbox(request: OrgRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    qs = OutboxMessage.objects.filter(organization=request.org).select_related("recipient")
+    # Messages to people only: a plain address is an HR contact or a password reset, and that
+    # someone asked HR for help is not for the organization's admins to see (operators retry
+    # those in the Django admin; the worker retries them anyway).
+    org_rows = OutboxMessage.objects.filter(organization=request.org, recipient__isnull=False)
+    qs = org_rows.select_related("recipient")
     if status in OutboxStatus.values:
         qs = qs.filter(status=status)
     # Newest first for the page; the partial index serves the worker, this one the admin list.
     qs = qs.order_by("-due_at", "-id")
-    counts = dict(
-        OutboxMessage.objects.filter(organization=request.org)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+    counts = dict(org_rows.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -101,7 +100,9 @@ def outbox(request: OrgRequest) -> HttpResponse:
 @require_POST
 @org_view(role=Role.ORG_ADMIN)
 def outbox_retry_view(request: OrgRequest, message_id: int) -> HttpResponse:
-    message = get_object_or_404(OutboxMessage, organization=request.org, pk=message_id)
+    message = get_object_or_404(
+        OutboxMessage, organization=request.org, recipient__isnull=False, pk=message_id
+    )
     actor: User = request.user  # type: ignore[assignment]
     if message.status == OutboxStatus.SENT:
         messages.error(request, "That message was sent already.")

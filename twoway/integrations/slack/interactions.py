@@ -162,8 +162,10 @@ def reply(response_url: str, text: str, *, replace: bool) -> None:
     if not response_url.startswith(("https://", "http://")):
         return
     try:
+        # A settled answer takes the buttons' place; any other is shown to the presser only,
+        # below the buttons they may still press.
         WebhookClient(response_url, timeout=5).send(
-            text=text, replace_original=replace, response_type="ephemeral"
+            text=text, replace_original=replace, response_type=None if replace else "ephemeral"
         )
     except (SlackClientError, OSError) as exc:
         log.info("slack response_url failed: %s", exc)
