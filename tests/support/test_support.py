@@ -115,3 +115,21 @@ def test_org_admins_do_not_see_that_someone_asked_hr(world: World) -> None:
     assert "hr_request" not in page.content.decode()
     retry = reverse("notification_outbox_retry", kwargs={"org_slug": "acme", "message_id": row.pk})
     assert carol.post(retry).status_code == 404
+
+
+def test_a_line_break_in_a_name_does_not_break_the_hr_request(world: World, smtp: SmtpSink) -> None:
+    """A subject is one header line: it used to raise BadHeaderError (a 500 after the request
+    was saved). The outbox renders subjects on one line."""
+    partnership = pair(world)
+    partnership.program.name = "Peers\nBcc: everyone@acme.example"
+    partnership.program.save()
+    response = client_for(world.alice).post(
+        support_url(world), {"message": "Things at home are hard", "consent": "on"}
+    )
+    assert response.status_code == 302
+    assert drain() == {"sent": 1}
+    [email] = smtp.messages
+    assert email["Subject"] == (
+        "Confidential: Alice Archer asks for support (Peers Bcc: everyone@acme.example)"
+    )
+    assert email["Bcc"] is None and email["To"] == "hr@acme.example"
