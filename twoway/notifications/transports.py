@@ -28,9 +28,14 @@ from twoway.notifications.models import OutboxMessage
 
 
 class TransportError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    """`permanent`: no retry will deliver this message (stop, show it to admins). `relay`: the
+    way out is down or refuses us (an SMTP relay's outage, its authentication) — nothing is
+    wrong with this message, so it waits for the relay however many attempts that takes."""
+
+    def __init__(self, message: str, *, permanent: bool = False, relay: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.relay = relay
 
 
 class Transport(Protocol):

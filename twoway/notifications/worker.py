@@ -244,7 +244,9 @@ def _deliver(
     try:
         transports[channel].send(message, delivery_id=token)
     except TransportError as exc:
-        return _failed(message, token, str(exc), permanent=exc.permanent, channel=channel)
+        return _failed(
+            message, token, str(exc), permanent=exc.permanent, relay=exc.relay, channel=channel
+        )
     except Exception as exc:
         # A bug (a missing template, bad context) is retried too: it may be fixed by a deploy,
         # and after MAX_ATTEMPTS it shows in the admin list with its traceback.
@@ -264,10 +266,18 @@ def _deliver(
 
 
 def _failed(
-    message: OutboxMessage, token: str, error: str, *, permanent: bool, channel: str
+    message: OutboxMessage,
+    token: str,
+    error: str,
+    *,
+    permanent: bool,
+    channel: str,
+    relay: bool = False,
 ) -> str:
     attempts = message.attempts  # already counts this attempt (claim increments it)
-    if permanent or attempts >= MAX_ATTEMPTS:
+    # A relay that is down or refuses us says nothing about this message: it keeps waiting
+    # (backoff up to BACKOFF_MAX) rather than failing with the rest of the queue.
+    if permanent or (attempts >= MAX_ATTEMPTS and not relay):
         if not permanent:
             error = f"gave up after {attempts} attempts: {error}"
         _finish(

@@ -16,6 +16,7 @@ from tests.notifications.helpers import drain, row
 from tests.notifications.servers import SilentServer, SmtpSink, free_port
 from twoway.notifications.models import NotificationPreference, OutboxMessage, OutboxStatus
 from twoway.notifications.services import Attachment, notify
+from twoway.notifications.worker import BACKOFF_MAX, MAX_ATTEMPTS
 
 ICS = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Twoway//EN\r\nMETHOD:REQUEST\r\n"
@@ -227,3 +228,41 @@ def test_a_stalled_relay_gives_up_within_email_timeout(world: World) -> None:
 def test_the_default_email_timeout_is_below_the_lease() -> None:
     assert settings.EMAIL_TIMEOUT == 30
     assert settings.EMAIL_TIMEOUT * 2 < settings.OUTBOX_LEASE_SECONDS
+
+
+def test_a_long_relay_outage_outlasts_the_attempt_limit(world: World, smtp: SmtpSink) -> None:
+    """Attempts count what is wrong with a message; a relay that refuses us for a day says
+    nothing about the messages, which wait for it instead of failing after MAX_ATTEMPTS."""
+    queue_three(world)
+    smtp.handler.mail_reply = "530 5.7.0 Authentication required"
+    now = timezone.now()
+    for _ in range(MAX_ATTEMPTS + 2):
+        with time_machine.travel(now, tick=False):
+            assert drain() == {"retry": 3}
+        now += BACKOFF_MAX + dt.timedelta(seconds=1)
+    rows = list(OutboxMessage.objects.all())
+    assert {r.status for r in rows} == {OutboxStatus.PENDING}
+    assert min(r.attempts for r in rows) > MAX_ATTEMPTS
+    smtp.handler.mail_reply = None
+    with time_machine.travel(now, tick=False):
+        assert drain() == {"sent": 3}
+    assert smtp.count == 3
+
+
+def test_a_message_the_relay_keeps_refusing_is_given_up(world: World, smtp: SmtpSink) -> None:
+    """A 4xx for this recipient is about the message: after MAX_ATTEMPTS it shows as failed."""
+    smtp.handler.refuse["alice@acme.example"] = "452 4.2.2 Mailbox full"
+    notify(
+        person=world.alice_person,
+        kind="request",
+        template="reminder_request",
+        context={"sender": "Bob", "program": "Peers", "days": 5},
+        dedupe_key="r1",
+    )
+    now = timezone.now()
+    for _ in range(MAX_ATTEMPTS):
+        with time_machine.travel(now, tick=False):
+            drain()
+        now += BACKOFF_MAX + dt.timedelta(seconds=1)
+    message = row("r1")
+    assert message.status == OutboxStatus.FAILED and "gave up" in message.last_error

@@ -2,11 +2,13 @@
 
 What is permanent. Only the relay refusing *this recipient* (550, 551 or 553 at RCPT TO, and not
 a policy refusal such as "5.7.1 relaying denied") stops retries: no later attempt will make that
-address exist. Everything else is about the relay, not the message — a 4xx, an authentication
-failure (530/535), a 554 at MAIL FROM, a dropped or stalled connection — and is retried with
-backoff, so a relay that misbehaves for a while never fails the whole queue for good. Every
-socket operation is bounded by `EMAIL_TIMEOUT`, kept well below the worker's lease, so a stalled
-relay cannot outlive the lease and have the message sent twice.
+address exist. A refusal of this message (4xx at RCPT, 5xx at DATA) is retried up to the
+worker's attempt limit. Everything that is about the relay rather than the message — an
+authentication failure (530/535), a refusal at MAIL FROM, 421, a relay or policy denial, a
+dropped, refused or stalled connection — is `relay=True`: retried with backoff for as long as
+the relay needs, so a relay that misbehaves never fails the whole queue. Every socket operation
+is bounded by `EMAIL_TIMEOUT`, kept well below the worker's lease, so a stalled relay cannot
+outlive the lease and have the message sent twice.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ def recipient_refused_for_good(code: int, reply: bytes) -> bool:
         return False
     enhanced = _ENHANCED.match(reply or b"")
     return not (enhanced and enhanced.group(2) == b"7")
+
+
+def refused_by_the_relay(code: int, reply: bytes) -> bool:
+    """A refusal at RCPT TO that is about us, not the address: the relay closing (421), denying
+    relay or access (554, x.7.x security and policy)."""
+    enhanced = _ENHANCED.match(reply or b"")
+    return code in (421, 554) or bool(enhanced and enhanced.group(2) == b"7")
 
 
 def recipient_address(message: OutboxMessage) -> str:
@@ -140,16 +149,27 @@ class EmailTransport:
             permanent = bool(refusals) and all(
                 recipient_refused_for_good(code, reply) for code, reply in refusals
             )
+            relay = bool(refusals) and all(
+                refused_by_the_relay(code, reply) for code, reply in refusals
+            )
             detail = "; ".join(f"{a}: {c} {m!r}" for a, (c, m) in exc.recipients.items())
-            raise TransportError(f"recipient refused: {detail}", permanent=permanent) from exc
+            raise TransportError(
+                f"recipient refused: {detail}", permanent=permanent, relay=relay
+            ) from exc
         except smtplib.SMTPSenderRefused as exc:
             self.close()
-            raise TransportError(f"SMTP {exc.smtp_code} at MAIL FROM: {exc.smtp_error!r}") from exc
-        except smtplib.SMTPResponseException as exc:
-            # Authentication (530/535), DATA refusals, a bad greeting: the relay, not the
-            # address — retried, and after the last attempt shown to admins with this text.
+            raise TransportError(
+                f"SMTP {exc.smtp_code} at MAIL FROM: {exc.smtp_error!r}", relay=True
+            ) from exc
+        except smtplib.SMTPDataError as exc:
+            # The relay refused this message's content: retried, and after the last attempt
+            # shown to admins with this text.
             self.close()
-            raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+            raise TransportError(f"SMTP {exc.smtp_code} at DATA: {exc.smtp_error!r}") from exc
+        except smtplib.SMTPResponseException as exc:
+            # Authentication (530/535), a bad greeting, 421: the relay, not the message.
+            self.close()
+            raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", relay=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            raise TransportError(f"SMTP: {exc or type(exc).__name__}") from exc
+            raise TransportError(f"SMTP: {exc or type(exc).__name__}", relay=True) from exc
