@@ -73,9 +73,17 @@ def client_for(workspace: SlackWorkspace | None = None, token: str | None = None
     return WebClient(token=token, base_url=settings.SLACK_API_URL, timeout=10)
 
 
+# Slack itself is busy or down: nothing is wrong with the message (see TransportError.relay).
+SLACK_UNAVAILABLE = {"ratelimited", "service_unavailable", "internal_error", "fatal_error"}
+
+
 def _error(exc: SlackApiError) -> TransportError:
     code = str(exc.response.get("error", "")) if exc.response is not None else ""
-    return TransportError(f"Slack: {code or exc}", permanent=code in PERMANENT_ERRORS)
+    return TransportError(
+        f"Slack: {code or exc}",
+        permanent=code in PERMANENT_ERRORS,
+        relay=code in SLACK_UNAVAILABLE,
+    )
 
 
 def slack_user_id(client: WebClient, workspace: SlackWorkspace, person: Person) -> str:
@@ -258,4 +266,4 @@ class SlackTransport:
         except SlackApiError as exc:
             raise _error(exc) from exc
         except (SlackClientError, OSError) as exc:
-            raise TransportError(f"Slack: {exc}") from exc
+            raise TransportError(f"Slack: {exc}", relay=True) from exc
