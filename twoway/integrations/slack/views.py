@@ -190,7 +190,7 @@ def slack_interactive(request: HttpRequest) -> HttpResponse:
     )
     if person is None:
         answer: interactions.Answer | None = interactions.Answer(
-            "I don't know you yet: sign in to Twoway once."
+            "I can't find you in Twoway yet. Ask your admin to invite you."
         )
     else:
         answers = [
