@@ -150,6 +150,9 @@ def test_it_acknowledges_within_slacks_3_seconds_however_slow_slack_is(
             "X-Slack-Signature": signed(body)["HTTP_X_SLACK_SIGNATURE"],
         },
     )
+    # The live server's first request loads the whole app (seconds on a busy machine): not
+    # what is measured here.
+    urllib.request.urlopen(f"{live_server.url}/healthz", timeout=30).read()
     with override_settings(SLACK_SIGNING_SECRET="signing-secret"):
         start = time.monotonic()
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -157,7 +160,8 @@ def test_it_acknowledges_within_slacks_3_seconds_however_slow_slack_is(
             response.read()
         elapsed = time.monotonic() - start
     assert status == 200
-    assert elapsed < 2.5, f"acknowledged after {elapsed:.1f} s"
+    # Slack's window is 3 s; the response_url answers after 4 s.
+    assert elapsed < 2, f"acknowledged after {elapsed:.1f} s"
     checkin.refresh_from_db()
     assert checkin.status == CheckinStatus.HELD  # the work itself was done before answering
     deadline = time.monotonic() + 5
