@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "twoway.feedback",
     "twoway.support",
     "twoway.insights",
+    "twoway.integrations.slack",
     "axes",
 ]
 
@@ -181,6 +182,16 @@ LOGGING = {
 
 # Notifications (the outbox worker, Slack). See README, "Notifications".
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
+# Every SMTP socket operation gives up after this long. Well below the lease: a relay that
+# stalls must not keep a message past its lease, or another worker would send it a second time.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", max(1, min(30, OUTBOX_LEASE_SECONDS // 4)))
+if EMAIL_TIMEOUT * 2 >= OUTBOX_LEASE_SECONDS:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be less than half of OUTBOX_LEASE_SECONDS")
+# Channel → transport class; each outside system is a package under twoway/integrations/.
+TWOWAY_TRANSPORTS = {
+    "email": "twoway.integrations.email.transport.EmailTransport",
+    "slack": "twoway.integrations.slack.transport.SlackTransport",
+}
 SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID", "")
 SLACK_CLIENT_SECRET = env_secret("SLACK_CLIENT_SECRET")
 SLACK_SIGNING_SECRET = env_secret("SLACK_SIGNING_SECRET")

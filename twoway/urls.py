@@ -4,6 +4,8 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
 from twoway.core import views as core_views
+from twoway.integrations.email.password_reset import OutboxPasswordResetForm
+from twoway.integrations.slack import urls as slack_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
 
@@ -22,7 +24,11 @@ org_patterns: list[URLPattern | URLResolver] = [
 auth_patterns = [
     path("login/", core_views.SignInView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -55,6 +61,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("twoway.insights.urls")),  # program insights
     path("o/<slug:org_slug>/settings/", include(notification_urls.org_patterns)),
     path("n/", include(notification_urls.public_patterns)),
+    path("o/<slug:org_slug>/settings/", include(slack_urls.org_patterns)),
+    path("n/", include(slack_urls.public_patterns)),
     path("admin/", admin.site.urls),
     path("", include("twoway.partnerships.public_urls")),  # calendar feeds
 ]

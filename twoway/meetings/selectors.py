@@ -67,6 +67,20 @@ def access_checkin(*, partnership: Partnership, checkin_id: int) -> CheckIn:
     return checkin
 
 
+def checkin_for_member(*, person: Person, checkin_id: int) -> CheckIn | None:
+    """A check-in of one of `person`'s own partnerships (for answers that name only the
+    check-in, such as a button in Slack), or None."""
+    return (
+        CheckIn.objects.filter(
+            pk=checkin_id,
+            partnership__organization_id=person.organization_id,
+            partnership__members__person=person,
+        )
+        .select_related("partnership__organization", "partnership__program")
+        .first()
+    )
+
+
 class NotYours(NotAllowed):
     """Someone other than its author asked for a private note."""
 

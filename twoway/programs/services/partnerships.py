@@ -76,7 +76,11 @@ def partnership_create(
 def partnership_introduce(
     partnership: Partnership, people: Sequence[Person], reasons: Sequence[str]
 ) -> None:
-    """Tell each member who they were matched with, why, and what each can bring the other."""
+    """Tell each member who they were matched with, why, and what each can bring the other.
+
+    `group` names all the members: on Slack the pair is introduced once, in their group DM,
+    with `group_reasons` (the reasons in the third person, read by everyone there)."""
+    group = sorted(p.pk for p in people)
     for person in people:
         others = [p for p in people if p.pk != person.pk]
         notify(
@@ -91,6 +95,8 @@ def partnership_introduce(
                 "reasons": reasons_for(reasons, person.name),
                 "cadence_weeks": partnership.program.checkin_every_weeks,
                 "cadence_minutes": partnership.program.checkin_minutes,
+                "group": group,
+                "group_reasons": list(reasons),
             },
             dedupe_key=f"intro:{partnership.pk}:{person.pk}",
         )
