@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -149,6 +150,11 @@ def decode(data: bytes) -> str:
 
 def parse_date(text: str) -> dt.date:
     text = text.strip()
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
         try:
             return dt.datetime.strptime(text, fmt).date()
@@ -175,10 +181,15 @@ def parse_skill_list(text: str) -> dict[str, SkillValue]:
     return out
 
 
+@cache
+def _ladder_labels(ladder: tuple[str, ...]) -> dict[str, int]:
+    return {str(label).strip().lower(): i + 1 for i, label in enumerate(ladder)}
+
+
 def parse_level(text: str, ladder: list[str]) -> int:
     """A level as a number on the ladder (1 = most junior) or as one of its labels."""
     text = text.strip()
-    labels = {str(label).strip().lower(): i + 1 for i, label in enumerate(ladder)}
+    labels = _ladder_labels(tuple(ladder))
     if text.lower() in labels:
         return labels[text.lower()]
     if text.isdigit() and 1 <= int(text) <= len(ladder):
@@ -187,54 +198,75 @@ def parse_level(text: str, ladder: list[str]) -> int:
     raise ValueError(f"{text!r} is not a level: use 1-{len(ladder)} or one of {shown}")
 
 
-def _cell(field_name: str, raw: str, ladder: list[str]) -> Any:
-    """The value of one cell for `field_name`; raises ValueError with the reason."""
-    text = raw.strip()
-    if field_name == "email":
-        email = text.lower()
-        if not email:
-            raise ValueError("the email is empty")
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) or len(email) > 254:
-            raise ValueError(f"{text!r} is not an email address")
-        return email
-    if field_name in {"employee_id", "external_id"}:
-        limit = 64 if field_name == "employee_id" else 255
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+TEXT_LIMITS = {
+    "name": 200,
+    "first_name": 100,
+    "last_name": 100,
+    "title": 200,
+    "department": 120,
+    "team": 120,
+    "manager": 254,
+    "location": 120,
+}
+
+
+def _email(text: str) -> str:
+    email = text.lower()
+    if not email:
+        raise ValueError("the email is empty")
+    if len(email) > 254 or not EMAIL.fullmatch(email):
+        raise ValueError(f"{text!r} is not an email address")
+    return email
+
+
+def _time_zone(text: str) -> str:
+    if not text:
+        return "UTC"
+    if text not in _time_zones():
+        raise ValueError(f"{text!r} is not a time zone name like Europe/Berlin")
+    return text
+
+
+def _status(text: str) -> str:
+    if not text:
+        return ""
+    status = STATUSES.get(header_key(text))
+    if status is None:
+        raise ValueError(f"{text!r} is not a status: use active, leave or terminated")
+    return status
+
+
+def _limited(limit: int, squeeze: bool) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        if squeeze and "  " in text:
+            text = " ".join(text.split())
         if len(text) > limit:
             raise ValueError(f"longer than {limit} characters")
         return text
+
+    return convert
+
+
+def converter(field_name: str, ladder: list[str]) -> Callable[[str], Any]:
+    """The parser of one column's (stripped) cells; it raises ValueError with the reason."""
+    if field_name == "email":
+        return _email
+    if field_name == "employee_id":
+        return _limited(64, squeeze=False)
+    if field_name == "external_id":
+        return _limited(255, squeeze=False)
     if field_name == "level":
-        return parse_level(text, ladder) if text else None
+        return lambda text: parse_level(text, ladder) if text else None
     if field_name in {"hire_date", "left_on"}:
-        return parse_date(text) if text else None
+        return lambda text: parse_date(text) if text else None
     if field_name == "time_zone":
-        if not text:
-            return "UTC"
-        if text not in _time_zones():
-            raise ValueError(f"{text!r} is not a time zone name like Europe/Berlin")
-        return text
+        return _time_zone
     if field_name == "status":
-        if not text:
-            return ""
-        status = STATUSES.get(header_key(text))
-        if status is None:
-            raise ValueError(f"{text!r} is not a status: use active, leave or terminated")
-        return status
+        return _status
     if field_name in {"offers", "seeks"}:
-        return parse_skill_list(text)
-    limits = {
-        "name": 200,
-        "first_name": 100,
-        "last_name": 100,
-        "title": 200,
-        "department": 120,
-        "team": 120,
-        "manager": 254,
-        "location": 120,
-    }
-    text = " ".join(text.split())
-    if len(text) > limits.get(field_name, 200):
-        raise ValueError(f"longer than {limits.get(field_name, 200)} characters")
-    return text
+        return parse_skill_list
+    return _limited(TEXT_LIMITS.get(field_name, 200), squeeze=True)
 
 
 def read_people_csv(data: bytes | str, *, ladder: list[str]) -> ParsedFile:
@@ -278,6 +310,7 @@ def read_people_csv(data: bytes | str, *, ladder: list[str]) -> ParsedFile:
 
     records: list[PersonRecord] = []
     width = len(header)
+    converters = [(i, name, converter(name, ladder)) for i, name in index]
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -285,10 +318,10 @@ def read_people_csv(data: bytes | str, *, ladder: list[str]) -> ParsedFile:
         if len(row) > width and any(c.strip() for c in row[width:]):
             errors.append(Issue(line, "", f"{len(row)} cells in a file with {width} columns."))
         values: dict[str, Any] = {}
-        for i, name in index:
-            cell = row[i] if i < len(row) else ""
+        for i, name, convert in converters:
+            cell = row[i].strip() if i < len(row) else ""
             try:
-                values[name] = _cell(name, cell, ladder)
+                values[name] = convert(cell)
             except ValueError as exc:
                 errors.append(Issue(line, columns[name], str(exc)))
         first = values.pop("first_name", None)
