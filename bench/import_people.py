@@ -128,15 +128,19 @@ def report(results: list[dict[str, Any]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
+    parser.add_argument(
+        "--only", choices=["sqlite", "postgresql"], help="measure just this database"
+    )
     parser.add_argument("--child", type=int, nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child)))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        report(run_database(f"sqlite:///{tmp}/bench.sqlite3", args.sizes))
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as tmp:
+            report(run_database(f"sqlite:///{tmp}/bench.sqlite3", args.sizes))
     postgres = os.environ.get("TWOWAY_BENCH_DATABASE_URL")
-    if postgres:
+    if postgres and args.only != "sqlite":
         report(run_database(postgres, args.sizes))
     else:
         print("(set TWOWAY_BENCH_DATABASE_URL=postgresql://… to measure PostgreSQL too)")
