@@ -338,3 +338,31 @@ def test_the_csv_header_of_the_helpers_is_what_the_readme_lists() -> None:
     parsed = read_people_csv(csv_text([person_row(1)]).encode(), ladder=["a", "b", "c"])
     assert parsed.errors == [] and parsed.unknown_columns == []
     assert set(parsed.columns.values()) == set(HEADER)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_hires_from_a_file_get_an_onboarding_buddy(world: World) -> None:
+    from tests.programs.helpers import enrol, make_program
+    from twoway.programs.models import Enrolment, PartnershipMember, ProgramKind
+
+    program = make_program(
+        world.acme, name="Welcome buddies", kind=ProgramKind.ONBOARDING, max_tenure_days=60
+    )
+    buddy = enrol(program, world.bob_person, role="mentor", capacity=2)  # level 4
+    hired = (timezone.localdate() - dt.timedelta(days=5)).isoformat()
+    text = csv_text(
+        [
+            ["nina@acme.example", "Nina New", "3", hired],
+            ["otto@acme.example", "Otto Old", "3", "2015-01-01"],
+        ],
+        ["email", "name", "level", "hire date"],
+    )
+    preview_and_apply(world.acme, text)
+    nina = Person.objects.get(email="nina@acme.example")
+    assert Enrolment.objects.get(program=program, person=nina).role == "mentee"
+    assert set(
+        PartnershipMember.objects.filter(partnership__program=program).values_list(
+            "person_id", flat=True
+        )
+    ) == {buddy.person_id, nina.pk}
+    assert not Enrolment.objects.filter(person__email="otto@acme.example").exists()
