@@ -141,3 +141,19 @@ def test_deactivating_someone_who_already_left_changes_nothing(world: World) -> 
     )
     assert again.left_on == LEFT
     assert AuditEvent.objects.filter(action="person.deactivate").count() == 1
+
+
+def test_a_leavers_future_check_ins_are_cancelled_in_the_partners_calendar(world: World) -> None:
+    from tests.partnerships.factories import series
+    from twoway.meetings.models import CheckIn, CheckinSeries, CheckinStatus
+
+    checkins = series(world)
+    assert CheckIn.objects.filter(series=checkins, status=CheckinStatus.SCHEDULED).exists()
+    person_deactivate(person=world.alice_person, left_on=LEFT, actor=None, source="test")
+    assert CheckinSeries.objects.get(pk=checkins.pk).cancelled_at is not None
+    assert not CheckIn.objects.filter(series=checkins, status=CheckinStatus.SCHEDULED).exists()
+    cancel = OutboxMessage.objects.get(recipient=world.bob_person, template="checkin_cancel")
+    assert cancel.status == OutboxStatus.PENDING  # Bob's calendar is told
+    assert not OutboxMessage.objects.filter(
+        recipient=world.alice_person, status=OutboxStatus.PENDING
+    ).exists()
