@@ -366,3 +366,16 @@ def test_new_hires_from_a_file_get_an_onboarding_buddy(world: World) -> None:
         )
     ) == {buddy.person_id, nina.pk}
     assert not Enrolment.objects.filter(person__email="otto@acme.example").exists()
+
+
+def test_semicolon_files_and_skill_cells_with_semicolons_both_read_right() -> None:
+    semicolons = 'Email;Name;Offers\nana@x.example;Ana;"SQL:3; Python"\n'
+    commas = "Email,Name,Offers\nana@x.example,Ana,SQL:3; Python:1\n"
+    for text, expected in (
+        (semicolons, {"sql": 3, "python": 2}),
+        (commas, {"sql": 3, "python": 1}),
+    ):
+        parsed = read_people_csv(text.encode(), ladder=["L1"])
+        assert parsed.errors == []
+        offers = parsed.records[0].values["offers"]
+        assert {k: v.strength for k, v in offers.items()} == expected

@@ -276,12 +276,11 @@ def read_people_csv(data: bytes | str, *, ladder: list[str]) -> ParsedFile:
     if len(raw) > MAX_BYTES:
         return ParsedFile([], {}, [], [Issue(0, "", "The file is larger than 25 MB.")])
     text = decode(data) if isinstance(data, bytes) else data.lstrip("\ufeff")
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # The delimiter is whichever of , ; and tab the header line uses most (European Excel writes
+    # semicolons). Only the header decides: skill cells like "SQL:3; Python:2" hold semicolons.
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         return ParsedFile([], {}, [], [Issue(1, "", "The file is empty: it needs a header row.")])
