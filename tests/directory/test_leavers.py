@@ -157,3 +157,17 @@ def test_a_leavers_future_check_ins_are_cancelled_in_the_partners_calendar(world
     assert not OutboxMessage.objects.filter(
         recipient=world.alice_person, status=OutboxStatus.PENDING
     ).exists()
+
+
+def test_an_admin_cannot_make_themselves_leave_by_file(world: World) -> None:
+    from tests.directory.helpers import csv_text
+    from twoway.directory.services import directory_import_preview
+
+    text = csv_text(
+        [["carol@acme.example", "Carol Chen", "terminated", "2025-01-31"]],
+        ["email", "name", "status", "leaving date"],
+    )
+    preview = directory_import_preview(
+        organization=world.acme, actor=world.carol, filename="me.csv", data=text.encode()
+    )
+    assert [(e["row"], e["column"]) for e in preview.summary["errors"]] == [(2, "status")]

@@ -625,6 +625,12 @@ def plan_sync(
                 skill_changes[direction] = target
                 label = FIELD_LABELS["offers" if direction == Direction.OFFER else "seeks"]
                 shown[label] = (_display(now_held), _display(target))
+        if leave is not None and actor is not None and current["user_id"] == actor.pk:
+            # Whoever runs the import would lock themselves out halfway through.
+            plan.errors.append(
+                Issue(r.row, col["status"], "This is you: someone else must record your leaving.")
+            )
+            continue
         if leave is not None:
             plan.leaves.append(leave)
         if changed or manager is not False or skill_changes:
