@@ -25,7 +25,7 @@ from twoway.accounts.models import AuditEvent, Membership, Organization, User
 from twoway.accounts.services import audit
 from twoway.directory.models import DirectoryImport, ImportStatus, Invitation
 from twoway.directory.records import Issue, PersonRecord, read_people_csv
-from twoway.directory.sync import DirectoryIndex, Plan, apply_plan, plan_sync
+from twoway.directory.sync import Applied, DirectoryIndex, Plan, apply_plan, plan_sync
 from twoway.notifications.models import OutboxMessage, OutboxStatus
 from twoway.notifications.services import notify
 from twoway.people.models import Person
@@ -246,7 +246,7 @@ def person_upsert(
     plan = plan_sync(organization=organization, records=[record], index=index, actor=actor)
     if plan.errors:
         raise DirectoryError("; ".join(i.message for i in plan.errors), plan.errors)
-    applied = _write(plan, actor=actor, source=source, leaver_source=source)
+    applied = _write(plan, actor=actor, leaver_source=source)
     created = bool(applied.created_ids)
     pk = applied.created_ids[0] if created else plan.matched[1]
     changed = [label for u in plan.updates for label in u.shown]
@@ -264,7 +264,7 @@ def person_upsert(
     )
 
 
-def _write(plan: Plan, *, actor: User | None, source: str, leaver_source: str) -> Any:
+def _write(plan: Plan, *, actor: User | None, leaver_source: str) -> Applied:
     applied = apply_plan(plan)
     if plan.leaves:
         people_deactivate(
@@ -414,7 +414,7 @@ def directory_import_apply(
                 f"This file makes {len(plan.leaves)} of {plan.active_before} active people "
                 "leave; confirm the deactivations to go on."
             )
-        _write(plan, actor=actor, source=source, leaver_source=f"{source} import")
+        _write(plan, actor=actor, leaver_source=f"{source} import")
         counts = plan.counts()
         audit(
             org=organization,

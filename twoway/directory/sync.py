@@ -207,6 +207,7 @@ class DirectoryIndex:
         self.by_employee_id: dict[str, int] = {}
         self.by_external_id: dict[str, int] = {}
         self.complete = False
+        self.held_skills: dict[tuple[int, str], dict[str, int]] | None = None  # read when needed
         self.add(people)
         self.departments = dict(
             Department.objects.filter(organization=organization).values_list("name", "id")
@@ -667,13 +668,11 @@ def plan_sync(
     return plan
 
 
-_SKILL_CACHE_KEY = "_held_skills"
-
-
 def _current_skills(plan: Plan, index: DirectoryIndex, pid: int, direction: str) -> dict[str, int]:
-    held: dict[tuple[int, str], dict[str, int]] | None = getattr(index, _SKILL_CACHE_KEY, None)
-    if held is None:
-        held = defaultdict(dict)
+    """What the person holds now in one direction, {lower skill name: strength}; the skills of
+    everyone in the index are read in one query the first time."""
+    if index.held_skills is None:
+        held: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
         qs = PersonSkill.objects.filter(person__organization=plan.organization)
         if not index.complete:
             qs = qs.filter(person_id__in=list(index.people))
@@ -681,8 +680,8 @@ def _current_skills(plan: Plan, index: DirectoryIndex, pid: int, direction: str)
             "person_id", "skill_id", "direction", "strength"
         ).iterator(chunk_size=10000):
             held[(person_id, d)][index.skill_names.get(skill_id, str(skill_id))] = strength
-        setattr(index, _SKILL_CACHE_KEY, held)
-    return dict(held.get((pid, direction), {}))
+        index.held_skills = held
+    return dict(index.held_skills.get((pid, direction), {}))
 
 
 @dataclass
