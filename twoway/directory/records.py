@@ -312,7 +312,7 @@ def read_people_csv(data: bytes | str, *, ladder: list[str]) -> ParsedFile:
     converters = [(i, name, converter(name, ladder)) for i, name in index]
     for row in reader:
         line = reader.line_num
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue
         if len(row) > width and any(c.strip() for c in row[width:]):
             errors.append(Issue(line, "", f"{len(row)} cells in a file with {width} columns."))

