@@ -101,6 +101,10 @@ def run_database(url: str, sizes: list[int]) -> list[dict[str, Any]]:
 
 
 def report(results: list[dict[str, Any]]) -> None:
+    load = os.getloadavg()[0]
+    print(
+        f"(load average {load:.1f} on {os.cpu_count()} cores: wall time includes waiting for one)"
+    )
     for r in results:
         size = r["size"]
         for phase, label in (("fresh", "fresh import"), ("again", "same file again")):
