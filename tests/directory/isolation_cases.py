@@ -31,6 +31,9 @@ NOBODY = {"alice": 404, "bob": 404, "carol": 404, "dave": 404}
 CASES: dict[str, Case] = {
     "directory_settings": Case(org_url("directory_settings"), ORG_ADMIN),
     "directory_import": Case(org_url("directory_import", import_id=import_id), ORG_ADMIN),
+    "directory_import_errors": Case(
+        org_url("directory_import_errors", import_id=import_id), ORG_ADMIN
+    ),
     # A wrong hash: the admin is sent back to the preview with the reason, nothing written.
     "directory_import_confirm": Case(
         org_url("directory_import_confirm", import_id=import_id),

@@ -53,6 +53,11 @@ def test_the_preview_lists_errors_and_offers_no_import(world: World) -> None:
     assert "is not an email address" in body and "is not a level" in body
     assert "Shoe size" in body  # the unknown column is reported
     assert "Import: create" not in body
+    preview = DirectoryImport.objects.get(organization=world.acme)
+    url = reverse("directory_import_errors", kwargs={"org_slug": "acme", "import_id": preview.pk})
+    lines = carol.get(url).content.decode().splitlines()
+    assert lines[0] == "row,column,problem"
+    assert {tuple(line.split(",")[:2]) for line in lines[1:]} == {("2", "Email"), ("2", "Level")}
 
 
 def test_an_import_of_another_organization_is_a_404(world: World) -> None:

@@ -8,6 +8,11 @@ org_patterns: list[URLPattern | URLResolver] = [
     path("directory/", views.directory_settings, name="directory_settings"),
     path("directory/imports/<int:import_id>/", views.directory_import, name="directory_import"),
     path(
+        "directory/imports/<int:import_id>/errors.csv",
+        views.directory_import_errors,
+        name="directory_import_errors",
+    ),
+    path(
         "directory/imports/<int:import_id>/confirm/",
         views.directory_import_confirm,
         name="directory_import_confirm",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
@@ -76,6 +78,19 @@ def directory_import(request: OrgRequest, import_id: int) -> HttpResponse:
             "leave_percent": round(100 * summary.get("leave_share", 0), 1),
         },
     )
+
+
+@org_view(role=Role.ORG_ADMIN)
+def directory_import_errors(request: OrgRequest, import_id: int) -> HttpResponse:
+    """Every error of a preview as CSV (row, column, problem), for files with many."""
+    preview = selectors.access_import(org=request.org, import_id=import_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{preview.pk}-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "column", "problem"])
+    for e in preview.summary.get("errors", []):
+        writer.writerow([e["row"], e["column"], e["message"]])
+    return response
 
 
 @require_POST
