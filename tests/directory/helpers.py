@@ -62,3 +62,12 @@ def person_row(
         offers,
         seeks,
     ]
+
+
+def can_sign_in(email: str, password: str) -> bool:
+    """Through the real sign-in page (and its throttling backend), as a person would."""
+    from django.test import Client
+    from django.urls import reverse
+
+    response = Client().post(reverse("login"), {"username": email, "password": password})
+    return response.status_code == 302

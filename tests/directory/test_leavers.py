@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import PASSWORD, World, client_for
+from tests.directory.helpers import can_sign_in
 from tests.programs.helpers import enrol, make_program
 from twoway.accounts.models import AuditEvent, Membership, Role
 from twoway.directory.invitations import invitations_send
@@ -79,7 +79,7 @@ def test_a_leaver_leaves_kindly_and_keeps_their_history(world: World) -> None:
     assert OutboxMessage.objects.get(pk=waiting.pk).status == OutboxStatus.SKIPPED
     # She cannot sign in any more: Acme was her only organization.
     assert not Membership.objects.filter(user=world.alice, organization=world.acme).exists()
-    assert not Client().login(username="alice@acme.example", password=PASSWORD)
+    assert not can_sign_in("alice@acme.example", PASSWORD)
     event = AuditEvent.objects.get(action="person.deactivate", target=f"person:{alice.pk}")
     assert (
         event.details["left_on"] == "2025-06-30" and event.details["role_removed"] == "participant"
@@ -99,7 +99,7 @@ def test_a_signed_in_leaver_is_signed_out_of_the_organization(world: World) -> N
 def test_a_leaver_who_belongs_to_another_organization_keeps_that_one(world: World) -> None:
     Membership.objects.create(user=world.alice, organization=world.globex, role=Role.PARTICIPANT)
     person_deactivate(person=world.alice_person, left_on=LEFT, actor=None, source="test")
-    assert Client().login(username="alice@acme.example", password=PASSWORD)
+    assert can_sign_in("alice@acme.example", PASSWORD)
     client = client_for(world.alice)
     assert client.get(reverse("org_home", kwargs={"org_slug": "acme"})).status_code == 404
     assert client.get(reverse("org_home", kwargs={"org_slug": "globex"})).status_code == 200
