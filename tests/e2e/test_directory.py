@@ -60,6 +60,24 @@ def upload_and_preview(page: Any, base: str, path: Path) -> None:
     page.wait_for_selector("h1:has-text('Import preview')")
 
 
+def on_a_phone(browser: Any, base: str, url: str, name: str) -> None:
+    """Open `url` as the admin on a 390 px wide screen, take screenshots, and check that the
+    page does not scroll sideways."""
+    narrow = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = narrow.new_page()
+    phone.goto(f"{base}/accounts/login/")
+    phone.fill("#id_username", "olga@northwind.example")
+    phone.fill("#id_password", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_url(f"{base}/o/**")
+    phone.goto(url)
+    phone.screenshot(path=str(SHOTS / f"{name}.png"))
+    phone.screenshot(path=str(SHOTS / f"{name}-full.png"), full_page=True)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    narrow.close()
+    assert width <= 390, f"{url} scrolls sideways on a phone ({width}px)"
+
+
 def test_an_admin_imports_500_people_invites_them_and_reimports_an_edited_file(
     live_server: Any, page: Any, browser: Any, transactional_db: None, tmp_path: Path
 ) -> None:
@@ -83,19 +101,7 @@ def test_an_admin_imports_500_people_invites_them_and_reimports_an_edited_file(
     assert page.locator(".facts").inner_text().split("\n")[0] == "500 to create"
     assert "Termination date" not in page.locator("body").inner_text()  # a known column
     page.screenshot(path=str(SHOTS / "twoway-directory-preview-desktop.png"), full_page=True)
-    narrow = browser.new_context(viewport={"width": 390, "height": 844})
-    phone = narrow.new_page()
-    phone.goto(f"{base}/accounts/login/")
-    phone.fill("#id_username", "olga@northwind.example")
-    phone.fill("#id_password", PASSWORD)
-    phone.click("button[type=submit]")
-    phone.wait_for_url(f"{base}/o/**")
-    phone.goto(page.url)
-    phone.screenshot(path=str(SHOTS / "twoway-directory-preview-390.png"))
-    phone.screenshot(path=str(SHOTS / "twoway-directory-preview-390-full.png"), full_page=True)
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the preview scrolls sideways on a phone ({width}px)"
-    narrow.close()
+    on_a_phone(browser, base, page.url, "twoway-directory-preview-390")
     assert Person.objects.filter(organization=org).count() == 0  # nothing before the confirm
 
     page.click("button:has-text('Import: create 500')")
@@ -140,6 +146,7 @@ def test_an_admin_imports_500_people_invites_them_and_reimports_an_edited_file(
     assert "3 to update" in facts and "3 to deactivate" in facts
     assert f"{500 - 6} unchanged" in facts
     page.screenshot(path=str(SHOTS / "twoway-directory-reimport-desktop.png"), full_page=True)
+    on_a_phone(browser, base, page.url, "twoway-directory-reimport-390")
     page.click("button:has-text('Import: create 0, update 3, deactivate 3')")
     page.wait_for_selector("text=Imported: 0 created, 3 updated, 3 deactivated, 494 unchanged.")
 
