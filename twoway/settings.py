@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "twoway.support",
     "twoway.insights",
     "twoway.integrations.slack",
+    "twoway.directory",
     "axes",
 ]
 

@@ -6,6 +6,7 @@ from twoway.accounts import views as account_views
 from twoway.core import views as core_views
 from twoway.integrations.email.password_reset import OutboxPasswordResetForm
 from twoway.integrations.slack import urls as slack_urls
+from twoway.directory import urls as directory_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
 
@@ -60,6 +61,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("twoway.programs.urls")),
     path("o/<slug:org_slug>/", include("twoway.insights.urls")),  # program insights
     path("o/<slug:org_slug>/settings/", include(notification_urls.org_patterns)),
+    path("o/<slug:org_slug>/settings/", include(directory_urls.org_patterns)),
+    path("", include(directory_urls.public_patterns)),  # invitation links
     path("n/", include(notification_urls.public_patterns)),
     path("o/<slug:org_slug>/settings/", include(slack_urls.org_patterns)),
     path("n/", include(slack_urls.public_patterns)),

@@ -12,8 +12,8 @@ from tests.conftest import World, client_for
 from tests.partnerships.factories import pair
 from tests.programs.helpers import make_program
 from twoway.accounts.models import AuditEvent
+from twoway.integrations.email.transport import build_email
 from twoway.notifications.models import OutboxMessage
-from twoway.notifications.transports import build_email
 from twoway.people.models import Person
 from twoway.programs.models import Program, ProgramKind
 

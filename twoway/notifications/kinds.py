@@ -37,6 +37,7 @@ KINDS: dict[str, Kind] = {
             "Admin notices",
             "For org admins: changes to where a program's HR escalations go.",
         ),
+        Kind("invitation", "Invitations", "Your invitation to sign in to Twoway."),
     ]
 }
 
