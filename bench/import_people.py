@@ -5,7 +5,7 @@
         .venv/bin/python bench/import_people.py                  # and PostgreSQL too
     .venv/bin/python bench/import_people.py --sizes 1000 10000   # other sizes
 
-For each database and size it generates a realistic file (`twoway.directory.sample`: a manager
+For each database and size it generates a realistic file (`twoway.demo.hr_file`: a manager
 tree, teams, skills, 5 % leavers with dates, 2 % on leave), then measures the preview (read and
 plan, what the upload page does) and the confirm (plan again and write, in one transaction) of a
 fresh import, then the same for a re-import of the same file (which must change nothing).
@@ -43,7 +43,7 @@ def child(sizes: list[int]) -> list[dict[str, Any]]:
     from django.test.utils import CaptureQueriesContext
 
     from twoway.accounts.models import Organization
-    from twoway.directory.sample import sample_hr_csv
+    from twoway.demo.hr_file import sample_hr_csv
     from twoway.directory.services import directory_import_apply, directory_import_preview
     from twoway.people.models import Person
 

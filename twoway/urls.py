@@ -4,9 +4,9 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
 from twoway.core import views as core_views
+from twoway.directory import urls as directory_urls
 from twoway.integrations.email.password_reset import OutboxPasswordResetForm
 from twoway.integrations.slack import urls as slack_urls
-from twoway.directory import urls as directory_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
 

@@ -18,8 +18,8 @@ from twoway.accounts.models import AuditEvent, Membership, Role, User
 from twoway.directory.invitations import invitations_send
 from twoway.directory.models import Invitation
 from twoway.directory.services import person_deactivate
+from twoway.integrations.email.transport import build_email
 from twoway.notifications.models import OutboxMessage
-from twoway.notifications.transports import build_email
 from twoway.people.models import Person
 
 NEW_PASSWORD = "a long walk by the river"

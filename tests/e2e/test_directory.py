@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from tests.conftest import PASSWORD
 from twoway.accounts.models import Membership, Organization, Role, User
+from twoway.demo.hr_file import sample_rows, to_csv
 from twoway.directory.models import Invitation
-from twoway.directory.sample import sample_rows, to_csv
 from twoway.notifications.models import OutboxMessage
 from twoway.people.models import Person, PersonSkill
 

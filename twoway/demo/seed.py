@@ -18,6 +18,7 @@ from django.db import connection, models, transaction
 from django.utils.text import slugify
 
 from twoway.accounts.models import DEFAULT_LADDER, Organization, Role, User
+from twoway.people.catalogue import SKILL_CATALOGUE
 from twoway.people.models import (
     AvailabilityWindow,
     Department,
@@ -36,60 +37,7 @@ DEMO_PASSWORD = "twoway-demo"
 MIN_PEOPLE = 20
 BATCH = 2000
 
-SKILLS: dict[str, list[str]] = {
-    SkillCategory.TECHNICAL: [
-        "SQL",
-        "Python",
-        "Data analysis",
-        "System design",
-        "Cloud infrastructure",
-        "Security basics",
-        "Spreadsheet modelling",
-    ],
-    SkillCategory.COMMUNICATION: [
-        "Public speaking",
-        "Writing clearly",
-        "Storytelling with data",
-        "Negotiation",
-        "Difficult conversations",
-        "Presenting to executives",
-    ],
-    SkillCategory.LEADERSHIP: [
-        "Executive presence",
-        "Giving feedback",
-        "Delegation",
-        "Coaching others",
-        "Running meetings",
-        "Managing up",
-        "Decision making",
-    ],
-    SkillCategory.CLIENTS: [
-        "Client relationships",
-        "Sales discovery",
-        "Account planning",
-        "Handling objections",
-        "Customer empathy",
-        "Pricing",
-    ],
-    SkillCategory.CAREER: [
-        "Career planning",
-        "Navigating promotions",
-        "Networking",
-        "Work-life balance",
-        "Personal branding",
-        "Going back to study",
-    ],
-    SkillCategory.WAYS_OF_WORKING: [
-        "Company culture",
-        "Prioritisation",
-        "Project management",
-        "Product thinking",
-        "Remote collaboration",
-        "Cross-team collaboration",
-        "UX research",
-        "Onboarding new teammates",
-    ],
-}
+SKILLS = SKILL_CATALOGUE
 
 DEPARTMENTS: dict[str, dict[str, object]] = {
     "Engineering": {

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from twoway.directory.sync import Applied, DirectoryIndex, Plan, apply_plan, pla
 from twoway.notifications.models import OutboxMessage, OutboxStatus
 from twoway.notifications.services import notify
 from twoway.people.models import Person
+from twoway.people.services import people_joined
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Enrolment,
@@ -279,36 +280,12 @@ def _write(plan: Plan, *, actor: User | None, leaver_source: str) -> Applied:
         if c.values.get("is_active", True)
     ]
     if new_hires:
-        organization = plan.organization
-        transaction.on_commit(lambda: onboard_new_hires(organization=organization, ids=new_hires))
+        # Onboarding (buddies) starts once for the whole import, after it commits.
+        people_joined(
+            organization=plan.organization,
+            people=list(Person.objects.filter(pk__in=new_hires)),
+        )
     return applied
-
-
-def onboard_new_hires(*, organization: Organization, ids: Iterable[int]) -> None:
-    """Start onboarding (buddies) for the people a directory source just created.
-
-    People written in bulk do not pass through the post_save signal that onboards people an
-    admin adds one by one, so the directory calls onboarding here, once per import.
-    """
-    from twoway.programs.models import Program, ProgramKind, ProgramStatus
-
-    if not Program.objects.filter(
-        organization=organization, kind=ProgramKind.ONBOARDING, status=ProgramStatus.OPEN
-    ).exists():
-        return
-    people = list(Person.objects.filter(organization=organization, pk__in=list(ids)))
-    try:
-        from twoway.programs.onboarding import onboarding_start  # type: ignore[attr-defined]
-    except ImportError:
-        from twoway.programs.onboarding import onboarding_match_new_hire
-
-        for person in people:
-            try:
-                onboarding_match_new_hire(person)
-            except Exception:  # the hire is imported either way; a manager can pair by hand
-                log.exception("onboarding failed for person %s", person.pk)
-    else:
-        onboarding_start(organization=organization, people=people)
 
 
 # --- the HR file -----------------------------------------------------------------------------

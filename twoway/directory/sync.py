@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from twoway.accounts.models import Organization, User
 from twoway.directory.records import Issue, PersonRecord, SkillValue
+from twoway.people.catalogue import SKILL_CATALOGUE as _CATALOGUE
 from twoway.people.models import (
     Department,
     Direction,
@@ -32,7 +33,6 @@ from twoway.people.models import (
     SkillCategory,
     Team,
 )
-from twoway.people.seed import SKILLS as _CATALOGUE
 
 # A file that would make more than this share of the active people leave needs a second "yes".
 MASS_LEAVE_SHARE = 0.10

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import random
 
-from twoway.people.seed import DEPARTMENTS, FIRST, LAST, PLACE_WEIGHTS, PLACES
+from twoway.demo.seed import DEPARTMENTS, FIRST, LAST, PLACE_WEIGHTS, PLACES
 
 HEADER = [
     "Employee ID",
