@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "twoway.feedback",
     "twoway.support",
     "twoway.insights",
+    "twoway.integrations.scim",
     "axes",
 ]
 
