@@ -53,8 +53,12 @@ INSTALLED_APPS = [
     "twoway.feedback",
     "twoway.support",
     "twoway.insights",
+<<<<<<< HEAD
     "twoway.integrations.scim",
     "axes",
+=======
+    "twoway.directory",
+>>>>>>> directory
 ]
 
 MIDDLEWARE = [

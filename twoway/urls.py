@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
 from twoway.core import views as core_views
+from twoway.directory import urls as directory_urls
 from twoway.integrations.scim import urls as scim_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
@@ -54,6 +55,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("twoway.programs.urls")),
     path("o/<slug:org_slug>/", include("twoway.insights.urls")),  # program insights
     path("o/<slug:org_slug>/settings/", include(notification_urls.org_patterns)),
+    path("o/<slug:org_slug>/settings/", include(directory_urls.org_patterns)),
+    path("", include(directory_urls.public_patterns)),  # invitation links
     path("n/", include(notification_urls.public_patterns)),
     path("o/<slug:org_slug>/settings/", include(scim_urls.org_patterns)),
     path("scim/v2/", include(scim_urls.public_patterns)),

@@ -32,6 +32,7 @@ KINDS: dict[str, Kind] = {
         Kind("partnership", "Partnership updates", "Changes to your partnerships."),
         Kind("digest", "Weekly digest", "A Monday summary of your week (turn it on below)."),
         Kind("program_summary", "Program summary", "Weekly, for program managers."),
+        Kind("invitation", "Invitations", "Your invitation to sign in to Twoway."),
     ]
 }
 

@@ -99,6 +99,8 @@ class Person(models.Model):
         max_length=12, choices=MeetingPreference.choices, default=MeetingPreference.EITHER
     )
     is_active = models.BooleanField(default=True)
+    # On a leave of absence (the HR file's "leave" status): still employed, still a member.
+    on_leave = models.BooleanField(default=False)
     left_on = models.DateField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
