@@ -53,12 +53,9 @@ INSTALLED_APPS = [
     "twoway.feedback",
     "twoway.support",
     "twoway.insights",
-<<<<<<< HEAD
+    "twoway.directory",
     "twoway.integrations.scim",
     "axes",
-=======
-    "twoway.directory",
->>>>>>> directory
 ]
 
 MIDDLEWARE = [
