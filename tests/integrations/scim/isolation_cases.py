@@ -15,9 +15,7 @@ def _token_id(w: World) -> int:
 
 CASES: dict[str, Case] = {
     "scim_root": Case(plain("scim_root"), PUBLIC, expect=NO_TOKEN),
-    "scim_endpoint": Case(
-        lambda w: f"/scim/v2/Users/{w.alice_person.pk}", PUBLIC, expect=NO_TOKEN
-    ),
+    "scim_endpoint": Case(lambda w: f"/scim/v2/Users/{w.alice_person.pk}", PUBLIC, expect=NO_TOKEN),
     "scim_settings": Case(org_url("scim_settings"), ORG_ADMIN),
     "scim_token_revoke": Case(
         org_url("scim_token_revoke", token_id=_token_id), ORG_ADMIN, method="post"

@@ -129,8 +129,13 @@ def test_it_creates_a_user_with_manager_and_department_and_refuses_a_duplicate(
         "erin@acme.example",
         externalId="00u1erin",
         title="Analyst",
-        **{ENTERPRISE: {"employeeNumber": "E-77", "department": "Finance",
-                        "manager": {"value": str(bob.pk)}}},
+        **{
+            ENTERPRISE: {
+                "employeeNumber": "E-77",
+                "department": "Finance",
+                "manager": {"value": str(bob.pk)},
+            }
+        },
     )
     response = okta.send("post", "Users", body)
     assert response.status_code == 201, response.content
@@ -180,9 +185,9 @@ def test_okta_deactivates_with_a_pathless_replace_and_the_user_still_answers(
     world: World, okta: Scim
 ) -> None:
     alice = world.alice_person
-    response = okta.send("patch", f"Users/{alice.pk}", patch(
-        {"op": "replace", "value": {"active": False}}
-    ))
+    response = okta.send(
+        "patch", f"Users/{alice.pk}", patch({"op": "replace", "value": {"active": False}})
+    )
     assert response.status_code in (200, 204), response.content
     alice.refresh_from_db()
     assert not alice.is_active and alice.left_on == timezone.localdate()
@@ -192,9 +197,7 @@ def test_okta_deactivates_with_a_pathless_replace_and_the_user_still_answers(
     assert client_for(world.alice).get("/o/acme/").status_code in (302, 403, 404)
 
 
-def test_entra_capitalised_ops_string_booleans_and_a_bare_manager(
-    world: World, okta: Scim
-) -> None:
+def test_entra_capitalised_ops_string_booleans_and_a_bare_manager(world: World, okta: Scim) -> None:
     alice, bob = world.alice_person, world.bob_person
     body = patch(
         {"op": "Replace", "path": "title", "value": "Team lead"},
@@ -205,21 +208,28 @@ def test_entra_capitalised_ops_string_booleans_and_a_bare_manager(
     assert response.status_code in (200, 204), response.content
     alice.refresh_from_db()
     assert (alice.title, alice.manager_id, alice.employee_id) == ("Team lead", bob.pk, "A-1")
-    off = okta.send("patch", f"Users/{alice.pk}", patch(
-        {"op": "Replace", "path": "active", "value": "False"}
-    ))
+    off = okta.send(
+        "patch", f"Users/{alice.pk}", patch({"op": "Replace", "path": "active", "value": "False"})
+    )
     assert off.status_code in (200, 204), off.content
     alice.refresh_from_db()
     assert alice.is_active is False
 
 
 def test_entra_typed_value_path_creates_the_missing_entry(world: World, okta: Scim) -> None:
-    created = okta.send("post", "Users", {
-        "schemas": [USER_SCHEMA], "userName": "frank@acme.example", "active": True,
-        "displayName": "Frank Ocean",
-    }).json()
-    body = patch({"op": "Add", "path": 'emails[type eq "work"].value',
-                  "value": "frank.o@acme.example"})
+    created = okta.send(
+        "post",
+        "Users",
+        {
+            "schemas": [USER_SCHEMA],
+            "userName": "frank@acme.example",
+            "active": True,
+            "displayName": "Frank Ocean",
+        },
+    ).json()
+    body = patch(
+        {"op": "Add", "path": 'emails[type eq "work"].value', "value": "frank.o@acme.example"}
+    )
     response = okta.send("patch", f"Users/{created['id']}", body)
     assert response.status_code in (200, 204), response.content
     frank = Person.objects.get(pk=int(created["id"]))
@@ -228,9 +238,13 @@ def test_entra_typed_value_path_creates_the_missing_entry(world: World, okta: Sc
 
 def test_onelogin_sends_the_manager_as_an_object_in_a_put(world: World, okta: Scim) -> None:
     alice, bob = world.alice_person, world.bob_person
-    body = new_user(alice.email, displayName="Alice Archer", **{
-        ENTERPRISE: {"manager": {"value": str(bob.pk), "displayName": bob.name}},
-    })
+    body = new_user(
+        alice.email,
+        displayName="Alice Archer",
+        **{
+            ENTERPRISE: {"manager": {"value": str(bob.pk), "displayName": bob.name}},
+        },
+    )
     response = okta.send("put", f"Users/{alice.pk}", body)
     assert response.status_code == 200, response.content
     alice.refresh_from_db()
@@ -280,10 +294,15 @@ def test_groups_are_created_filtered_and_entra_removes_members_by_value_list(
     world: World, okta: Scim
 ) -> None:
     alice, bob = world.alice_person, world.bob_person
-    made = okta.send("post", "Groups", {
-        "schemas": [GROUP_SCHEMA], "displayName": "Mentoring pilot",
-        "members": [{"value": str(alice.pk)}, {"value": str(bob.pk)}],
-    })
+    made = okta.send(
+        "post",
+        "Groups",
+        {
+            "schemas": [GROUP_SCHEMA],
+            "displayName": "Mentoring pilot",
+            "members": [{"value": str(alice.pk)}, {"value": str(bob.pk)}],
+        },
+    )
     assert made.status_code == 201, made.content
     group_id = made.json()["id"]
     found = okta.get("Groups", filter='displayName eq "Mentoring pilot"').json()
@@ -293,8 +312,9 @@ def test_groups_are_created_filtered_and_entra_removes_members_by_value_list(
     assert response.status_code in (200, 204), response.content
     group = ScimGroup.objects.get(pk=int(group_id))
     assert list(group.members.values_list("pk", flat=True)) == [bob.pk]
-    duplicate = okta.send("post", "Groups", {"schemas": [GROUP_SCHEMA],
-                                              "displayName": "mentoring PILOT"})
+    duplicate = okta.send(
+        "post", "Groups", {"schemas": [GROUP_SCHEMA], "displayName": "mentoring PILOT"}
+    )
     assert duplicate.status_code == 409
 
 
@@ -311,9 +331,43 @@ def test_it_passes_an_independent_scim_conformance_check(world: World) -> None:
         headers={"Authorization": f"Bearer {secret}"},
     )
     results = check_server(client, raise_exceptions=False)
-    failures = [
-        (r.title, r.reason) for r in results if r.status in (Status.ERROR, Status.CRITICAL)
-    ]
+    failures = [(r.title, r.reason) for r in results if r.status in (Status.ERROR, Status.CRITICAL)]
     assert results and not failures, failures
     # The run touched no other organization.
     assert Person.objects.filter(organization=world.globex).count() == 1
+
+
+@pytest.mark.parametrize("flag", ["", "?aadOptscim062020"])
+def test_entra_with_and_without_its_newer_behaviour_flag(
+    world: World, okta: Scim, flag: str
+) -> None:
+    """Entra before the flag: "False" strings, removal by value list. With it: real booleans,
+    removal by a filtered path. Both end the same way."""
+    alice, bob = world.alice_person, world.bob_person
+    group = okta.send(
+        "post",
+        "Groups",
+        {
+            "schemas": [GROUP_SCHEMA],
+            "displayName": "Pilot",
+            "members": [{"value": str(alice.pk)}, {"value": str(bob.pk)}],
+        },
+    ).json()
+    removal: dict[str, Any]
+    off: dict[str, Any]
+    if flag:
+        removal = {"op": "remove", "path": f'members[value eq "{alice.pk}"]'}
+        off = {"op": "replace", "path": "active", "value": False}
+    else:
+        removal = {"op": "Remove", "path": "members", "value": [{"value": str(alice.pk)}]}
+        off = {"op": "Replace", "path": "active", "value": "False"}
+    assert okta.send("patch", f"Groups/{group['id']}{flag}", patch(removal)).status_code in (
+        200,
+        204,
+    )
+    assert okta.send("patch", f"Users/{alice.pk}{flag}", patch(off)).status_code in (200, 204)
+    assert list(ScimGroup.objects.get().members.values_list("pk", flat=True)) == [bob.pk]
+    alice.refresh_from_db()
+    assert alice.is_active is False
+    listed = okta.get("Users" + flag)
+    assert listed.status_code == 200

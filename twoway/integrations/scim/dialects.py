@@ -16,6 +16,31 @@ ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 TYPED_VALUE = re.compile(r'^(?P<attr>\w+)\[type eq "(?P<type>[^"]+)"\]\.(?P<sub>\w+)$', re.I)
 
 
+def _manager(value: Any) -> Any:
+    """RFC 7643 marks the manager's `$ref` required; providers send only its id (Entra even as a
+    bare string). The reference is derived from the id."""
+    if isinstance(value, str):
+        value = {"value": value} if value else None
+    if isinstance(value, dict) and value.get("value") and not value.get("$ref"):
+        value = {**value, "$ref": f"Users/{value['value']}"}
+    return value
+
+
+def normalize_resource(body: Any) -> Any:
+    """A POST or PUT body of a User, with its manager made whole and, when a provider sends
+    only an email-shaped userName (Entra's UPN), that address as the work email."""
+    if not isinstance(body, dict):
+        return body
+    user_name = body.get("userName")
+    if not body.get("emails") and isinstance(user_name, str) and "@" in user_name:
+        body = {**body, "emails": [{"value": user_name, "type": "work", "primary": True}]}
+    for key, enterprise in body.items():
+        is_enterprise = key.lower() == ENTERPRISE_URN.lower() and isinstance(enterprise, dict)
+        if is_enterprise and "manager" in enterprise:
+            body = {**body, key: {**enterprise, "manager": _manager(enterprise["manager"])}}
+    return body
+
+
 def normalize_patch(body: Any, current: dict[str, Any] | None) -> Any:
     """Rewrite a PATCH body's operations; anything unrecognised passes through unchanged."""
     if not isinstance(body, dict) or not isinstance(body.get("Operations"), list):
@@ -34,27 +59,24 @@ def _rewrite(op: Any, current: dict[str, Any]) -> list[Any]:
     value = op.get("value")
 
     # Entra: the manager as a bare id string instead of {"value": id}.
-    if isinstance(path, str) and path.lower() == MANAGER_PATH and isinstance(value, str):
-        return [{**op, "value": {"value": value} if value else None}]
+    if isinstance(path, str) and path.lower() == MANAGER_PATH:
+        return [{**op, "value": _manager(value)}]
     if path is None and isinstance(value, dict):
-        enterprise = value.get(ENTERPRISE_URN)
-        if isinstance(enterprise, dict) and isinstance(enterprise.get("manager"), str):
-            enterprise = {**enterprise, "manager": {"value": enterprise["manager"]}}
-            value = {**value, ENTERPRISE_URN: enterprise}
+        value = normalize_resource(value)
         manager_key = next((k for k in value if k.lower() == MANAGER_PATH), None)
-        if manager_key and isinstance(value[manager_key], str):
-            value = {**value, manager_key: {"value": value[manager_key]}}
+        if manager_key:
+            value = {**value, manager_key: _manager(value[manager_key])}
         return [{**op, "value": value}]
 
     # Entra: "remove members" with the members to remove as a value list; RFC 7644 would read
     # a remove on "members" as "remove every member".
-    if name == "remove" and isinstance(path, str) and path.lower() == "members":
-        if isinstance(value, list) and value:
-            return [
-                {"op": "remove", "path": f'members[value eq "{_quoted(m.get("value"))}"]'}
-                for m in value
-                if isinstance(m, dict) and m.get("value") is not None
-            ]
+    removes_members = name == "remove" and isinstance(path, str) and path.lower() == "members"
+    if removes_members and isinstance(value, list) and value:
+        return [
+            {"op": "remove", "path": f'members[value eq "{_quoted(m.get("value"))}"]'}
+            for m in value
+            if isinstance(m, dict) and m.get("value") is not None
+        ]
 
     # Entra: emails[type eq "work"].value on a user with no work email yet must create it.
     if name in {"add", "replace"} and isinstance(path, str):
@@ -91,9 +113,12 @@ def deactivates(body: Any) -> bool:
         path, value = op.get("path"), op.get("value")
         if isinstance(path, str) and path.lower() == "active" and _false(value):
             return True
-        if path is None and isinstance(value, dict):
-            if any(k.lower() == "active" and _false(v) for k, v in value.items()):
-                return True
+        if (
+            path is None
+            and isinstance(value, dict)
+            and any(k.lower() == "active" and _false(v) for k, v in value.items())
+        ):
+            return True
     return False
 
 

@@ -39,15 +39,17 @@ class ScimToken(models.Model):
         return self.revoked_at is None
 
 
-class ScimRemoval(models.Model):
-    """A person the identity provider DELETEd: they left (history stays, for retention
-    analytics), and SCIM no longer shows them (RFC 7644 §3.6: a deleted resource is 404)."""
+class ScimIdentity(models.Model):
+    """What SCIM alone says of a person: the provider's userName (often, not always, the work
+    email), and whether the provider DELETEd them — they left (history stays, for retention
+    analytics) and SCIM no longer shows them (RFC 7644 §3.6: a deleted resource is 404)."""
 
-    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="scim_removal")
-    removed_at = models.DateTimeField(default=timezone.now)
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="scim")
+    user_name = models.CharField(max_length=255, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"SCIM removal of person {self.person_id}"
+        return f"SCIM identity of person {self.person_id}"
 
 
 class ScimGroup(models.Model):

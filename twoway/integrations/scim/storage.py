@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -26,9 +26,9 @@ from scim2_models import (
     InvalidValueException,
     Manager,
     Meta,
-    Name,
     NotFoundException,
     PreconditionFailedException,
+    Required,
     Resource,
     ResourceType,
     SearchRequest,
@@ -37,8 +37,8 @@ from scim2_models import (
 )
 from scim2_models.path.expressions import (
     AttrPath,
-    Comparison,
     CompareOperator,
+    Comparison,
     FilterNode,
     LogicalExpr,
     LogicalOperator,
@@ -49,16 +49,30 @@ from scim2_server.storage import ScimStorage, SearchPage
 from twoway.accounts.models import Organization
 from twoway.accounts.services import audit
 from twoway.directory.services import DirectoryError, person_deactivate, person_upsert
-from twoway.integrations.scim.models import ScimGroup, ScimRemoval
+from twoway.integrations.scim.models import ScimGroup, ScimIdentity
 from twoway.people.models import Person
 
-ScimUser = User[EnterpriseUser]
+
+class WorkEmail(Email):
+    value: Annotated[str | None, Required.true] = None
+
+
+class WorkUser(User):
+    """The core User, with a work email required: Twoway reaches people by email. The schema
+    says so (/Schemas), and providers that send only an email-shaped userName get it copied
+    into `emails` (dialects.normalize_resource)."""
+
+    # Narrowing a field of a pydantic model is how scim2-models marks it required.
+    emails: Annotated[list[WorkEmail] | None, Required.true] = None  # type: ignore[assignment]
+
+
+ScimUser = WorkUser[EnterpriseUser]  # type: ignore[type-arg]
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"
 
 # Lower-case SCIM attribute → (queryset field, how to compare), per resource type.
 USER_FIELDS: dict[str, tuple[str, str]] = {
     "id": ("pk", "id"),
-    "username": ("email", "iexact"),
+    "username": ("user_name", "username"),
     "externalid": ("external_id", "exact"),
     "emails": ("email", "iexact"),
     "emails.value": ("email", "iexact"),
@@ -104,6 +118,12 @@ def _condition(node: FilterNode, fields: dict[str, tuple[str, str]]) -> Q:
             return Q(pk=int(node.value)) if str(node.value).isdigit() else Q(pk__in=[])
         if how == "bool":
             return Q(**{column: str(node.value).lower() == "true"})
+        if how == "username":
+            # The provider's userName when it set one, else the email it stands for.
+            value = str(node.value)
+            return Q(scim__user_name__iexact=value) | (
+                (Q(scim__isnull=True) | Q(scim__user_name="")) & Q(email__iexact=value)
+            )
         return Q(**{f"{column}__{how}": str(node.value)})
     raise InvalidFilterException(
         detail="only 'eq' and 'and' on userName, externalId, id, emails, displayName and "
@@ -147,8 +167,9 @@ class DirectoryStorage(ScimStorage):
 
     def _people(self) -> QuerySet[Person]:
         return (
-            Person.objects.filter(organization=self.organization, scim_removal__isnull=True)
-            .select_related("department", "manager")
+            Person.objects.filter(organization=self.organization)
+            .exclude(scim__removed_at__isnull=False)
+            .select_related("department", "manager", "scim")
             .order_by("pk")
         )
 
@@ -156,28 +177,31 @@ class DirectoryStorage(ScimStorage):
         return ScimGroup.objects.filter(organization=self.organization).order_by("pk")
 
     def _person(self, resource_id: str | None) -> Person:
-        person = self._people().filter(pk=int(resource_id)).first() if _is_id(resource_id) else None
+        person = (
+            self._people().filter(pk=int(str(resource_id))).first() if _is_id(resource_id) else None
+        )
         if person is None:
             raise NotFoundException(detail=f"User {resource_id!r} not found")
         return person
 
     def _group(self, resource_id: str | None) -> ScimGroup:
-        group = self._groups().filter(pk=int(resource_id)).first() if _is_id(resource_id) else None
+        group = (
+            self._groups().filter(pk=int(str(resource_id))).first() if _is_id(resource_id) else None
+        )
         if group is None:
             raise NotFoundException(detail=f"Group {resource_id!r} not found")
         return group
 
     def user_resource(self, person: Person) -> Resource[Any]:
+        identity = getattr(person, "scim", None)
         user = ScimUser(
             id=str(person.pk),
-            user_name=person.email,
+            user_name=(identity.user_name if identity else "") or person.email,
             external_id=person.external_id or None,
             display_name=person.name,
-            name=Name(formatted=person.name),
             title=person.title or None,
-            timezone=person.time_zone or None,
             active=person.is_active,
-            emails=[Email(value=person.email, type=Email.Type.work, primary=True)],
+            emails=[WorkEmail(value=person.email)],
             meta=Meta(
                 resource_type="User",
                 created=person.created,
@@ -188,22 +212,22 @@ class DirectoryStorage(ScimStorage):
         user[EnterpriseUser] = EnterpriseUser(
             employee_number=person.employee_id or None,
             department=person.department.name if person.department else None,
-            manager=Manager(value=str(person.manager_id), display_name=person.manager.name)
-            if person.manager
+            manager=Manager(value=str(person.manager_id), ref=_ref(f"Users/{person.manager_id}"))
+            if person.manager_id
             else None,
         )
         return user
 
     def group_resource(self, group: ScimGroup) -> Resource[Any]:
         members = list(
-            group.members.filter(scim_removal__isnull=True).order_by("pk").values("pk", "name")
+            group.members.exclude(scim__removed_at__isnull=False).order_by("pk").values("pk")
         )
         return Group(
             id=str(group.pk),
             external_id=group.external_id or None,
             display_name=group.display_name,
             members=[
-                GroupMember(value=str(m["pk"]), type="User", display=m["name"], ref=f"Users/{m['pk']}")
+                GroupMember(value=str(m["pk"]), ref=_ref(f"Users/{m['pk']}"), type=None)
                 for m in members
             ]
             or None,
@@ -291,7 +315,9 @@ class DirectoryStorage(ScimStorage):
                     person_deactivate(
                         person=person, left_on=timezone.localdate(), actor=None, source="scim"
                     )
-                ScimRemoval.objects.create(person=person)
+                ScimIdentity.objects.update_or_create(
+                    person=person, defaults={"removed_at": timezone.now()}
+                )
                 return
             group = self._group(resource_id)
             _check_version(self.group_resource(group), expected_version)
@@ -310,21 +336,21 @@ class DirectoryStorage(ScimStorage):
     def _write_user(self, person: Person | None, resource: Resource[Any]) -> Person:
         values = self._person_values(resource)
         if person is None:
+            keys = Q(email__iexact=values["email"])
+            if values.get("external_id"):
+                keys |= Q(external_id=values["external_id"])
             taken = (
                 Person.objects.filter(organization=self.organization)
-                .filter(
-                    Q(email__iexact=values["email"])
-                    | (Q(external_id=values["external_id"]) if values.get("external_id") else Q())
-                )
-                .select_related("scim_removal")
+                .filter(keys)
+                .select_related("scim")
                 .first()
             )
-            if taken is not None and not hasattr(taken, "scim_removal"):
+            removed = taken is not None and getattr(taken, "scim", None) is not None
+            if taken is not None and not (removed and taken.scim.removed_at):
                 raise UniquenessException(detail=f"{values['email']} is already a user")
-            if taken is not None:
-                # The provider deleted this person once and now creates them again: a rehire.
-                ScimRemoval.objects.filter(person=taken).delete()
-                person = taken
+            # A person the provider deleted once and now creates again (a rehire) is the same
+            # record, so their history stays theirs.
+            person = taken
         try:
             result = person_upsert(
                 organization=self.organization,
@@ -335,9 +361,19 @@ class DirectoryStorage(ScimStorage):
             )
         except DirectoryError as exc:
             raise InvalidValueException(detail=str(exc)) from None
-        return result.person
+        ScimIdentity.objects.update_or_create(
+            person=result.person,
+            defaults={
+                "user_name": str(getattr(resource, "user_name", "") or ""),
+                "removed_at": None,
+            },
+        )
+        return Person.objects.select_related("department", "manager", "scim").get(
+            pk=result.person.pk
+        )
 
-    def _person_values(self, resource: Resource[Any]) -> dict[str, Any]:
+    def _person_values(self, user: Resource[Any]) -> dict[str, Any]:
+        resource: Any = user
         email = _work_email(resource)
         if not email:
             raise InvalidValueException(detail="a user needs a work email (or an email userName)")
@@ -352,28 +388,32 @@ class DirectoryStorage(ScimStorage):
         }
         if resource.timezone:
             values["time_zone"] = resource.timezone
-        values["status"] = "active" if resource.active is not False else "terminated"
+        values["status"] = "terminated" if resource.active is False else "active"
         if resource.active is False:
             values["left_on"] = timezone.localdate()
+        # PUT and PATCH hand over the user's whole new state: an attribute that is gone is
+        # cleared, the extension's included.
         enterprise = resource[EnterpriseUser]
-        if enterprise is not None:
-            values["employee_id"] = enterprise.employee_number or ""
-            values["department"] = enterprise.department or ""
-            values["manager"] = self._manager_key(enterprise.manager)
+        values["employee_id"] = (enterprise and enterprise.employee_number) or ""
+        values["department"] = (enterprise and enterprise.department) or ""
+        values["manager"] = self._manager_key(enterprise.manager if enterprise else None)
         return values
 
     def _manager_key(self, manager: Manager | None) -> str:
         """The directory names managers by email; SCIM by the manager's SCIM id."""
         if manager is None or not manager.value:
             return ""
-        boss = self._people().filter(pk=int(manager.value)).first() if _is_id(manager.value) else None
+        boss = (
+            self._people().filter(pk=int(manager.value)).first() if _is_id(manager.value) else None
+        )
         if boss is None:
             boss = self._people().filter(external_id=manager.value).first()
         if boss is None:
             raise InvalidValueException(detail=f"manager {manager.value!r} is not a user here")
         return boss.email
 
-    def _write_group(self, group: ScimGroup | None, resource: Resource[Any]) -> ScimGroup:
+    def _write_group(self, group: ScimGroup | None, sent: Resource[Any]) -> ScimGroup:
+        resource: Any = sent
         name = " ".join(str(resource.display_name or "").split())
         if not name:
             raise InvalidValueException(detail="a group needs a displayName")
@@ -404,11 +444,17 @@ class DirectoryStorage(ScimStorage):
         return group
 
 
+def _ref(path: str) -> Any:
+    """A reference relative to the SCIM root; scim2-server makes it a full URL on the way out."""
+    return path
+
+
 def _is_id(value: object) -> bool:
     return isinstance(value, str) and value.isdigit() and len(value) < 19
 
 
-def _work_email(resource: Resource[Any]) -> str:
+def _work_email(user: Resource[Any]) -> str:
+    resource: Any = user
     emails = list(resource.emails or [])
     for email in emails:
         if email.value and (email.primary or str(email.type or "").endswith("work")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from functools import cache
+from http import HTTPStatus
 from typing import Any
 
 from django.contrib import messages
@@ -21,12 +22,15 @@ from scim2_models import (
     ChangePassword,
     EnterpriseUser,
     Group,
+    ListResponse,
+    NotFoundException,
+    Required,
     ResourceType,
+    Schema,
     SCIMException,
     ScimProvider,
     ServiceProviderConfig,
     UnauthorizedException,
-    User,
 )
 from scim2_models import ETag as ETagConfig
 from scim2_models import Filter as FilterConfig
@@ -39,11 +43,12 @@ from scim2_server.routing import Operation
 from scim2_server.service import ScimService
 
 from twoway.accounts.access import OrgRequest, org_view
-from twoway.accounts.models import Role, User as Account
+from twoway.accounts.models import Role
+from twoway.accounts.models import User as Account
 from twoway.directory.services import person_deactivate
-from twoway.integrations.scim.dialects import deactivates, normalize_patch
+from twoway.integrations.scim.dialects import deactivates, normalize_patch, normalize_resource
 from twoway.integrations.scim.models import ScimToken
-from twoway.integrations.scim.storage import DirectoryStorage
+from twoway.integrations.scim.storage import DirectoryStorage, ScimUser, WorkUser
 from twoway.integrations.scim.tokens import (
     scim_token_authenticate,
     scim_token_create,
@@ -53,6 +58,83 @@ from twoway.people.models import Person
 
 log = logging.getLogger(__name__)
 MAX_RESULTS = 200
+
+
+# What /Schemas says Twoway keeps. Requests are still read against the whole standard schema, so
+# a provider's usual mappings (phoneNumbers, addresses, locale…) are accepted and ignored instead
+# of failing every sync; but only these come back, and a client should plan on only these.
+KEPT_ATTRIBUTES = {
+    "urn:ietf:params:scim:schemas:core:2.0:User": {
+        "userName": None,
+        "displayName": None,
+        "title": None,
+        "active": None,
+        "emails": {"value"},
+    },
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+        "employeeNumber": None,
+        "department": None,
+        "manager": {"value", "$ref"},
+    },
+    "urn:ietf:params:scim:schemas:core:2.0:Group": {
+        "displayName": None,
+        "members": {"value", "$ref"},
+    },
+}
+# Providers always send these, and a person cannot be without them.
+REQUIRED_ATTRIBUTES = {"userName", "displayName", "active", "emails"}
+
+
+def _kept(schema: Schema) -> Schema:
+    kept = KEPT_ATTRIBUTES.get(schema.id or "")
+    if kept is None:
+        return schema
+    attributes = []
+    for attribute in schema.attributes or []:
+        if attribute.name not in kept:
+            continue
+        subs = kept[attribute.name]
+        attribute = attribute.model_copy(
+            update={
+                "required": Required.true
+                if attribute.name in REQUIRED_ATTRIBUTES
+                else attribute.required,
+                "sub_attributes": [
+                    sub.model_copy(
+                        update={"required": Required.true}
+                        if attribute.name == "emails" and sub.name == "value"
+                        else {}
+                    )
+                    for sub in attribute.sub_attributes or []
+                    if subs is None or sub.name in subs
+                ]
+                or None,
+            }
+        )
+        attributes.append(attribute)
+    return schema.model_copy(update={"attributes": attributes})
+
+
+class TwowayScimService(ScimService):
+    """scim2-server's service, publishing only the attributes Twoway keeps."""
+
+    def schemas(self, location: str, query: Any) -> ScimResponse:
+        self.forbid_filter(query)
+        schemas = [_kept(s) for s in self.provider.schemas]
+        response = ListResponse[Schema](
+            total_results=len(schemas),
+            items_per_page=len(schemas),
+            start_index=1,
+            resources=[self.locate(s, f"{location}/{s.id}") for s in schemas],
+        )
+        return ScimResponse(HTTPStatus.OK, response.model_dump())
+
+    def schema(self, location: str, schema_id: str, query: Any) -> ScimResponse:
+        self.forbid_filter(query)
+        for schema in self.provider.schemas:
+            if schema.id == schema_id:
+                return self.discovery_response(self.locate(_kept(schema), location))
+        raise NotFoundException(detail=f"Schema {schema_id!r} not found")
 
 
 @cache
@@ -75,9 +157,9 @@ def provider() -> ScimProvider:
         ],
     )
     return ScimProvider(
-        models=[User, EnterpriseUser, Group],
+        models=[WorkUser, EnterpriseUser, Group],
         resource_types=[
-            ResourceType.from_resource(User[EnterpriseUser]),
+            ResourceType.from_resource(ScimUser),
             ResourceType.from_resource(Group),
         ],
         config=config,
@@ -91,7 +173,7 @@ def _scim_request(request: HttpRequest, path: str) -> ScimRequest:
         method=request.method or "GET",
         base_url=base,
         path="/" + path.removesuffix(".scim"),
-        query={k: v for k, v in request.GET.items()},
+        query={k: str(v) for k, v in request.GET.items()},
         headers=headers,
         body=request.body,
     )
@@ -109,7 +191,7 @@ def _django_response(response: ScimResponse) -> HttpResponse:
 
 @csrf_exempt
 def scim_endpoint(request: HttpRequest, path: str = "") -> HttpResponse:
-    service = ScimService(provider())
+    service = TwowayScimService(provider())
     scim_request = _scim_request(request, path)
     token: ScimToken | None = None
     try:
@@ -119,7 +201,7 @@ def scim_endpoint(request: HttpRequest, path: str = "") -> HttpResponse:
             if token is None:
                 raise UnauthorizedException(detail="a valid organization SCIM token is required")
             scim_request.subject = token
-            _rewrite_patch(scim_request, token)
+            _rewrite_body(scim_request, token)
         storage = DirectoryStorage(token.organization) if token else _NoStorage()
         response = ScimHandler(service, storage).handle(scim_request)
     except Exception as exc:
@@ -139,13 +221,17 @@ def _user_id(scim_request: ScimRequest) -> str | None:
     return None
 
 
-def _rewrite_patch(scim_request: ScimRequest, token: ScimToken) -> None:
-    if scim_request.method.upper() != "PATCH":
+def _rewrite_body(scim_request: ScimRequest, token: ScimToken) -> None:
+    method = scim_request.method.upper()
+    if method not in {"POST", "PUT", "PATCH"}:
         return
     try:
         body = json.loads(scim_request.body or b"null")
     except ValueError:
         return  # scim2-server answers invalidSyntax
+    if method != "PATCH":
+        scim_request.body = json.dumps(normalize_resource(body)).encode()
+        return
     current: dict[str, Any] | None = None
     user_id = _user_id(scim_request)
     if user_id is not None:
@@ -170,12 +256,14 @@ def _keep_deactivation(scim_request: ScimRequest, token: ScimToken) -> None:
         return
     person = (
         Person.objects.filter(organization=token.organization, pk=int(user_id), is_active=True)
-        .filter(scim_removal__isnull=True)
+        .exclude(scim__removed_at__isnull=False)
         .first()
     )
     if person is not None:
         with transaction.atomic():
-            person_deactivate(person=person, left_on=timezone.localdate(), actor=None, source="scim")
+            person_deactivate(
+                person=person, left_on=timezone.localdate(), actor=None, source="scim"
+            )
 
 
 class _NoStorage(DirectoryStorage):
