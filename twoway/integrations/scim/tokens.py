@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -13,12 +10,9 @@ from django.utils import timezone
 from twoway.accounts.models import Organization, User
 from twoway.accounts.services import audit
 from twoway.integrations.scim.models import ScimToken
+from twoway.lib.tokens import matches, new_secret, read_bearer
 
-TOKEN_PREFIX = "twscim"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+TOKEN_KIND = "twscim"
 
 
 @dataclass
@@ -30,17 +24,16 @@ class NewToken:
 @transaction.atomic
 def scim_token_create(*, organization: Organization, label: str, actor: User) -> NewToken:
     label = " ".join(label.split())[:100] or "Identity provider"
-    prefix = secrets.token_hex(6)
-    secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    secret = new_secret(TOKEN_KIND)
     token = ScimToken.objects.create(
         organization=organization,
         label=label,
-        prefix=prefix,
-        token_hash=_hash(secret),
+        prefix=secret.prefix,
+        token_hash=secret.digest,
         created_by=actor,
     )
     audit(org=organization, actor=actor, action="scim.token_create", target=str(token))
-    return NewToken(token=token, secret=secret)
+    return NewToken(token=token, secret=secret.token)
 
 
 @transaction.atomic
@@ -54,19 +47,16 @@ def scim_token_revoke(*, token: ScimToken, actor: User) -> ScimToken:
 
 def scim_token_authenticate(header: str | None) -> ScimToken | None:
     """The active token a `Bearer …` header carries, or None."""
-    if not header:
+    bearer = read_bearer(header, TOKEN_KIND)
+    if bearer is None:
         return None
-    scheme, _, secret = header.partition(" ")
-    secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret.startswith(f"{TOKEN_PREFIX}_"):
-        return None
-    prefix = secret.split("_")[1] if secret.count("_") >= 2 else ""
+    prefix, secret = bearer
     token = (
         ScimToken.objects.select_related("organization")
         .filter(prefix=prefix, revoked_at__isnull=True)
         .first()
     )
-    if token is None or not hmac.compare_digest(token.token_hash, _hash(secret)):
+    if token is None or not matches(secret, token.token_hash):
         return None
     now = timezone.now()
     # One write a minute at most: an identity provider syncing thousands of users should not
