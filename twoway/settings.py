@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "twoway.insights",
     "twoway.integrations.slack",
     "twoway.directory",
+    "twoway.integrations.scim",
+    "twoway.api",
     "axes",
 ]
 
@@ -240,3 +242,6 @@ if env_bool("BEHIND_PROXY"):
     # The client's address is the one the proxy saw, not the proxy's own.
     AXES_IPWARE_PROXY_COUNT = 1
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# The public API (/api/v1/). See README, "API".
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)

@@ -3,9 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
+from twoway.api import urls as api_urls
 from twoway.core import views as core_views
 from twoway.directory import urls as directory_urls
 from twoway.integrations.email.password_reset import OutboxPasswordResetForm
+from twoway.integrations.scim import urls as scim_urls
 from twoway.integrations.slack import urls as slack_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
@@ -66,6 +68,10 @@ urlpatterns = [
     path("n/", include(notification_urls.public_patterns)),
     path("o/<slug:org_slug>/settings/", include(slack_urls.org_patterns)),
     path("n/", include(slack_urls.public_patterns)),
+    path("o/<slug:org_slug>/settings/", include(scim_urls.org_patterns)),
+    path("scim/v2/", include(scim_urls.public_patterns)),
+    path("api/v1/", include(api_urls.urlpatterns)),
+    path("o/<slug:org_slug>/settings/", include(api_urls.org_patterns)),
     path("admin/", admin.site.urls),
     path("", include("twoway.partnerships.public_urls")),  # calendar feeds
 ]

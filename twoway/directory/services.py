@@ -230,7 +230,12 @@ class UpsertResult:
 
 @transaction.atomic
 def person_upsert(
-    *, organization: Organization, values: dict[str, Any], actor: User | None, source: str
+    *,
+    organization: Organization,
+    values: dict[str, Any],
+    actor: User | None,
+    source: str,
+    person: Person | None = None,
 ) -> UpsertResult:
     """Create or update one person, found by external id, employee id or email (in that order).
 
@@ -241,6 +246,9 @@ def person_upsert(
     DirectoryError with the problems and writes nothing when the values cannot be applied.
     """
     record = PersonRecord(row=1, values=dict(values))
+    if person is not None:
+        # The caller knows who this is (SCIM's id): a new email or external id updates them.
+        record.values["person_id"] = person.pk
     if isinstance(record.values.get("email"), str):
         record.values["email"] = record.values["email"].strip().lower()
     index = DirectoryIndex.for_records(organization, [record])

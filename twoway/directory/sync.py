@@ -256,7 +256,7 @@ class DirectoryIndex:
             elif manager:
                 ids.add(manager)
                 externals.add(manager)
-        q = Q(pk__in=[])
+        q = Q(pk__in=[r.get("person_id") for r in records if r.get("person_id")])
         for email in emails:
             q |= Q(email__iexact=email)
         if ids:
@@ -371,9 +371,13 @@ def plan_sync(
                     bad = True
                 else:
                     seen[key] = r.row
+        # A source that already knows the person (SCIM's id) names them by `person_id`, so a
+        # change of email or external id in the same record cannot make a second person.
+        known = r.get("person_id")
         found = {
             k: v
             for k, v in (
+                ("person_id", known if known in index.people else None),
                 ("external_id", index.by_external_id.get(ext) if ext else None),
                 ("employee_id", index.by_employee_id.get(emp) if emp else None),
                 ("email", index.by_email.get(email) if email else None),
@@ -382,7 +386,7 @@ def plan_sync(
         }
         if len(set(found.values())) > 1:
             owners = ", ".join(
-                f"{FIELD_LABELS[k]} {r.get(k)!r} is {index.people[v]['name']}'s"
+                f"{FIELD_LABELS.get(k, k)} {r.get(k)!r} is {index.people[v]['name']}'s"
                 for k, v in found.items()
             )
             plan.errors.append(Issue(r.row, col["employee_id"], f"Two people match: {owners}."))
