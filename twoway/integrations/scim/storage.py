@@ -345,8 +345,8 @@ class DirectoryStorage(ScimStorage):
                 .select_related("scim")
                 .first()
             )
-            removed = taken is not None and getattr(taken, "scim", None) is not None
-            if taken is not None and not (removed and taken.scim.removed_at):
+            identity = getattr(taken, "scim", None)
+            if taken is not None and not (identity is not None and identity.removed_at):
                 raise UniquenessException(detail=f"{values['email']} is already a user")
             # A person the provider deleted once and now creates again (a rehire) is the same
             # record, so their history stays theirs.
