@@ -97,7 +97,9 @@ def end(partnership: Partnership, by: Person, day: dt.date, rating: int | None =
 
 def recommend(partnership: Partnership, person: Person, value: int, day: dt.date) -> None:
     with on(day, 17):
-        closing_survey_answer(partnership=partnership, person=person, recommend=value)
+        closing_survey_answer(
+            partnership=Partnership.objects.get(pk=partnership.pk), person=person, recommend=value
+        )
 
 
 @dataclass

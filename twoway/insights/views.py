@@ -11,7 +11,6 @@ import csv
 from collections import defaultdict
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,8 +24,10 @@ from twoway.goals.models import Goal, GoalStatus
 from twoway.insights import charts, dashboard
 from twoway.insights.models import ClosingSurvey
 from twoway.insights.services import closing_survey_answer
+from twoway.lib.errors import Conflict, Invalid
+from twoway.lib.web import render_tz, tz_of
 from twoway.meetings.models import CheckIn, CheckinStatus
-from twoway.partnerships.web import me, render_tz, tz_of
+from twoway.people.access import me
 from twoway.programs.models import Partnership, PartnershipMember, PartnershipStatus
 from twoway.programs.selectors import access_program
 
@@ -141,8 +142,8 @@ def closing_survey(request: OrgRequest, partnership_id: int) -> HttpResponse:
         value = -1
     try:
         closing_survey_answer(partnership=partnership, person=person, recommend=value)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except (Invalid, Conflict) as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, "Thank you. Only the program's totals ever show your answer.")
     return redirect("my_insights", request.org.slug)
