@@ -22,6 +22,11 @@ KINDS: dict[str, Kind] = {
     for k in [
         Kind("introduction", "Introductions", "When you are matched with a peer."),
         Kind("request", "Peer requests", "Requests you receive, and answers to yours."),
+        Kind(
+            "calendar",
+            "Calendar invites",
+            "When check-ins are set up, moved or cancelled (with the calendar update).",
+        ),
         Kind("checkin_reminder", "Check-in reminders", "Before each check-in."),
         Kind("did_you_meet", "“Did you meet?”", "After a check-in time has passed."),
         Kind("nudge", "Gentle nudges", "When a pair has not met for a while."),
