@@ -197,3 +197,65 @@ def test_bad_schedule_input_is_a_400_and_keeps_what_was_typed(world: World, bad:
     assert 'value="16:45"' in response.content.decode()
     assert 'value="Room 12"' in response.content.decode()
     assert not CheckinSeries.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_duration_only_change_keeps_app_and_calendar_in_agreement(world: World) -> None:
+    series = schedule(world)
+    occurrences = list(CheckIn.objects.filter(series=series).order_by("scheduled_start"))
+    cancelled = checkin_cancel(checkin=occurrences[2], by=world.bob_person)
+    moved_to = occurrences[3].scheduled_start + dt.timedelta(days=1)
+    checkin_move(checkin=occurrences[3], by=world.bob_person, start=moved_to)
+    changed = schedule(world, duration_minutes=45)
+    assert changed.uid == series.uid
+    # The cancellation and the move made on those dates still hold, in the app...
+    assert not CheckIn.objects.filter(
+        series=changed, scheduled_start=cancelled.scheduled_start, status="scheduled"
+    ).exists()
+    assert CheckIn.objects.filter(series=changed, scheduled_start=moved_to).exists()
+    # ... and in the invitation: the same dates, every one 45 minutes long.
+    text = last_attachment(world, "checkin_invite")
+    assert expand(text) == shown(changed)
+    assert cancelled.scheduled_start not in expand(text) and moved_to in expand(text)
+    events = recurring_ical_events.of(parse(text)).between(*WINDOW)
+    assert {e.end - e.start for e in events} == {dt.timedelta(minutes=45)}
+    assert set(
+        CheckIn.objects.filter(series=changed).values_list("duration_minutes", flat=True)
+    ) == {45}
+    assert expand(feed_ics(world.bob_person)[0]) == shown(changed)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_series_keeps_one_organizer_whoever_changes_it(world: World) -> None:
+    series = schedule(world)
+    schedule(world, by=world.bob_person, local_time=dt.time(11, 0))
+    occurrences = list(CheckIn.objects.filter(series=series).order_by("scheduled_start"))
+    checkin_move(
+        checkin=occurrences[1],
+        by=world.bob_person,
+        start=occurrences[1].scheduled_start + dt.timedelta(hours=3),
+    )
+    checkin_cancel(checkin=occurrences[2], by=world.bob_person)
+    checkin_series_cancel(series=series, by=world.bob_person)
+    organizers = set()
+    for message in OutboxMessage.objects.filter(recipient=world.bob_person):
+        for event in parse(message.attachments[0]["content"]).walk("VEVENT"):
+            assert str(event["UID"]) == series.uid
+            organizers.add(str(event["ORGANIZER"]))
+    assert organizers == {"mailto:alice@acme.example"}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_download_is_a_published_calendar(world: World) -> None:
+    series = schedule(world)
+    url = reverse(
+        "checkin_series_ics",
+        kwargs={"org_slug": "acme", "partnership_id": series.partnership_id},
+    )
+    response = client_for(world.bob).get(url)
+    assert response.status_code == 200
+    assert "method=PUBLISH" in response["Content-Type"]
+    cal = parse(response.content.decode())
+    assert cal["METHOD"] == "PUBLISH"
+    assert "RSVP" not in response.content.decode()
+    assert expand(response.content.decode()) == shown(series)
