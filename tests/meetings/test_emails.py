@@ -19,6 +19,7 @@ from django.urls import Resolver404, resolve
 
 from tests.conftest import World
 from tests.partnerships.factories import pair
+from tests.programs.helpers import enrol, make_program
 from twoway.meetings.models import CheckIn, CheckinSeries
 from twoway.meetings.services import (
     checkin_cancel,
@@ -32,10 +33,12 @@ from twoway.notifications.models import OutboxMessage
 from twoway.notifications.transports import build_email
 from twoway.partnerships.services import partnership_close
 from twoway.people.models import Person
+from twoway.programs.services import request_accept, request_decline, request_send
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 # Sunday 1 March 2026, noon in Berlin; summer time starts on Sunday 29 March.
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=BERLIN)
+HOUR = dt.timedelta(hours=1)
 
 
 def schedule(w: World, by: Person | None = None, **overrides: object) -> CheckinSeries:
@@ -94,6 +97,8 @@ def test_a_new_series_names_the_actor_and_the_partner_right(bob_in_new_york: Wor
     assert "You set up regular check-ins with Bob Baker." in text
     assert "Every 2 weeks on Tuesday at 10:00 (Europe/Berlin time), 30 minutes, video call" in text
     assert "Next check-in: Tuesday 3 March 2026, 10:00 (Europe/Berlin)." in text
+    home = f"{settings.BASE_URL}/o/acme/partnerships/{pair(w).pk}/"
+    assert f"Agenda and notes:\n\n{home}\n" in text
 
     subject, text, html = read(latest(w.bob_person, "checkin_invite"))
     assert subject == "Check-ins with Alice Archer: every 2 weeks on Tuesday"
@@ -103,6 +108,7 @@ def test_a_new_series_names_the_actor_and_the_partner_right(bob_in_new_york: Wor
     assert "Next check-in: Tuesday 3 March 2026, 04:00 (America/New_York)." in text
     assert "Every 1 week" not in text and "with you and" not in text
     assert "because “Calendar invites” is on" in html
+    assert f'href="{home}"' in html
 
 
 @time_machine.travel(NOW, tick=False)
@@ -489,3 +495,72 @@ def test_every_email_reads_right_for_both_roles(world: World, template: str, rol
         if "partnership_id" in match.kwargs:
             assert match.kwargs["partnership_id"] == partnership_id
         assert button.removeprefix(settings.BASE_URL) in text
+
+
+@time_machine.travel(NOW, tick=False)
+def test_every_email_the_real_flows_write_reads_right(world: World) -> None:
+    """Requests, the introduction, every check-in change and the ending, as the services write
+    them: each email greets its reader, names the other, and every link in it works."""
+    program = make_program(world.acme)
+    for person in (world.alice_person, world.bob_person, world.carol_person):
+        enrol(program, person)
+    declined = request_send(
+        program=program, sender=world.carol_person, receiver=world.alice_person, note="Hi!"
+    )
+    request_decline(request=declined, by=world.alice_person, response="Not now")
+    request = request_send(
+        program=program, sender=world.bob_person, receiver=world.alice_person, note="Shall we?"
+    )
+    partnership = request_accept(request=request, by=world.alice_person, response="Gladly")
+    partnership.ends_on = dt.date(2026, 6, 30)
+    partnership.save(update_fields=["ends_on"])
+    common = {"weekday": 1, "time_zone": "Europe/Berlin", "mode": "video", "every_weeks": 2}
+    series = checkin_schedule_set(
+        partnership=partnership,
+        by=world.alice_person,
+        local_time=dt.time(10, 0),
+        duration_minutes=30,
+        **common,  # type: ignore[arg-type]
+    )
+    first, second = CheckIn.objects.filter(series=series).order_by("scheduled_start")[:2]
+    checkin_move(checkin=first, by=world.bob_person, start=first.scheduled_start + HOUR)
+    checkin_cancel(checkin=second, by=world.bob_person)
+    with time_machine.travel(NOW + dt.timedelta(weeks=3), tick=False):
+        checkin_schedule_set(
+            partnership=partnership,
+            by=world.bob_person,
+            local_time=dt.time(11, 0),
+            duration_minutes=45,
+            **common,  # type: ignore[arg-type]
+        )
+    with time_machine.travel(NOW + dt.timedelta(weeks=6), tick=False):
+        partnership.refresh_from_db()
+        partnership_close(
+            partnership=partnership, by=world.bob_person, completed=True, reason="", rematch=False
+        )
+    names = {p.pk: p.name for p in (world.alice_person, world.bob_person, world.carol_person)}
+    messages = list(OutboxMessage.objects.select_related("recipient", "organization"))
+    templates = {m.template for m in messages}
+    assert {
+        "request_received",
+        "request_declined",
+        "request_accepted",
+        "program_intro",
+    } <= templates
+    assert {"checkin_invite", "checkin_cancel", "partnership_ended"} <= templates
+    for message in messages:
+        subject, text, html = read(message)
+        greeted_once(message.recipient, text)
+        assert message.recipient.name not in subject
+        others = [n for pk, n in names.items() if pk != message.recipient.pk and n in text]
+        assert others, f"{message.template} to {message.recipient.name} names nobody"
+        assert "None" not in text and "{{" not in html
+        for link in re.findall(r'href="([^"]+)"', html):
+            path = link.removeprefix(settings.BASE_URL)
+            assert "//" not in path, link
+            try:
+                match = resolve(path)
+            except Resolver404:
+                pytest.fail(f"{message.template}: dead link {link}")
+            if "partnership_id" in match.kwargs:
+                assert match.kwargs["partnership_id"] == partnership.pk

@@ -118,6 +118,7 @@ def _send(
             kind=CALENDAR_KIND,
             template=template,
             context={
+                "partnership_id": partnership.pk,
                 "partnership_url": _link(partnership),
                 "url": _path(partnership),
                 "by": by.name,
