@@ -18,6 +18,7 @@ from tests.partnerships.factories import pair
 from twoway.meetings.models import CheckIn, CheckinSeries
 from twoway.meetings.selectors import feed_ics
 from twoway.meetings.services import (
+    CheckinError,
     checkin_cancel,
     checkin_move,
     checkin_schedule_set,
@@ -259,3 +260,9 @@ def test_the_download_is_a_published_calendar(world: World) -> None:
     assert cal["METHOD"] == "PUBLISH"
     assert "RSVP" not in response.content.decode()
     assert expand(response.content.decode()) == shown(series)
+
+
+def test_a_start_date_at_the_end_of_time_is_refused_and_writes_nothing(world: World) -> None:
+    with pytest.raises(CheckinError):
+        schedule(world, start_on=dt.date(9999, 12, 31))
+    assert not CheckinSeries.objects.exists() and not OutboxMessage.objects.exists()

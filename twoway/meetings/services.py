@@ -395,7 +395,7 @@ def checkin_schedule_set(
     return series
 
 
-def _stop_series(series: CheckinSeries, by: Person, now: dt.datetime) -> tuple[str, bool]:
+def _stop_series(series: CheckinSeries, now: dt.datetime) -> tuple[str, bool]:
     """Stop a live series (locked): future occurrences are cancelled. Returns the calendar
     update and whether check-ins were kept (an UNTIL) rather than the whole series cancelled."""
     kept = _has_history(series, now)
@@ -425,7 +425,7 @@ def checkin_series_cancel(*, series: CheckinSeries, by: Person) -> CheckinSeries
         return locked
     locked.partnership = partnership
     now = timezone.now()
-    text, kept = _stop_series(locked, by, now)
+    text, kept = _stop_series(locked, now)
     members = _members(partnership)
     _send(
         partnership=partnership,
@@ -453,7 +453,7 @@ def checkins_stop_for_ending(*, partnership: Partnership, by: Person) -> list[At
         partnership=partnership, cancelled_at__isnull=True
     ):
         series.partnership = partnership
-        text, kept = _stop_series(series, by, now)
+        text, kept = _stop_series(series, now)
         kept_any = kept_any or kept
         texts.append(text)
     oneoffs = CheckIn.objects.select_for_update().filter(
