@@ -215,3 +215,10 @@ def test_the_feed_holds_only_the_persons_own_partnerships(world: World) -> None:
     token = calendar_feed_regenerate(person=world.carol_person)
     body = Client().get(f"/calendar/{token}.ics").content.decode()
     assert "VEVENT" not in body
+
+
+@pytest.mark.parametrize("token", ["%00abc", "a%00", "x" * 300, "%F0%9F%90%8D"])
+def test_a_malformed_feed_token_is_a_404(world: World, token: str) -> None:
+    """Only a hash of the token reaches the database, so no byte of it can upset the query."""
+    assert Client().get(f"/calendar/{token}.ics").status_code == 404
+    assert Client().head(f"/calendar/{token}.ics").status_code == 404
