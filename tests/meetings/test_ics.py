@@ -266,3 +266,19 @@ def test_a_start_date_at_the_end_of_time_is_refused_and_writes_nothing(world: Wo
     with pytest.raises(CheckinError):
         schedule(world, start_on=dt.date(9999, 12, 31))
     assert not CheckinSeries.objects.exists() and not OutboxMessage.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_stopping_cancels_a_check_in_moved_from_a_past_slot_to_a_future_day(world: World) -> None:
+    series = schedule(world)
+    first = CheckIn.objects.filter(series=series).order_by("scheduled_start").first()
+    assert first is not None
+    slot = first.scheduled_start
+    with time_machine.travel(slot - dt.timedelta(hours=1), tick=False):
+        checkin_move(checkin=first, by=world.alice_person, start=slot + dt.timedelta(days=3))
+    with time_machine.travel(slot + dt.timedelta(days=1), tick=False):
+        checkin_series_cancel(series=series, by=world.alice_person)
+        first.refresh_from_db()
+        assert first.status == "cancelled"
+        text, _ = feed_ics(world.bob_person)
+        assert expand(text) == shown(series) == []

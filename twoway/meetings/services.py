@@ -209,12 +209,11 @@ def send_series_request(
 
 
 def _history_of(series: CheckinSeries, now: dt.datetime) -> QuerySet[CheckIn]:
-    """Occurrences that belong to the past: their slot or their time has come, or they were
-    logged. They stay in every calendar whatever happens to the series later."""
+    """Occurrences that belong to the past: their time has come, or they were logged. They
+    stay in every calendar whatever happens to the series later. (One moved from a past slot to
+    a future day is still to come: stopping the series cancels it.)"""
     return CheckIn.objects.filter(series=series).filter(
-        Q(scheduled_start__lt=now)
-        | Q(moved_from__lt=now)
-        | Q(status__in=[CheckinStatus.HELD, CheckinStatus.MISSED])
+        Q(scheduled_start__lt=now) | Q(status__in=[CheckinStatus.HELD, CheckinStatus.MISSED])
     )
 
 
