@@ -222,3 +222,12 @@ def test_a_malformed_feed_token_is_a_404(world: World, token: str) -> None:
     """Only a hash of the token reaches the database, so no byte of it can upset the query."""
     assert Client().get(f"/calendar/{token}.ics").status_code == 404
     assert Client().head(f"/calendar/{token}.ics").status_code == 404
+
+
+def test_the_page_showing_the_new_address_is_never_cached(world: World) -> None:
+    client = client_for(world.alice)
+    settings_url = reverse("calendar_settings", kwargs={"org_slug": "acme"})
+    client.post(settings_url, {"action": "regenerate"})
+    response = client.get(settings_url)
+    assert "/calendar/" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
