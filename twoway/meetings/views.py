@@ -270,9 +270,9 @@ def calendar_settings(request: OrgRequest) -> HttpResponse:
     url = ""
     if feed is not None and token:
         url = settings.BASE_URL + reverse("calendar_feed", kwargs={"token": token})
-    response = render_tz(request, person, "meetings/calendar.html", {"feed": feed, "feed_url": url})
-    response["Cache-Control"] = "no-store"
-    return response
+    # Never cached, as every signed-in page (lib.http.PrivateCacheMiddleware): it shows the
+    # secret address the once it exists.
+    return render_tz(request, person, "meetings/calendar.html", {"feed": feed, "feed_url": url})
 
 
 NEW_FEED_TOKEN = "meetings.new_feed_token"
