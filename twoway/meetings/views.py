@@ -47,7 +47,9 @@ def checkin_schedule(request: OrgRequest, partnership_id: int) -> HttpResponse:
     series = selectors.live_series(partnership)
     if request.method == "POST" and request.POST.get("action") == "cancel" and series:
         services.checkin_series_cancel(series=series, by=person)
-        messages.success(request, "The recurring check-in is cancelled; calendars are told.")
+        messages.success(
+            request, "The recurring check-ins are stopped; the ones you had stay in your calendars."
+        )
         return redirect(
             "partnership_home", org_slug=request.org.slug, partnership_id=partnership.pk
         )
