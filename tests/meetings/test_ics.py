@@ -14,6 +14,7 @@ import time_machine
 from django.urls import reverse
 
 from tests.conftest import World, client_for
+from tests.meetings.reader import starts
 from tests.partnerships.factories import pair
 from twoway.meetings.models import CheckIn, CheckinSeries
 from twoway.meetings.selectors import feed_ics
@@ -282,3 +283,15 @@ def test_stopping_cancels_a_check_in_moved_from_a_past_slot_to_a_future_day(worl
         assert first.status == "cancelled"
         text, _ = feed_ics(world.bob_person)
         assert expand(text) == shown(series) == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_each_cancelled_date_is_an_exdate_line_of_its_own(world: World) -> None:
+    series = schedule(world)
+    occurrences = list(CheckIn.objects.filter(series=series).order_by("scheduled_start"))
+    for occurrence in occurrences[1:4]:
+        checkin_cancel(checkin=occurrence, by=world.alice_person)
+    text, _ = feed_ics(world.bob_person)
+    lines = [line for line in text.split("\r\n") if line.startswith("EXDATE")]
+    assert len(lines) == 3 and not any("," in line for line in lines)
+    assert starts(text) == shown(series)

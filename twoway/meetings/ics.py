@@ -156,8 +156,9 @@ def _series_events(
     exdates = [
         o.recurrence_id.astimezone(tz) for o in in_range if o.status == CheckinStatus.CANCELLED
     ]
-    if exdates:
-        master.add("exdate", sorted(exdates))
+    # One EXDATE per line: some readers keep only the first value of a multi-valued line.
+    for exdate in sorted(exdates):
+        master.add("exdate", exdate)
     for o in in_range:
         changed = o.moved_from is not None or o.duration_minutes != series.duration_minutes
         if not changed or o.status == CheckinStatus.CANCELLED:
