@@ -564,3 +564,23 @@ def test_every_email_the_real_flows_write_reads_right(world: World) -> None:
                 pytest.fail(f"{message.template}: dead link {link}")
             if "partnership_id" in match.kwargs:
                 assert match.kwargs["partnership_id"] == partnership.pk
+
+
+def test_the_hr_request_names_the_person_and_greets_the_hr_contact() -> None:
+    """The one email not sent through the outbox templates' base: it goes to HR, not a member."""
+    from django.template.loader import render_to_string
+
+    context = {
+        "hr_name": "Hana Hill",
+        "person_name": "Alice O'Archer",
+        "person_email": "alice@acme.example",
+        "program": "Peer partners",
+        "organization": "Acme",
+        "message": "I could use some help",
+        "base_url": settings.BASE_URL,
+    }
+    body = render_to_string("emails/support_hr_request-body.txt", context)
+    subject = render_to_string("emails/support_hr_request-subject.txt", context)
+    assert body.startswith("Hello Hana Hill,")
+    assert "Alice O'Archer (alice@acme.example)" in body and "I could use some help" in body
+    assert "Hana Hill" not in subject and "{{" not in subject + body
