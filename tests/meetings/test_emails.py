@@ -247,7 +247,7 @@ def test_the_partner_of_who_ends_gets_the_kind_note_only_with_the_calendar_updat
     greeted_once(world.bob_person, text)
     assert "Alice Archer has marked your partnership" in text
     assert "Your future check-ins together are taken off your calendar" in text
-    assert "because “Partnership updates” is on" in html
+    assert "because “Partnership ended” is on" in html
     [calendar] = to_bob.attachments
     assert "METHOD:REQUEST" in calendar["content"] and "UNTIL=" in calendar["content"]
     assert any(p.get_content_type() == "text/calendar" for p in mime_parts(to_bob))
@@ -404,12 +404,12 @@ def context_for(template: str, me: Person, other: Person, partnership_id: int) -
 
 
 KIND_OF = {
-    "checkin_invite": "calendar",
-    "checkin_cancel": "calendar",
+    "checkin_invite": "checkin_invite",
+    "checkin_cancel": "checkin_cancel",
     "digest_weekly": "digest",
     "nudge_cadence": "nudge",
     "nudge_request_expired": "request",
-    "partnership_ended": "partnership",
+    "partnership_ended": "partnership_ended",
     "program_intro": "introduction",
     "reminder_checkin": "checkin_reminder",
     "reminder_did_you_meet": "did_you_meet",

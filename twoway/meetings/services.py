@@ -115,7 +115,8 @@ def _send(
         others = [p for p in partners if p.pk != by.pk]
         notify(
             person=person,
-            kind=CALENDAR_KIND,
+            # The kind is the template: invites and cancellations are routed one by one.
+            kind=template,
             template=template,
             context={
                 "partnership_id": partnership.pk,
@@ -133,8 +134,6 @@ def _send(
             attachments=[calendar_attachment(ics_text)],
         )
 
-
-CALENDAR_KIND = "calendar"
 
 
 def _rhythm(series: CheckinSeries) -> dict[str, object]:

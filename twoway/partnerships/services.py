@@ -45,7 +45,7 @@ def partnership_close(
             continue
         notify(
             person=member.person,
-            kind="partnership",
+            kind="partnership_ended",
             template="partnership_ended",
             context={
                 "calendar": bool(calendar),
