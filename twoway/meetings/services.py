@@ -135,7 +135,6 @@ def _send(
         )
 
 
-
 def _rhythm(series: CheckinSeries) -> dict[str, object]:
     """The agreed rhythm in the series' own time zone (the zone the pair agreed on)."""
     every = "every week" if series.every_weeks == 1 else f"every {series.every_weeks} weeks"
