@@ -231,3 +231,16 @@ def test_the_page_showing_the_new_address_is_never_cached(world: World) -> None:
     response = client.get(settings_url)
     assert "/calendar/" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_renamed_partner_changes_the_feed_and_its_dates(world: World) -> None:
+    series(world)
+    token = calendar_feed_regenerate(person=world.alice_person)
+    url = f"/calendar/{token}.ics"
+    first = Client().get(url)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        world.bob_person.name = "Bob Baker-Lee"
+        world.bob_person.save()
+        second = Client().get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert second.status_code == 200 and "Bob Baker-Lee" in second.content.decode()
+    assert second["ETag"] != first["ETag"]

@@ -167,5 +167,7 @@ def feed_ics(person: Person) -> tuple[str, dt.datetime | None]:
     )
     stamps = [s.updated for s in series_list] + [c.updated for c in oneoffs]
     stamps += [c.updated for group in occurrences_of.values() for c in group]
+    # Names and addresses are in every event too: a renamed partner is a changed feed.
+    stamps += [p.updated for group in members_of.values() for p in group]
     text = ics.feed(person, series_list, oneoffs, members_of, occurrences_of)
     return text, max(stamps) if stamps else None
