@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import zoneinfo
 from typing import Any
 
@@ -11,9 +12,10 @@ import icalendar
 import pytest
 import recurring_ical_events
 import time_machine
+from django.db import connection
 from django.urls import reverse
 
-from tests.conftest import World, client_for
+from tests.conftest import World, client_for, require_postgres
 from tests.meetings.reader import starts
 from tests.partnerships.factories import pair
 from twoway.meetings.models import CheckIn, CheckinSeries
@@ -26,6 +28,7 @@ from twoway.meetings.services import (
     checkin_series_cancel,
 )
 from twoway.notifications.models import OutboxMessage
+from twoway.people.models import Person
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 # Sunday 1 March 2026, noon in Berlin; summer time starts on Sunday 29 March.
@@ -295,3 +298,43 @@ def test_each_cancelled_date_is_an_exdate_line_of_its_own(world: World) -> None:
     lines = [line for line in text.split("\r\n") if line.startswith("EXDATE")]
     assert len(lines) == 3 and not any("," in line for line in lines)
     assert starts(text) == shown(series)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_both_members_saving_a_schedule_at_once_leaves_one_series(world: World) -> None:
+    require_postgres()
+    partnership = pair(world)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def save(by: Person, hour: int) -> None:
+        try:
+            barrier.wait()
+            checkin_schedule_set(
+                partnership=partnership,
+                by=by,
+                weekday=1,
+                local_time=dt.time(hour, 0),
+                time_zone="Europe/Berlin",
+                every_weeks=2,
+                duration_minutes=30,
+                mode="video",
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=save, args=(world.alice_person, 10)),
+        threading.Thread(target=save, args=(world.bob_person, 11)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    [live] = CheckinSeries.objects.filter(partnership=partnership, cancelled_at__isnull=True)
+    assert live.sequence == 1  # made by one, then changed by the other
+    hours = {c.scheduled_start.astimezone(BERLIN).hour for c in CheckIn.objects.filter(series=live)}
+    assert hours == {live.local_time.hour}

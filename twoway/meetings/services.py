@@ -307,6 +307,10 @@ def checkin_schedule_set(
     if not starts:
         raise CheckinError("No check-in would fit before the partnership's end date.")
 
+    # Both members saving a schedule at the same moment: the partnership row makes one wait for
+    # the other, so the second sees the first's series and changes it (no second live series,
+    # no IntegrityError). Only that row is locked, not the rows select_related would join.
+    Partnership.objects.select_for_update(of=("self",)).filter(pk=partnership.pk).exists()
     series = (
         CheckinSeries.objects.select_for_update()
         .filter(partnership=partnership, cancelled_at__isnull=True)
