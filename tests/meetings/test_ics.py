@@ -338,3 +338,39 @@ def test_both_members_saving_a_schedule_at_once_leaves_one_series(world: World) 
     assert live.sequence == 1  # made by one, then changed by the other
     hours = {c.scheduled_start.astimezone(BERLIN).hour for c in CheckIn.objects.filter(series=live)}
     assert hours == {live.local_time.hour}
+
+
+@pytest.mark.parametrize("action", ["move", "next"])
+@pytest.mark.parametrize("when", ["9999-12-31T23:59", "0001-01-01T00:00"])
+def test_a_date_at_the_ends_of_time_is_a_400_and_changes_nothing(
+    world: World, action: str, when: str
+) -> None:
+    world.alice_person.time_zone = "America/New_York"
+    world.alice_person.save(update_fields=["time_zone"])
+    series = schedule(world)
+    checkin = CheckIn.objects.filter(series=series).order_by("scheduled_start").first()
+    assert checkin is not None
+    if action == "next":
+        checkin.status = "held"
+        checkin.scheduled_start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        checkin.save()
+    before = (
+        OutboxMessage.objects.count(),
+        CheckIn.objects.count(),
+        list(CheckIn.objects.values()),
+    )
+    url = reverse(
+        "checkin_detail",
+        kwargs={
+            "org_slug": "acme",
+            "partnership_id": series.partnership_id,
+            "checkin_id": checkin.pk,
+        },
+    )
+    response = client_for(world.alice).post(url, {"action": action, f"{action}-start": when})
+    assert response.status_code == 400
+    assert (
+        OutboxMessage.objects.count(),
+        CheckIn.objects.count(),
+        list(CheckIn.objects.values()),
+    ) == before

@@ -51,6 +51,20 @@ def _require_member(partnership: Partnership, person: Person) -> None:
         raise CheckinError("Only a member of the partnership can do this.")
 
 
+# How far ahead a single check-in may be planned or moved: past any partnership's term (104
+# weeks) and short of the year 9999, whose last hours overflow in UTC.
+LATEST_AHEAD = dt.timedelta(days=3 * 366)
+
+
+def _require_reachable(start: dt.datetime) -> None:
+    """Refuse a date no partnership reaches, before anything converts it (no OverflowError)."""
+    if timezone.is_naive(start):
+        raise CheckinError({"start": "A time zone is needed."})
+    # Compared as calendar dates: converting 9999-12-31 23:59 in New York to UTC overflows.
+    if start.date() > (timezone.now() + LATEST_AHEAD).date():
+        raise CheckinError({"start": "Choose a date within the next three years."})
+
+
 def _require_open(partnership: Partnership) -> None:
     if not partnership.is_open:
         raise CheckinError("This partnership has ended; its check-ins can no longer change.")
@@ -534,8 +548,7 @@ def checkin_move(*, checkin: CheckIn, by: Person, start: dt.datetime) -> CheckIn
     partnership = checkin.partnership
     _require_member(partnership, by)
     _require_open(partnership)
-    if timezone.is_naive(start):
-        raise CheckinError({"start": "A time zone is needed."})
+    _require_reachable(start)
     if checkin.status != CheckinStatus.SCHEDULED:
         raise CheckinError("Only a planned check-in can be moved.")
     if start < timezone.now():
@@ -646,8 +659,7 @@ def checkin_next_set(
     """Pick the day to meet again: confirm or move the next occurrence, or plan a one-off."""
     _require_member(partnership, by)
     _require_open(partnership)
-    if timezone.is_naive(start):
-        raise CheckinError({"start": "A time zone is needed."})
+    _require_reachable(start)
     if start <= timezone.now():
         raise CheckinError({"start": "Choose a time in the future."})
     upcoming = (
