@@ -374,3 +374,11 @@ def test_a_date_at_the_ends_of_time_is_a_400_and_changes_nothing(
         CheckIn.objects.count(),
         list(CheckIn.objects.values()),
     ) == before
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_an_informal_chat_at_the_ends_of_time_is_a_400(world: World, when: str) -> None:
+    url = reverse("checkin_informal", kwargs={"org_slug": "acme", "partnership_id": pair(world).pk})
+    response = client_for(world.alice).post(url, {"start": when, "minutes": "20", "summary": "x"})
+    assert response.status_code == 400
+    assert not CheckIn.objects.exists()

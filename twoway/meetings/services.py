@@ -616,6 +616,9 @@ def checkin_log_informal(
     _require_member(partnership, by)
     if timezone.is_naive(start):
         raise CheckinError({"start": "A time zone is needed."})
+    # Compared as calendar dates: 0001-01-01 in Berlin is before the first UTC date there is.
+    if start.date() < (timezone.now() - LATEST_AHEAD).date():
+        raise CheckinError({"start": "Log a chat from the last three years."})
     if start > timezone.now():
         raise CheckinError({"start": "Log a chat that has already happened."})
     if not 5 <= minutes <= 480:
