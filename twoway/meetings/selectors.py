@@ -4,11 +4,11 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from twoway.accounts.models import Membership
 from twoway.lib import crypto
+from twoway.lib.errors import NotAllowed, NotFound
 from twoway.meetings import ics
 from twoway.meetings.models import (
     AgendaItem,
@@ -66,13 +66,27 @@ def access_checkin(*, partnership: Partnership, checkin_id: int) -> CheckIn:
         .first()
     )
     if checkin is None:
-        raise Http404
+        raise NotFound
     checkin.partnership = partnership
     return checkin
 
 
-class NotYours(PermissionError):
-    pass
+def checkin_for_member(*, person: Person, checkin_id: int) -> CheckIn | None:
+    """A check-in of one of `person`'s own partnerships (for answers that name only the
+    check-in, such as a button in Slack), or None."""
+    return (
+        CheckIn.objects.filter(
+            pk=checkin_id,
+            partnership__organization_id=person.organization_id,
+            partnership__members__person=person,
+        )
+        .select_related("partnership__organization", "partnership__program")
+        .first()
+    )
+
+
+class NotYours(NotAllowed):
+    """Someone other than its author asked for a private note."""
 
 
 def private_note_text(*, note: PrivateNote, reader: Person) -> str:
@@ -103,14 +117,14 @@ def feed_for_token(token: str) -> CalendarFeed:
     """The feed a secret address names, while its person may still see their check-ins: not
     after they left the organization, lost their membership or were deactivated. 404 else."""
     if not token or len(token) > 200:
-        raise Http404
+        raise NotFound
     found = (
         CalendarFeed.objects.select_related("person", "person__organization", "person__user")
         .filter(token_hash=feed_token_hash(token))
         .first()
     )
     if found is None:
-        raise Http404
+        raise NotFound
     person = found.person
     user = person.user
     if (
@@ -120,7 +134,7 @@ def feed_for_token(token: str) -> CalendarFeed:
         or not user.is_active
         or not Membership.objects.filter(user=user, organization_id=person.organization_id).exists()
     ):
-        raise Http404
+        raise NotFound
     return found
 
 

@@ -17,6 +17,7 @@ from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_GET, require_safe
 
 from twoway.accounts.access import OrgRequest, org_view
+from twoway.lib.web import apply_errors, render_tz, tz_of
 from twoway.meetings import ics, selectors, services
 from twoway.meetings.forms import (
     AgendaForm,
@@ -30,15 +31,8 @@ from twoway.meetings.forms import (
 )
 from twoway.meetings.markdown import render_markdown
 from twoway.meetings.models import CheckinStatus
-from twoway.partnerships.web import (
-    apply_errors,
-    me,
-    members,
-    render_tz,
-    space,
-    space_context,
-    tz_of,
-)
+from twoway.people.access import me
+from twoway.programs.web import members, space, space_context
 
 
 @org_view()
@@ -215,17 +209,10 @@ def checkin_detail(request: OrgRequest, partnership_id: int, checkin_id: int) ->
         "has_started": checkin.scheduled_start <= timezone.now(),
         "is_scheduled": checkin.status == CheckinStatus.SCHEDULED,
         "show_next": checkin.status == CheckinStatus.HELD and partnership.is_open,
-        "pulse_done": _pulse_done(person, checkin),
     }
     return render_tz(
         request, person, "meetings/checkin.html", context, status=400 if bound else 200
     )
-
-
-def _pulse_done(person: Any, checkin: Any) -> bool:
-    from twoway.feedback.models import PulseResponse
-
-    return PulseResponse.objects.filter(person=person, checkin=checkin).exists()
 
 
 def _apply(action: str, data: dict[str, Any], *, checkin: Any, person: Any) -> str:
