@@ -153,8 +153,9 @@ class PersonIn(Schema):
 
 
 class PersonPatch(Schema):
-    name: Text | None = Field(None, min_length=1)
-    email: Email | None = None
+    # Left out: unchanged. A person always has a name and an email, so null is not a value here.
+    name: Text = Field(None, min_length=1)
+    email: Email = Field(None)
     title: Text | None = None
     level: int | None = Field(None, ge=1, le=30)
     department: Text | None = None
@@ -245,8 +246,6 @@ def update_person(request: object, person_id: int, body: PersonPatch) -> PersonO
     """Scope `directory:write`. Only the fields you send change."""
     person = get_object_or_404(_people(request, scope=Scope.DIRECTORY_WRITE), pk=person_id)
     values = body.dict(exclude_unset=True)
-    if any(v is None for k, v in values.items() if k in {"name", "email"}):
-        raise HttpError(422, "name and email cannot be emptied.")
     values.setdefault("email", person.email)
     _upsert(request, {k: ("" if v is None else v) for k, v in values.items()}, person)
     return PersonOut.of(_people(request, scope=Scope.DIRECTORY_WRITE).get(pk=person.pk))
