@@ -23,6 +23,7 @@ from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.notifications.models import OutboxStatus, SlackIdentity, SlackWorkspace
 from twoway.notifications.services import notify, preference_set
 from twoway.programs.models import Partnership, PartnershipMember, Program
+from twoway.programs.services import partnership_introduce
 
 SECRET = "signing-secret"
 
@@ -57,21 +58,8 @@ def test_it_introduces_a_new_pair_once_in_a_group_dm(world: World, slack_api: Fa
     p = pair(world)
     for person in (world.alice_person, world.bob_person):
         preference_set(person=person, kind="introduction", channel="slack")
-        notify(
-            person=person,
-            kind="introduction",
-            template="program_intro",
-            context={
-                "program": "Peers",
-                "partnership_id": p.pk,
-                "org_slug": "acme",
-                "partners": [],
-                "reasons": ["You both like SQL"],
-                "cadence_weeks": 2,
-                "cadence_minutes": 30,
-            },
-            dedupe_key=f"intro:{p.pk}:{person.pk}",
-        )
+    # The programs service names the group in the message: the outbox knows no partnerships.
+    partnership_introduce(p, [world.alice_person, world.bob_person], ["You both like SQL"])
     assert drain() == {"sent": 1, "skipped": 1}
     [opened] = slack_api.calls_to("conversations.open")
     assert sorted(opened["users"].split(",")) == ["UALICE", "UBOB"]

@@ -20,7 +20,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 
-from twoway.notifications.kinds import kind_label
+from twoway.notifications.kinds import can_turn_off, kind_label
 from twoway.notifications.models import Channel, OutboxMessage
 
 
@@ -49,6 +49,7 @@ def template_context(message: OutboxMessage) -> dict[str, Any]:
         "base_url": settings.BASE_URL,
         "kind": message.kind,
         "kind_label": kind_label(message.kind),
+        "kind_can_turn_off": can_turn_off(message.kind),
         "unsubscribe_url": unsubscribe_url(person=message.recipient, kind=message.kind),
     }
 
@@ -73,11 +74,13 @@ def build_email(message: OutboxMessage, *, delivery_id: str = "") -> EmailMultiA
     unsubscribe = context["unsubscribe_url"]
     headers = {
         "Message-ID": message.message_id,
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Auto-Submitted": "auto-generated",
         "X-Twoway-Kind": message.kind,
     }
+    if context["kind_can_turn_off"]:
+        # No one-click button in the mail client for a calendar invite: it could not turn it off.
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if delivery_id:
         # Which claim delivered it: lets support (and the crash test) trace a delivery to one
         # worker and attempt.

@@ -122,7 +122,7 @@ def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
 def program_overview(program: Program) -> dict[str, object]:
     """What a program manager sees on the program page: counts, rounds and pairs — never a
     pair's private notes, reasons for ending or pulse answers."""
-    from twoway.notifications.selectors import stalled_partnerships
+    from twoway.meetings.cadence import stalled_partnerships
     from twoway.programs.cohort import pool
     from twoway.support.selectors import uncertain_partnerships
 
@@ -158,3 +158,24 @@ def program_overview(program: Program) -> dict[str, object]:
         "stalled": stalled_partnerships(program)[:50],
         "min_group": min_group,
     }
+
+
+def active_partnerships() -> QuerySet[Partnership]:
+    """Every active partnership with its program, organization and members' people: what the
+    reminder jobs walk through."""
+    return (
+        Partnership.objects.filter(status=PartnershipStatus.ACTIVE)
+        .select_related("program", "organization")
+        .prefetch_related(
+            Prefetch("members", queryset=PartnershipMember.objects.select_related("person"))
+        )
+    )
+
+
+def members_of(partnership: Partnership) -> list[Person]:
+    """The members' people (uses the prefetched members when there are any)."""
+    return [m.person for m in partnership.members.all()]
+
+
+def partner_names(partnership: Partnership, person: Person) -> list[str]:
+    return [p.name for p in members_of(partnership) if p.pk != person.pk]

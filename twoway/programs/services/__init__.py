@@ -22,6 +22,7 @@ from twoway.programs.services.programs import program_set_status
 from twoway.programs.services.requests import (
     request_accept,
     request_decline,
+    request_expire,
     request_send,
     request_withdraw,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "program_set_status",
     "request_accept",
     "request_decline",
+    "request_expire",
     "request_send",
     "request_withdraw",
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from twoway.notifications.services import notify
 from twoway.people.models import Person
+from twoway.programs.kinds import INTRODUCTION
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Enrolment,
@@ -76,12 +77,15 @@ def partnership_create(
 def partnership_introduce(
     partnership: Partnership, people: Sequence[Person], reasons: Sequence[str]
 ) -> None:
-    """Tell each member who they were matched with, why, and what each can bring the other."""
+    """Tell each member who they were matched with, why, and what each can bring the other.
+
+    `group` names every member: on Slack the introduction goes once to their group DM."""
+    group = sorted(p.pk for p in people)
     for person in people:
         others = [p for p in people if p.pk != person.pk]
         notify(
             person=person,
-            kind="introduction",
+            kind=INTRODUCTION,
             template="program_intro",
             context={
                 "program": partnership.program.name,
@@ -91,6 +95,7 @@ def partnership_introduce(
                 "reasons": reasons_for(reasons, person.name),
                 "cadence_weeks": partnership.program.checkin_every_weeks,
                 "cadence_minutes": partnership.program.checkin_minutes,
+                "group": group,
             },
             dedupe_key=f"intro:{partnership.pk}:{person.pk}",
         )

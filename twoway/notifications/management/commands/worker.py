@@ -1,4 +1,4 @@
-"""`twoway worker`: send the outbox and run the scheduled reminder jobs.
+"""`twoway worker`: send the outbox and run the jobs every app declares in its jobs.py.
 
 Run one or more of these next to the web processes; each process is one worker, and any number
 of them can run at once (on PostgreSQL). SIGTERM finishes the message in hand and exits.
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-jobs",
             action="store_true",
-            help="Only send; leave the reminder jobs and matching rounds to others.",
+            help="Only send; leave the jobs (reminders, matching rounds, insights) to others.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,7 +44,6 @@ class Command(BaseCommand):
         )
         if options["no_jobs"]:
             worker.jobs = []
-            worker.matching_rounds = False
         counts = worker.run(once=options["once"])
         if options["verbosity"] >= 1:
             summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"
