@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from twoway.notifications.worker import Worker
+from twoway.notifications.worker import STOP_GRACE, Worker
 
 
 class Command(BaseCommand):
@@ -31,6 +31,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--sleep", type=float, default=1.0, help="Idle wait in seconds.")
         parser.add_argument(
+            "--grace",
+            type=int,
+            default=STOP_GRACE,
+            help="Seconds after SIGTERM before a worker stuck in a call exits anyway.",
+        )
+        parser.add_argument(
             "--no-jobs",
             action="store_true",
             help="Only send; leave the jobs (reminders, matching rounds, insights) to others.",
@@ -41,6 +47,7 @@ class Command(BaseCommand):
             batch=max(1, options["batch"]),
             lease=dt.timedelta(seconds=max(1, options["lease"])),
             idle_sleep=options["sleep"],
+            stop_grace=max(1, options["grace"]),
         )
         if options["no_jobs"]:
             worker.jobs = []
