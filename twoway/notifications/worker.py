@@ -480,8 +480,7 @@ class Worker:
 
     def run(self, *, once: bool = False) -> dict[str, int]:
         """Loop until SIGTERM; with `once`, run the jobs once and exit when nothing is due."""
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         delay = DB_BACKOFF_START
         try:
             while not self.stopping:
@@ -500,6 +499,8 @@ class Worker:
             log.warning("worker %s: %s; stopping now", self.name, exc)
         finally:
             signal.alarm(0)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             for transport in self.transports.values():
                 transport.close()
         return self.counts
