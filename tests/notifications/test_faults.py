@@ -20,7 +20,10 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -149,6 +152,56 @@ class Silent:
         while not self.held and time.monotonic() < deadline:
             time.sleep(0.05)
         assert self.held, "the worker never tried the database"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_process_does_not_fail_on_a_connection_the_database_dropped() -> None:
+    """After a database restart, every pooled connection is dead; without a health check each
+    web process answered its next request with an error before reconnecting."""
+    require_postgres()
+    port = free_port()
+    env = {
+        **worker_env(0, lease=10),
+        "PGAPPNAME": "twoway-fault-web",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    gunicorn = Path(TWOWAY).with_name("gunicorn")
+    cmd = [str(gunicorn), "twoway.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert get(url) == 200
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        with psycopg.connect(database_url(), autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = 'twoway-fault-web'"
+            ).fetchone()
+        assert killed == (1,)  # the web process kept its connection (CONN_MAX_AGE)
+        assert [get(url) for _ in range(3)] == [200, 200, 200]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
 
 
 @pytest.fixture
