@@ -142,8 +142,16 @@ def invite(w: World, key: str) -> None:
     )
 
 
-def test_an_unsubscribe_link_never_stops_calendar_invites(world: World) -> None:
-    token = unsubscribe_token(person=world.alice_person, kind="checkin_invite")
+FIXED = ["checkin_invite", "checkin_cancel", "partnership_ended"]
+
+
+def test_the_kinds_that_keep_a_calendar_right_cannot_be_turned_off() -> None:
+    assert sorted(k.key for k in kinds.all_kinds() if not k.can_turn_off) == sorted(FIXED)
+
+
+@pytest.mark.parametrize("kind", FIXED)
+def test_an_unsubscribe_link_changes_nothing_for_a_fixed_kind(world: World, kind: str) -> None:
+    token = unsubscribe_token(person=world.alice_person, kind=kind)
     url = reverse("notifications_unsubscribe", kwargs={"token": token})
     page = Client().get(url)
     body = page.content.decode()
@@ -153,6 +161,11 @@ def test_an_unsubscribe_link_never_stops_calendar_invites(world: World) -> None:
     answer = Client(enforce_csrf_checks=True).post(url)
     assert answer.status_code == 200 and "nothing was changed" in answer.content.decode()
     assert not NotificationPreference.objects.exists()
+
+
+def test_calendar_invites_keep_coming_after_an_unsubscribe_click(world: World) -> None:
+    token = unsubscribe_token(person=world.alice_person, kind="checkin_invite")
+    Client().post(reverse("notifications_unsubscribe", kwargs={"token": token}))
     invite(world, "invite-1")
     assert drain() == {"sent": 1}
     [email] = mail.outbox
@@ -182,7 +195,8 @@ def test_calendar_invites_can_move_to_slack_but_not_turn_off(world: World) -> No
     field = page[page.index('name="kind_checkin_invite"') :].split("</select>")[0]
     assert 'value="slack"' in field and 'value="off"' not in field
     data = {f"kind_{k.key}": "email" for k in kinds.all_kinds()}
-    assert client.post(url, {**data, "kind_checkin_invite": "off"}).status_code == 400
+    refused = client.post(url, {**data, "kind_checkin_invite": "off"})
+    assert refused.status_code == 400 and "Select a valid choice" in refused.content.decode()
     assert not NotificationPreference.objects.filter(kind="checkin_invite").exists()
     assert client.post(url, {**data, "kind_checkin_invite": "slack"}).status_code == 302
     choice = NotificationPreference.objects.get(person=world.alice_person, kind="checkin_invite")

@@ -11,16 +11,18 @@ from twoway.notifications.kinds import register
 CHECKIN_INVITE = register(
     "checkin_invite",
     "Calendar invites",
-    "A check-in schedule is set or changed (with the invite for your calendar). "
-    "These keep your calendar right, so they cannot be turned off.",
+    "A check-in schedule is set or changed. By email they carry the invite that updates your "
+    "calendar; on Slack only a note (your calendar feed keeps the calendar right there). "
+    "They cannot be turned off.",
     can_turn_off=False,
     order=30,
 )
 CHECKIN_CANCEL = register(
     "checkin_cancel",
     "Calendar cancellations",
-    "A check-in or a whole schedule is cancelled (removes it from your calendar). "
-    "These keep your calendar right, so they cannot be turned off.",
+    "A check-in or a schedule is cancelled. By email they remove it from your calendar; on "
+    "Slack only a note (your calendar feed keeps the calendar right there). "
+    "They cannot be turned off.",
     can_turn_off=False,
     order=31,
 )
