@@ -63,6 +63,9 @@ def test_a_job_name_is_taken_once() -> None:
         registry.job("outbox_prune", every=dt.timedelta(hours=1))(other)
 
 
+# The worker loop closes connections that are not in autocommit (close_old_connections), as
+# it must in production: inside a test's transaction that would close the test's connection.
+@pytest.mark.django_db(transaction=True)
 def test_worker_once_runs_the_apps_jobs_and_sends(world: World) -> None:
     program = Program.objects.create(organization=world.acme, name="Peers")
     MatchRequest.objects.create(

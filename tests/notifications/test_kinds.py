@@ -208,3 +208,12 @@ def test_an_ordinary_kind_is_still_one_click(world: World) -> None:
     url = reverse("notifications_unsubscribe", kwargs={"token": token})
     assert "Done: no more" in Client().post(url).content.decode()
     assert NotificationPreference.objects.get(kind="nudge").channel == "off"
+
+
+def test_an_old_link_for_a_kind_nobody_sends_says_so(world: World) -> None:
+    token = unsubscribe_token(person=world.alice_person, kind="partnership")
+    url = reverse("notifications_unsubscribe", kwargs={"token": token})
+    for response in (Client().get(url), Client().post(url)):
+        assert "no longer sends" in response.content.decode()
+        assert "<form" not in response.content.decode()
+    assert not NotificationPreference.objects.exists()

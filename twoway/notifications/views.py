@@ -32,7 +32,7 @@ from twoway.accounts.access import OrgRequest, get_membership, org_view
 from twoway.accounts.models import AuditEvent, Role, User
 from twoway.notifications import slack as slack_lib
 from twoway.notifications.forms import PreferencesForm
-from twoway.notifications.kinds import can_turn_off, kind_label
+from twoway.notifications.kinds import can_turn_off, find, kind_label
 from twoway.notifications.models import (
     OutboxMessage,
     OutboxStatus,
@@ -139,6 +139,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     person, kind = found
     context = {
         "label": kind_label(kind),
+        # A link in an old email may name a kind Twoway no longer sends.
+        "retired": find(kind) is None,
         "fixed": not can_turn_off(kind),
         "settings_path": reverse(
             "notification_preferences", kwargs={"org_slug": person.organization.slug}

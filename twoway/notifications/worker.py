@@ -489,6 +489,8 @@ class Worker:
                         break
                     delay = DB_BACKOFF_START
                 except DatabaseError as exc:
+                    if once:
+                        raise  # a one-off run reports the outage rather than waiting it out
                     # A restart, a failover, a cut: never exit, try again a little later.
                     self.counts["database_errors"] = self.counts.get("database_errors", 0) + 1
                     log.warning("database unavailable, retrying in %.0f s: %s", delay, exc)
