@@ -502,7 +502,8 @@ class Worker:
         finally:
             signal.alarm(0)
             for sig, handler in previous.items():
-                signal.signal(sig, handler)
+                if handler is not None:  # None: installed outside Python, cannot be restored
+                    signal.signal(sig, handler)
             for transport in self.transports.values():
                 transport.close()
         return self.counts
