@@ -152,3 +152,37 @@ def test_sent_messages_are_pruned_after_the_retention(world: World) -> None:
     with override_settings(OUTBOX_RETENTION_DAYS=1):
         outbox_prune(timezone.now())
     assert row("sent-29").status == OutboxStatus.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_gives_reminders_already_queued_an_expiry(world: World) -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("notifications", "0002_preferences_slack_status")]
+    after = [("notifications", "0003_outbox_expires_at")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("notifications", "OutboxMessage")
+    queued = timezone.now() - dt.timedelta(hours=30)
+    for key, kind, template in [
+        ("old-reminder", "checkin_reminder", "reminder_checkin"),
+        ("old-request-reminder", "request", "reminder_request"),
+        ("old-request", "request", "request_received"),
+    ]:
+        old.objects.create(
+            organization_id=world.acme.pk,
+            recipient_id=world.alice_person.pk,
+            kind=kind,
+            template=template,
+            context=CTX,
+            dedupe_key=key,
+            created=queued,
+            due_at=queued,
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    assert row("old-reminder").expires_at == queued + dt.timedelta(days=1)
+    assert row("old-request-reminder").expires_at == queued + dt.timedelta(days=1)
+    assert row("old-request").expires_at is None  # not a reminder: still sent
+    assert drain() == {"expired": 2, "sent": 1}
