@@ -11,9 +11,10 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import World
+from tests.conftest import World, client_for
 from tests.notifications.helpers import drain, row
 from twoway.lib import jobs as registry
 from twoway.meetings.jobs import checkin_reminders
@@ -115,6 +116,11 @@ def test_a_reminder_long_past_its_moment_is_skipped_not_sent(world: World) -> No
     for message in OutboxMessage.objects.all():
         assert message.status == OutboxStatus.SKIPPED and message.attempts == 0
         assert message.skip_reason.startswith("too late: its moment passed")
+    # The org admin's outbox shows them as skipped and why, not as failures.
+    page = client_for(world.carol).get(
+        reverse("notification_outbox", kwargs={"org_slug": "acme"}), {"status": "skipped"}
+    )
+    assert page.content.decode().count("too late: its moment passed") == 2
     # In time, the same reminder goes out.
     CheckIn.objects.create(partnership=p, scheduled_start=start + dt.timedelta(days=14))
     with time_machine.travel(start + dt.timedelta(days=13), tick=False):
