@@ -461,7 +461,7 @@ class Worker:
             self.counts[outcome] = self.counts.get(outcome, 0) + 1
         return len(rows)
 
-    def run_once(self, *, once: bool) -> bool:
+    def run_pass(self, *, once: bool) -> bool:
         """One pass of the loop; returns True when the loop should end (with `once`)."""
         close_old_connections()
         if self.jobs:
@@ -485,7 +485,7 @@ class Worker:
         try:
             while not self.stopping:
                 try:
-                    if self.run_once(once=once):
+                    if self.run_pass(once=once):
                         break
                     delay = DB_BACKOFF_START
                 except DatabaseError as exc:
