@@ -253,7 +253,7 @@ def test_a_worker_backs_off_from_a_silent_database_and_stops_on_sigterm(
     proc = silent_worker(silent_database.port, DATABASE_CONNECT_TIMEOUT="2")
     try:
         silent_database.wait_for_a_caller()
-        time.sleep(4)
+        time.sleep(3)  # one connect timeout (2 s) has passed: the worker is backing off
         assert proc.poll() is None, "the worker exited instead of waiting for the database"
         stopped_at = time.monotonic()
         proc.send_signal(signal.SIGTERM)

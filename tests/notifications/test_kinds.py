@@ -4,6 +4,7 @@ calendar updates can be moved between channels but never silently turned off."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def _value(node: ast.expr, module: str) -> str | None:
     return None
 
 
-def sent_kinds() -> set[str]:
+@functools.cache
+def sent_kinds() -> frozenset[str]:
     """Every kind passed to notify()/notify_group() in the code base. A kind forwarded through a
     helper's parameter (`def _send(template): notify(kind=template)`) is followed one level to
     the helper's callers; anything else unresolved fails the test, so nothing hides."""
@@ -84,7 +86,7 @@ def sent_kinds() -> set[str]:
                         else:
                             found.add(value)
     assert not unresolved, f"kind= that the test cannot read: {unresolved}"
-    return found
+    return frozenset(found)
 
 
 def test_every_kind_sent_is_registered_and_every_registered_kind_is_sent() -> None:
