@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import os
 import signal
 import socket
@@ -283,3 +284,29 @@ def test_a_worker_stuck_in_a_call_that_never_returns_still_stops(silent_database
     assert proc.returncode == 0
     assert 1.5 < time.monotonic() - stopped_at < 5
     assert "still busy 2 s after SIGTERM" in err.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_that_runs_past_the_statement_timeout_is_a_job_failure_not_an_outage() -> None:
+    """A slow aggregation cancelled by the statement timeout must show as that job's error,
+    not send the worker into database-outage backoff on every tick."""
+    require_postgres()
+    from django.db import connection as db
+
+    from twoway.lib.jobs import Job
+    from twoway.notifications.models import JobTick
+    from twoway.notifications.worker import run_due_jobs
+
+    def slow(now: object) -> int:
+        with db.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 200")
+            try:
+                cursor.execute("SELECT pg_sleep(2)")
+            finally:
+                cursor.execute("RESET statement_timeout")
+        return 0
+
+    job = Job(name="slow", every=dt.timedelta(minutes=1), run=slow)
+    assert run_due_jobs(worker="w", jobs=[job]) == ["slow"]
+    tick = JobTick.objects.get(job="slow")
+    assert "statement timeout" in tick.error and tick.finished is not None

@@ -112,6 +112,17 @@ class WorkerStopped(BaseException):
     transport or a job swallows it."""
 
 
+def _database_answers() -> bool:
+    """After an OperationalError: is the database still there (the statement was the problem,
+    e.g. it ran past the statement timeout), or has it gone away?"""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
 def _drop_connection() -> None:
     # The connection may be half-dead: closing it may fail too, and that is fine.
     with contextlib.suppress(Exception):
@@ -389,7 +400,9 @@ def run_due_jobs(*, worker: str, jobs: list[Job], now: dt.datetime | None = None
             try:
                 job.run(now)
             except OUTAGE:
-                raise
+                if not _database_answers():
+                    raise
+                log.exception("job %s failed", job.name)
             except Exception:
                 log.exception("job %s failed", job.name)
             continue
@@ -402,7 +415,11 @@ def run_due_jobs(*, worker: str, jobs: list[Job], now: dt.datetime | None = None
         try:
             row.created_messages = job.run(now)
         except OUTAGE:
-            raise  # the loop backs off; the next tick runs the job again
+            if not _database_answers():
+                raise  # the loop backs off; the next tick runs the job again
+            # The database is there: the job itself failed (a statement timeout, say).
+            log.exception("job %s failed", job.name)
+            row.error = traceback.format_exc()[-4000:]
         except Exception:
             log.exception("job %s failed", job.name)
             row.error = traceback.format_exc()[-4000:]
