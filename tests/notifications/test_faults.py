@@ -37,6 +37,9 @@ from tests.notifications.test_crash import TWOWAY, database_url, seed, worker_en
 from twoway.lib.crypto import generate_key
 from twoway.notifications.models import OutboxMessage, OutboxStatus
 
+# Worker and web processes, started and stopped: seconds each.
+pytestmark = pytest.mark.slow
+
 MESSAGES = 300
 WORKERS = 3
 OUTAGES_AT = (40, 110, 190)  # the n-th message accepted by the SMTP server cuts the database
@@ -251,7 +254,7 @@ def silent_worker(port: int, *extra: str, **env_extra: str) -> subprocess.Popen[
 def test_a_worker_backs_off_from_a_silent_database_and_stops_on_sigterm(
     silent_database: Silent,
 ) -> None:
-    proc = silent_worker(silent_database.port, DATABASE_CONNECT_TIMEOUT="2")
+    proc = silent_worker(silent_database.port, "--grace", "30", DATABASE_CONNECT_TIMEOUT="2")
     try:
         silent_database.wait_for_a_caller()
         time.sleep(3)  # one connect timeout (2 s) has passed: the worker is backing off
@@ -263,8 +266,9 @@ def test_a_worker_backs_off_from_a_silent_database_and_stops_on_sigterm(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
-    # At most one connect timeout (2 s) to finish after SIGTERM, not a hang.
-    assert time.monotonic() - stopped_at < 4
+    # At most one connect timeout (2 s) to finish after SIGTERM, plus a loaded machine's exit:
+    # seconds, not the hang for ever of a worker without a connect timeout.
+    assert time.monotonic() - stopped_at < 8
     assert "database unavailable, retrying" in err.decode()
     assert "database_errors" in out.decode()
 

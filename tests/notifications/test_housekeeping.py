@@ -165,8 +165,8 @@ def test_the_upgrade_gives_reminders_already_queued_an_expiry(world: World) -> N
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before = [("notifications", "0002_preferences_slack_status")]
-    after = [("notifications", "0003_outbox_expires_at")]
+    before = [("notifications", "0004_slack_models_to_integration")]
+    after = [("notifications", "0005_outbox_expires_at")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps.get_model("notifications", "OutboxMessage")

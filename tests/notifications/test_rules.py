@@ -86,7 +86,10 @@ def test_it_reminds_before_a_checkin_at_each_persons_offsets(world: World) -> No
     assert run(reminders, start - dt.timedelta(minutes=15)) == 1  # bob: 15 min
     assert run(reminders, start - dt.timedelta(minutes=5)) == 0
     sent = OutboxMessage.objects.filter(kind="checkin_reminder")
-    by_person = sorted((m.recipient.name, m.context["minutes_before"]) for m in sent)
+    by_person = sorted(
+        (name, context["minutes_before"])
+        for name, context in sent.values_list("recipient__name", "context")
+    )
     assert by_person == [("Alice Archer", 60), ("Bob Baker", 15), ("Bob Baker", 1440)]
     alice = sent.get(recipient=world.alice_person)
     assert alice.context["when"] == "Tuesday 12 May, 10:00 (Europe/Berlin)"
@@ -266,13 +269,13 @@ def test_it_sends_the_weekly_digest_on_monday_morning_in_each_time_zone(world: W
 def test_it_sends_program_managers_a_weekly_summary(world: World) -> None:
     p = pair(world)
     monday = dt.datetime(2026, 6, 15, 8, 0, tzinfo=dt.UTC)  # 6 weeks in: stalled
-    assert run(programs_jobs.program_summaries, monday - dt.timedelta(minutes=1)) == 0
-    assert run(programs_jobs.program_summaries, monday) == 1
+    assert run(meetings_jobs.program_summaries, monday - dt.timedelta(minutes=1)) == 0
+    assert run(meetings_jobs.program_summaries, monday) == 1
     [summary] = OutboxMessage.objects.filter(kind="program_summary")
     assert summary.recipient == world.bob_person
     assert summary.context["stalled"] == ["Alice Archer & Bob Baker"]
     assert summary.context["active_pairs"] == 1 and p.pk
-    assert run(programs_jobs.program_summaries, monday + dt.timedelta(days=1)) == 0
+    assert run(meetings_jobs.program_summaries, monday + dt.timedelta(days=1)) == 0
 
 
 def test_it_runs_each_job_tick_once_across_workers(world: World) -> None:

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.conftest import World, client_for
 from twoway.accounts.models import AuditEvent
-from twoway.notifications.kinds import all_kinds
+from twoway.notifications.kinds import for_people
 from twoway.notifications.models import (
     NotificationPreference,
     NotificationSettings,
@@ -22,7 +22,7 @@ def test_it_saves_my_preferences(world: World) -> None:
     client = client_for(world.alice)
     page = client.get(url)
     assert page.status_code == 200 and "Quiet hours (Europe/Berlin)" in page.content.decode()
-    data: dict[str, str | list[str]] = {f"kind_{k.key}": "email" for k in all_kinds()}
+    data: dict[str, str | list[str]] = {f"kind_{k.key}": "email" for k in for_people()}
     data.update(
         kind_nudge="off",
         quiet_start="22:00",
@@ -47,7 +47,7 @@ def test_it_saves_my_preferences(world: World) -> None:
 
 def test_it_refuses_half_quiet_hours(world: World) -> None:
     url = reverse("notification_preferences", kwargs={"org_slug": "acme"})
-    data = {f"kind_{k.key}": "email" for k in all_kinds()}
+    data = {f"kind_{k.key}": "email" for k in for_people()}
     response = client_for(world.alice).post(url, {**data, "quiet_start": "22:00"})
     assert response.status_code == 400
     assert not NotificationSettings.objects.filter(person=world.alice_person).exists()

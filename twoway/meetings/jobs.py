@@ -1,4 +1,5 @@
-"""Check-in reminders, "did you meet?" and cadence nudges, run by the worker's clock.
+"""Check-in reminders, "did you meet?", cadence nudges and the weekly program summary (how the
+program's pairs keep their cadence), run by the worker's clock.
 
 Every job is safe to run again at any time: each message has a dedupe key naming the occurrence
 it is about, so a second run, a second worker or a restart writes nothing new. Each looks back
@@ -13,18 +14,33 @@ import datetime as dt
 
 from django.db.models import Prefetch
 
+from twoway.accounts.models import Membership, Role
 from twoway.lib.jobs import job
-from twoway.meetings.cadence import NUDGE_AFTER_CADENCES, cadence_baseline, overdue_partnerships
-from twoway.meetings.kinds import CHECKIN_REMINDER, DID_YOU_MEET, NUDGE
+from twoway.meetings.cadence import (
+    NUDGE_AFTER_CADENCES,
+    cadence_baseline,
+    overdue_partnerships,
+    stalled_partnerships,
+)
+from twoway.meetings.kinds import CHECKIN_REMINDER, DID_YOU_MEET, NUDGE, PROGRAM_SUMMARY
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.notifications.models import (
     REMINDER_OFFSET_CHOICES,
     NotificationSettings,
     default_reminder_offsets,
 )
-from twoway.notifications.selectors import local_when
+from twoway.notifications.selectors import local_when, week_started
 from twoway.notifications.services import notify
-from twoway.programs.models import PartnershipMember, PartnershipStatus
+from twoway.people.models import Person
+from twoway.programs.models import (
+    MatchRequest,
+    Partnership,
+    PartnershipMember,
+    PartnershipStatus,
+    Program,
+    ProgramStatus,
+    RequestStatus,
+)
 from twoway.programs.selectors import members_of, partner_names
 
 DID_YOU_MEET_AFTER = dt.timedelta(minutes=15)
@@ -33,6 +49,7 @@ LOOKBACK = dt.timedelta(days=14)
 # "Did you meet?" about a check-in more than this long ago is no use any more.
 DID_YOU_MEET_EXPIRES = dt.timedelta(days=3)
 NUDGE_EXPIRES = dt.timedelta(days=7)
+SUMMARY_EXPIRES = dt.timedelta(days=3)
 
 EVERY_MINUTE = dt.timedelta(minutes=1)
 
@@ -168,6 +185,60 @@ def cadence_nudges(now: dt.datetime) -> int:
                     },
                     dedupe_key=f"cadence-nudge:{partnership.pk}:{person.pk}:{baseline.isoformat()}",
                     expires_at=now + NUDGE_EXPIRES,
+                )
+            )
+    return created
+
+
+@job("program_summaries", every=dt.timedelta(hours=1))
+def program_summaries(now: dt.datetime) -> int:
+    """Monday morning in the organization's time zone: each program's week, for its managers."""
+    created = 0
+    programs = Program.objects.filter(
+        status__in=[ProgramStatus.OPEN, ProgramStatus.PAUSED]
+    ).select_related("organization")
+    for program in programs:
+        org = program.organization
+        week = week_started(now, org.time_zone)
+        if week is None:
+            continue
+        manager_users = set(
+            Membership.objects.filter(organization=org, role=Role.PROGRAM_MANAGER).values_list(
+                "user_id", flat=True
+            )
+        )
+        if program.created_by_id:
+            manager_users.add(program.created_by_id)
+        managers = Person.objects.filter(
+            organization=org, user_id__in=manager_users, is_active=True
+        )
+        if not managers:
+            continue
+        active = Partnership.objects.filter(program=program, status=PartnershipStatus.ACTIVE)
+        stalled = stalled_partnerships(program, now=now)
+        context = {
+            "program_id": program.pk,
+            "program": program.name,
+            "week": week,
+            "active_pairs": active.count(),
+            "new_pairs": active.filter(created__gte=now - dt.timedelta(days=7)).count(),
+            "open_requests": MatchRequest.objects.filter(
+                program=program, status=RequestStatus.OPEN
+            ).count(),
+            "stalled": [
+                " & ".join(sorted(m.person.name for m in p.members.all())) for p in stalled
+            ][:50],
+            "url": f"/o/{org.slug}/",
+        }
+        for person in managers:
+            created += bool(
+                notify(
+                    person=person,
+                    kind=PROGRAM_SUMMARY,
+                    template="summary_program",
+                    context=context,
+                    dedupe_key=f"program-summary:{program.pk}:{person.pk}:{week}",
+                    expires_at=now + SUMMARY_EXPIRES,
                 )
             )
     return created

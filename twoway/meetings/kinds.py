@@ -33,3 +33,6 @@ DID_YOU_MEET = register(
     "did_you_meet", "“Did you meet?”", "After a check-in time has passed.", order=50
 )
 NUDGE = register("nudge", "Gentle nudges", "When a pair has not met for a while.", order=60)
+PROGRAM_SUMMARY = register(
+    "program_summary", "Program summary", "Weekly, for program managers.", order=140
+)

@@ -67,7 +67,7 @@ class PreferencesForm(forms.Form):
             "weekly_digest": row.weekly_digest,
             "reminder_offsets": list(row.reminder_offsets or []),
         }
-        self.kinds = kinds.all_kinds()
+        self.kinds = kinds.for_people()
         for kind in self.kinds:
             initial[f"kind_{kind.key}"] = channel_for(kind.key, prefs, kind.default_channel)
         kwargs["initial"] = initial

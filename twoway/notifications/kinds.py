@@ -41,6 +41,9 @@ class Kind:
     can_turn_off: bool = True
     # Order on the preferences page (lower first), then the label.
     order: int = 100
+    # Sent only to a plain address that is nobody's account (an HR contact, a password reset):
+    # nobody has preferences for it, so the preferences page does not list it.
+    to_address: bool = False
 
     def choices(self) -> list[str]:
         """The channels a person may pick for this kind."""
@@ -59,9 +62,10 @@ def register(
     default_channel: str = EMAIL,
     can_turn_off: bool = True,
     order: int = 100,
+    to_address: bool = False,
 ) -> str:
     """Declare a kind; returns its key so a module can keep it in a constant."""
-    kind = Kind(key, label, help, default_channel, can_turn_off, order)
+    kind = Kind(key, label, help, default_channel, can_turn_off, order, to_address)
     if default_channel not in (EMAIL, SLACK):
         raise ValueError(f"kind {key}: unknown default channel {default_channel!r}")
     found = _registry.get(key)
@@ -88,6 +92,11 @@ def find(key: str) -> Kind | None:
 
 def all_kinds() -> list[Kind]:
     return sorted(_registry.values(), key=lambda k: (k.order, k.label))
+
+
+def for_people() -> list[Kind]:
+    """The kinds a person receives and manages on the preferences page."""
+    return [k for k in all_kinds() if not k.to_address]
 
 
 def kind_label(key: str) -> str:

@@ -1,24 +1,16 @@
-"""The programs app's periodic work: queued matching rounds, reminders on unanswered requests,
-their expiry, and the weekly summary for program managers (see twoway/lib/jobs.py; messages are
-idempotent by dedupe key and carry an expiry, as in meetings/jobs.py)."""
+"""The programs app's periodic work: queued matching rounds, reminders on unanswered requests and
+their expiry (see twoway/lib/jobs.py; messages are idempotent by dedupe key and carry an expiry,
+as in meetings/jobs.py). The weekly program summary reads check-in cadence: meetings/jobs.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from twoway.accounts.models import Membership, Role
 from twoway.lib.jobs import job
-from twoway.meetings.cadence import stalled_partnerships
-from twoway.notifications.selectors import week_started
 from twoway.notifications.services import notify
-from twoway.people.models import Person
-from twoway.programs.kinds import PROGRAM_SUMMARY, REQUEST
+from twoway.programs.kinds import REQUEST
 from twoway.programs.models import (
     MatchRequest,
-    Partnership,
-    PartnershipStatus,
-    Program,
-    ProgramStatus,
     RequestStatus,
 )
 from twoway.programs.rounds import run_pending_rounds
@@ -26,7 +18,6 @@ from twoway.programs.services import request_expire
 
 REQUEST_REMINDER_AFTER = dt.timedelta(days=5)
 REQUEST_EXPIRES_AFTER = dt.timedelta(days=14)
-SUMMARY_EXPIRES = dt.timedelta(days=3)
 
 
 @job("matching_rounds", every=None)
@@ -77,57 +68,3 @@ def request_expiry(now: dt.datetime) -> int:
     ).only("pk"):
         expired += request_expire(request=request)
     return expired
-
-
-@job("program_summaries", every=dt.timedelta(hours=1))
-def program_summaries(now: dt.datetime) -> int:
-    """Monday morning in the organization's time zone: each program's week, for its managers."""
-    created = 0
-    programs = Program.objects.filter(
-        status__in=[ProgramStatus.OPEN, ProgramStatus.PAUSED]
-    ).select_related("organization")
-    for program in programs:
-        org = program.organization
-        week = week_started(now, org.time_zone)
-        if week is None:
-            continue
-        manager_users = set(
-            Membership.objects.filter(organization=org, role=Role.PROGRAM_MANAGER).values_list(
-                "user_id", flat=True
-            )
-        )
-        if program.created_by_id:
-            manager_users.add(program.created_by_id)
-        managers = Person.objects.filter(
-            organization=org, user_id__in=manager_users, is_active=True
-        )
-        if not managers:
-            continue
-        active = Partnership.objects.filter(program=program, status=PartnershipStatus.ACTIVE)
-        stalled = stalled_partnerships(program, now=now)
-        context = {
-            "program_id": program.pk,
-            "program": program.name,
-            "week": week,
-            "active_pairs": active.count(),
-            "new_pairs": active.filter(created__gte=now - dt.timedelta(days=7)).count(),
-            "open_requests": MatchRequest.objects.filter(
-                program=program, status=RequestStatus.OPEN
-            ).count(),
-            "stalled": [
-                " & ".join(sorted(m.person.name for m in p.members.all())) for p in stalled
-            ][:50],
-            "url": f"/o/{org.slug}/",
-        }
-        for person in managers:
-            created += bool(
-                notify(
-                    person=person,
-                    kind=PROGRAM_SUMMARY,
-                    template="summary_program",
-                    context=context,
-                    dedupe_key=f"program-summary:{program.pk}:{person.pk}:{week}",
-                    expires_at=now + SUMMARY_EXPIRES,
-                )
-            )
-    return created

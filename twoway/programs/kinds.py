@@ -8,6 +8,9 @@ INTRODUCTION = register(
 REQUEST = register(
     "request", "Peer requests", "Requests you receive, and answers to yours.", order=20
 )
-PROGRAM_SUMMARY = register(
-    "program_summary", "Program summary", "Weekly, for program managers.", order=140
+ADMIN_NOTICE = register(
+    "admin_notice",
+    "Admin notices",
+    "For org admins: changes to where a program's HR escalations go.",
+    order=150,
 )
