@@ -7,9 +7,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test test-fast lint imports format typecheck pytest clean
 
-# The import contracts of pyproject.toml that `make test` enforces ("notifications" joins them
-# once that app imports no domain app).
-IMPORT_CONTRACTS := layers engine lib integrations
+# The import contracts of pyproject.toml that `make test` enforces.
+IMPORT_CONTRACTS := layers engine lib notifications integrations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

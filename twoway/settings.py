@@ -141,6 +141,16 @@ def _database_config(url: str) -> dict[str, object]:
             "timeout": 20,
         }
         config["CONN_MAX_AGE"] = 0
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # A database that restarted leaves stale pooled connections: check before reuse. A
+        # database that accepts and never answers must not hang a request or the worker.
+        config["CONN_HEALTH_CHECKS"] = True
+        options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+        timeout_ms = env_int("DATABASE_STATEMENT_TIMEOUT", 30) * 1000
+        if timeout_ms:
+            options.setdefault("options", f"-c statement_timeout={timeout_ms}")
+        config["OPTIONS"] = options
     return config
 
 
@@ -213,6 +223,7 @@ LOGGING = {
 
 # Notifications (the outbox worker, Slack). See README, "Notifications".
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 90)
 # Every SMTP socket operation gives up after this long. Well below the lease: a relay that
 # stalls must not keep a message past its lease, or another worker would send it a second time.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", max(1, min(30, OUTBOX_LEASE_SECONDS // 4)))

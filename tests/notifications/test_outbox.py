@@ -59,11 +59,11 @@ def test_it_claims_disjoint_rows(world: World) -> None:
     for i in range(5):
         queue(world, f"k{i}")
     lease = dt.timedelta(seconds=60)
-    _, first = claim(worker="a", limit=3, lease=lease)
-    _, second = claim(worker="b", limit=3, lease=lease)
+    _, first, _ = claim(worker="a", limit=3, lease=lease)
+    _, second, _ = claim(worker="b", limit=3, lease=lease)
     assert len(first) == 3 and len(second) == 2
     assert not {m.pk for m in first} & {m.pk for m in second}
-    _, third = claim(worker="c", limit=3, lease=lease)
+    _, third, _ = claim(worker="c", limit=3, lease=lease)
     assert third == []
 
 

@@ -1,4 +1,7 @@
-"""Every reminder rule, travelling in time (time-machine): sent once per occurrence, on time."""
+"""Every reminder job, travelling in time (time-machine): sent once per occurrence, on time.
+
+The jobs live in the app they speak about (meetings/jobs.py, programs/jobs.py, …); these tests
+stay together because they share the travelling pair."""
 
 from __future__ import annotations
 
@@ -6,16 +9,24 @@ import datetime as dt
 from collections.abc import Callable
 
 import time_machine
+from django.core import mail
 
 from tests.conftest import World
+from tests.notifications.helpers import drain
+from twoway.accounts.models import AuditEvent
+from twoway.feedback import jobs as feedback_jobs
 from twoway.feedback.models import FeedbackEntry, FeedbackRound, FitCheck
+from twoway.goals import jobs as goals_jobs
 from twoway.goals.models import Goal
+from twoway.lib.jobs import Job
+from twoway.meetings import jobs as meetings_jobs
+from twoway.meetings.cadence import stalled_partnerships
 from twoway.meetings.models import CheckIn, CheckinStatus
-from twoway.notifications import rules
 from twoway.notifications.models import JobTick, NotificationSettings, OutboxMessage
-from twoway.notifications.selectors import stalled_partnerships
-from twoway.notifications.worker import Job, run_due_jobs
+from twoway.notifications.worker import default_jobs, run_due_jobs
+from twoway.partnerships import jobs as partnerships_jobs
 from twoway.partnerships.models import Reflection
+from twoway.programs import jobs as programs_jobs
 from twoway.programs.models import (
     MatchRequest,
     Partnership,
@@ -26,6 +37,8 @@ from twoway.programs.models import (
 )
 
 T0 = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
+reminders = meetings_jobs.checkin_reminders
+digests = partnerships_jobs.weekly_digests
 
 
 def at(moment: dt.datetime) -> time_machine.travel:
@@ -66,12 +79,12 @@ def test_it_reminds_before_a_checkin_at_each_persons_offsets(world: World) -> No
     start = dt.datetime(2026, 5, 12, 8, 0, tzinfo=dt.UTC)
     checkin = CheckIn.objects.create(partnership=pair(world), scheduled_start=start)
     NotificationSettings.objects.create(person=world.alice_person, reminder_offsets=[60])
-    assert run(rules.checkin_reminders, start - dt.timedelta(hours=25)) == 0
-    assert run(rules.checkin_reminders, start - dt.timedelta(hours=24)) == 1  # bob: 24 h
-    assert run(rules.checkin_reminders, start - dt.timedelta(hours=23)) == 0  # once
-    assert run(rules.checkin_reminders, start - dt.timedelta(minutes=60)) == 1  # alice: 1 h
-    assert run(rules.checkin_reminders, start - dt.timedelta(minutes=15)) == 1  # bob: 15 min
-    assert run(rules.checkin_reminders, start - dt.timedelta(minutes=5)) == 0
+    assert run(reminders, start - dt.timedelta(hours=25)) == 0
+    assert run(reminders, start - dt.timedelta(hours=24)) == 1  # bob: 24 h
+    assert run(reminders, start - dt.timedelta(hours=23)) == 0  # once
+    assert run(reminders, start - dt.timedelta(minutes=60)) == 1  # alice: 1 h
+    assert run(reminders, start - dt.timedelta(minutes=15)) == 1  # bob: 15 min
+    assert run(reminders, start - dt.timedelta(minutes=5)) == 0
     sent = OutboxMessage.objects.filter(kind="checkin_reminder")
     by_person = sorted(
         (name, context["minutes_before"])
@@ -84,13 +97,13 @@ def test_it_reminds_before_a_checkin_at_each_persons_offsets(world: World) -> No
     # Moved to another time: new reminders for the new time.
     checkin.scheduled_start = start + dt.timedelta(days=1)
     checkin.save()
-    assert run(rules.checkin_reminders, start + dt.timedelta(hours=1)) == 1  # bob, 24 h ahead
+    assert run(reminders, start + dt.timedelta(hours=1)) == 1  # bob, 24 h ahead
 
 
 def test_it_sends_only_the_nearest_reminder_when_booked_late(world: World) -> None:
     start = dt.datetime(2026, 5, 12, 8, 0, tzinfo=dt.UTC)
     CheckIn.objects.create(partnership=pair(world), scheduled_start=start)
-    run(rules.checkin_reminders, start - dt.timedelta(minutes=10))
+    run(reminders, start - dt.timedelta(minutes=10))
     assert sorted(OutboxMessage.objects.values_list("context__minutes_before", flat=True)) == [
         15,
         15,
@@ -100,23 +113,23 @@ def test_it_sends_only_the_nearest_reminder_when_booked_late(world: World) -> No
 def test_it_asks_did_you_meet_after_the_checkin(world: World) -> None:
     start = dt.datetime(2026, 5, 12, 8, 0, tzinfo=dt.UTC)
     checkin = CheckIn.objects.create(partnership=pair(world), scheduled_start=start)
-    assert run(rules.did_you_meet, start + dt.timedelta(minutes=40)) == 0
-    assert run(rules.did_you_meet, start + dt.timedelta(minutes=46)) == 2
-    assert run(rules.did_you_meet, start + dt.timedelta(hours=5)) == 0
+    assert run(meetings_jobs.did_you_meet, start + dt.timedelta(minutes=40)) == 0
+    assert run(meetings_jobs.did_you_meet, start + dt.timedelta(minutes=46)) == 2
+    assert run(meetings_jobs.did_you_meet, start + dt.timedelta(hours=5)) == 0
     logged = CheckIn.objects.create(
         partnership=checkin.partnership,
         scheduled_start=start + dt.timedelta(days=14),
         status=CheckinStatus.HELD,
     )
-    assert run(rules.did_you_meet, logged.scheduled_start + dt.timedelta(hours=1)) == 0
+    assert run(meetings_jobs.did_you_meet, logged.scheduled_start + dt.timedelta(hours=1)) == 0
 
 
 def test_it_nudges_a_broken_cadence_and_shows_stalled_pairs(world: World) -> None:
     p = pair(world)
     start = dt.datetime.combine(T0.date(), dt.time(0), tzinfo=dt.UTC)
-    assert run(rules.cadence_nudges, start + dt.timedelta(days=20)) == 0  # < 1.5 x 2 weeks
-    assert run(rules.cadence_nudges, start + dt.timedelta(days=21, minutes=1)) == 2
-    assert run(rules.cadence_nudges, start + dt.timedelta(days=30)) == 0  # once per gap
+    assert run(meetings_jobs.cadence_nudges, start + dt.timedelta(days=20)) == 0  # < 1.5 x 2 weeks
+    assert run(meetings_jobs.cadence_nudges, start + dt.timedelta(days=21, minutes=1)) == 2
+    assert run(meetings_jobs.cadence_nudges, start + dt.timedelta(days=30)) == 0  # once per gap
     assert keys("cadence-nudge:") == ["Alice Archer", "Bob Baker"]
     assert stalled_partnerships(p.program, now=start + dt.timedelta(days=41)) == []
     assert stalled_partnerships(p.program, now=start + dt.timedelta(days=42, minutes=1)) == [p]
@@ -125,7 +138,7 @@ def test_it_nudges_a_broken_cadence_and_shows_stalled_pairs(world: World) -> Non
         partnership=p, scheduled_start=start + dt.timedelta(days=43), status=CheckinStatus.HELD
     )
     assert stalled_partnerships(p.program, now=start + dt.timedelta(days=44)) == []
-    assert run(rules.cadence_nudges, held.scheduled_start + dt.timedelta(days=22)) == 2
+    assert run(meetings_jobs.cadence_nudges, held.scheduled_start + dt.timedelta(days=22)) == 2
 
 
 def test_it_reminds_about_an_unanswered_request_then_expires_it(world: World) -> None:
@@ -137,17 +150,42 @@ def test_it_reminds_about_an_unanswered_request_then_expires_it(world: World) ->
         note="Coffee?",
         created=T0,
     )
-    assert run(rules.request_reminders, T0 + dt.timedelta(days=4, hours=23)) == 0
-    assert run(rules.request_reminders, T0 + dt.timedelta(days=5, minutes=1)) == 1
-    assert run(rules.request_reminders, T0 + dt.timedelta(days=6)) == 0
+    assert run(programs_jobs.request_reminders, T0 + dt.timedelta(days=4, hours=23)) == 0
+    assert run(programs_jobs.request_reminders, T0 + dt.timedelta(days=5, minutes=1)) == 1
+    assert run(programs_jobs.request_reminders, T0 + dt.timedelta(days=6)) == 0
     assert keys("request-reminder:") == ["Bob Baker"]
-    assert run(rules.request_expiry, T0 + dt.timedelta(days=13, hours=23)) == 0
-    assert run(rules.request_expiry, T0 + dt.timedelta(days=14, minutes=1)) == 1
+    assert run(programs_jobs.request_expiry, T0 + dt.timedelta(days=13, hours=23)) == 0
+    assert run(programs_jobs.request_expiry, T0 + dt.timedelta(days=14, minutes=1)) == 1
     request.refresh_from_db()
     assert request.status == RequestStatus.EXPIRED
-    told = OutboxMessage.objects.get(dedupe_key=f"request-expired:{request.pk}")
-    assert told.recipient == world.alice_person and told.template == "nudge_request_expired"
-    assert run(rules.request_expiry, T0 + dt.timedelta(days=15)) == 0
+    assert run(programs_jobs.request_expiry, T0 + dt.timedelta(days=15)) == 0
+
+
+def test_an_expired_request_goes_through_the_programs_service(world: World) -> None:
+    """Expiry is an answer like any other: an audit row, and the sender told with the same
+    kind wording as a decline (the old rule updated the row itself and wrote no audit)."""
+    program = Program.objects.create(organization=world.acme, name="Peers")
+    request = MatchRequest.objects.create(
+        program=program,
+        sender=world.alice_person,
+        receiver=world.bob_person,
+        note="Coffee?",
+        created=T0,
+    )
+    assert run(programs_jobs.request_expiry, T0 + dt.timedelta(days=14, minutes=1)) == 1
+    request.refresh_from_db()
+    assert request.status == RequestStatus.EXPIRED and request.responded_at is not None
+    [event] = AuditEvent.objects.filter(action="request.expired")
+    assert event.organization == world.acme and event.actor is None
+    assert event.target == f"request {request.pk}" and event.details["days_open"] == 14
+    [told] = OutboxMessage.objects.filter(recipient=world.alice_person)
+    assert told.kind == "request" and told.template == "request_expired"
+    assert told.dedupe_key == f"request:{request.pk}:expired"
+    with at(T0 + dt.timedelta(days=14, minutes=2)):
+        drain()
+    [email] = mail.outbox
+    assert email.subject == "About your request in Peers"
+    assert "It is not a verdict on you" in email.body and "Bob Baker" in email.body
 
 
 def test_it_does_not_expire_a_request_answered_in_time(world: World) -> None:
@@ -160,25 +198,25 @@ def test_it_does_not_expire_a_request_answered_in_time(world: World) -> None:
         created=T0,
         status=RequestStatus.ACCEPTED,
     )
-    assert run(rules.request_expiry, T0 + dt.timedelta(days=20)) == 0
+    assert run(programs_jobs.request_expiry, T0 + dt.timedelta(days=20)) == 0
 
 
 def test_it_prompts_for_goals_seven_days_after_a_match(world: World) -> None:
     p = pair(world)
-    assert run(rules.goals_not_set, T0 + dt.timedelta(days=6, hours=23)) == 0
+    assert run(goals_jobs.goals_not_set, T0 + dt.timedelta(days=6, hours=23)) == 0
     Goal.objects.create(partnership=p, owner=world.alice_person, title="SQL")
-    assert run(rules.goals_not_set, T0 + dt.timedelta(days=7, hours=1)) == 0
+    assert run(goals_jobs.goals_not_set, T0 + dt.timedelta(days=7, hours=1)) == 0
     Goal.objects.all().delete()
-    assert run(rules.goals_not_set, T0 + dt.timedelta(days=7, hours=1)) == 2
+    assert run(goals_jobs.goals_not_set, T0 + dt.timedelta(days=7, hours=1)) == 2
 
 
 def test_it_asks_for_the_fit_check_after_the_first_checkin(world: World) -> None:
     p = pair(world)
     first = T0 + dt.timedelta(days=5)
-    assert run(rules.fit_checks, first + dt.timedelta(hours=1)) == 0
+    assert run(feedback_jobs.fit_checks, first + dt.timedelta(hours=1)) == 0
     CheckIn.objects.create(partnership=p, scheduled_start=first, status=CheckinStatus.HELD)
     FitCheck.objects.create(partnership=p, person=world.alice_person, answer="good")
-    assert run(rules.fit_checks, first + dt.timedelta(hours=1)) == 1
+    assert run(feedback_jobs.fit_checks, first + dt.timedelta(hours=1)) == 1
     assert keys("fit-check:") == ["Bob Baker"]
 
 
@@ -192,8 +230,8 @@ def test_it_reminds_about_feedback_before_the_deadline(world: World) -> None:
         subject=world.bob_person,
         appreciated="Patience",
     )
-    assert run(rules.feedback_reminders, deadline - dt.timedelta(days=3, hours=1)) == 0
-    assert run(rules.feedback_reminders, deadline - dt.timedelta(days=2)) == 1
+    assert run(feedback_jobs.feedback_reminders, deadline - dt.timedelta(days=3, hours=1)) == 0
+    assert run(feedback_jobs.feedback_reminders, deadline - dt.timedelta(days=2)) == 1
     assert keys("feedback-reminder:") == ["Bob Baker"]
 
 
@@ -201,9 +239,9 @@ def test_it_asks_for_the_closing_reflection_at_term_end(world: World) -> None:
     p = pair(world)
     assert p.ends_on is not None
     end = dt.datetime.combine(p.ends_on, dt.time(9), tzinfo=dt.UTC)
-    assert run(rules.closing_reflections, end - dt.timedelta(days=1)) == 0
+    assert run(partnerships_jobs.closing_reflections, end - dt.timedelta(days=1)) == 0
     Reflection.objects.create(partnership=p, author=world.bob_person, learned="A lot")
-    assert run(rules.closing_reflections, end) == 1
+    assert run(partnerships_jobs.closing_reflections, end) == 1
     assert keys("closing-reflection:") == ["Alice Archer"]
 
 
@@ -215,29 +253,29 @@ def test_it_sends_the_weekly_digest_on_monday_morning_in_each_time_zone(world: W
     singapore.save()
     NotificationSettings.objects.create(person=singapore, weekly_digest=True)
     monday = dt.datetime(2026, 5, 4, 0, 0, tzinfo=dt.UTC)  # 02:00 Berlin, 08:00 Singapore
-    assert run(rules.weekly_digests, monday - dt.timedelta(minutes=1)) == 0  # Sunday for all
-    assert run(rules.weekly_digests, monday) == 1
+    assert run(digests, monday - dt.timedelta(minutes=1)) == 0  # Sunday for all
+    assert run(digests, monday) == 1
     assert keys("digest:") == ["Carol Chen"]
-    assert run(rules.weekly_digests, monday + dt.timedelta(hours=5, minutes=59)) == 0
-    assert run(rules.weekly_digests, monday + dt.timedelta(hours=6)) == 1  # 08:00 Berlin
-    assert run(rules.weekly_digests, monday + dt.timedelta(days=3)) == 0  # once a week
+    assert run(digests, monday + dt.timedelta(hours=5, minutes=59)) == 0
+    assert run(digests, monday + dt.timedelta(hours=6)) == 1  # 08:00 Berlin
+    assert run(digests, monday + dt.timedelta(days=3)) == 0  # once a week
     digest = OutboxMessage.objects.get(
         dedupe_key__startswith="digest:", recipient__name="Alice Archer"
     )
     assert digest.context["week"] == "2026-W19" and digest.context["partners"] == ["Bob Baker"]
-    assert run(rules.weekly_digests, monday + dt.timedelta(days=7, hours=6)) == 2  # next week
+    assert run(digests, monday + dt.timedelta(days=7, hours=6)) == 2  # next week
 
 
 def test_it_sends_program_managers_a_weekly_summary(world: World) -> None:
     p = pair(world)
     monday = dt.datetime(2026, 6, 15, 8, 0, tzinfo=dt.UTC)  # 6 weeks in: stalled
-    assert run(rules.program_summaries, monday - dt.timedelta(minutes=1)) == 0
-    assert run(rules.program_summaries, monday) == 1
+    assert run(meetings_jobs.program_summaries, monday - dt.timedelta(minutes=1)) == 0
+    assert run(meetings_jobs.program_summaries, monday) == 1
     [summary] = OutboxMessage.objects.filter(kind="program_summary")
     assert summary.recipient == world.bob_person
     assert summary.context["stalled"] == ["Alice Archer & Bob Baker"]
     assert summary.context["active_pairs"] == 1 and p.pk
-    assert run(rules.program_summaries, monday + dt.timedelta(days=1)) == 0
+    assert run(meetings_jobs.program_summaries, monday + dt.timedelta(days=1)) == 0
 
 
 def test_it_runs_each_job_tick_once_across_workers(world: World) -> None:
@@ -266,11 +304,5 @@ def test_the_worker_clock_runs_every_rule(world: World) -> None:
     )
     now = T0 + dt.timedelta(days=6)
     with at(now):
-        assert "reminders" in run_due_jobs(worker="w", jobs=rules_jobs(), now=now)
+        assert "request_reminders" in run_due_jobs(worker="w", jobs=default_jobs(), now=now)
     assert keys("request-reminder:") == ["Bob Baker"]
-
-
-def rules_jobs() -> list[Job]:
-    from twoway.notifications.worker import default_jobs
-
-    return default_jobs()

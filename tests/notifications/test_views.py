@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tests.conftest import World, client_for
 from twoway.accounts.models import AuditEvent
+from twoway.notifications.kinds import for_people
 from twoway.notifications.models import (
     NotificationPreference,
     NotificationSettings,
@@ -21,9 +22,7 @@ def test_it_saves_my_preferences(world: World) -> None:
     client = client_for(world.alice)
     page = client.get(url)
     assert page.status_code == 200 and "Quiet hours (Europe/Berlin)" in page.content.decode()
-    from twoway.notifications.kinds import KINDS
-
-    data: dict[str, str | list[str]] = {f"kind_{k}": "email" for k in KINDS}
+    data: dict[str, str | list[str]] = {f"kind_{k.key}": "email" for k in for_people()}
     data.update(
         kind_nudge="off",
         quiet_start="22:00",
@@ -48,9 +47,7 @@ def test_it_saves_my_preferences(world: World) -> None:
 
 def test_it_refuses_half_quiet_hours(world: World) -> None:
     url = reverse("notification_preferences", kwargs={"org_slug": "acme"})
-    from twoway.notifications.kinds import KINDS
-
-    data = {f"kind_{k}": "email" for k in KINDS}
+    data = {f"kind_{k.key}": "email" for k in for_people()}
     response = client_for(world.alice).post(url, {**data, "quiet_start": "22:00"})
     assert response.status_code == 400
     assert not NotificationSettings.objects.filter(person=world.alice_person).exists()

@@ -59,7 +59,7 @@ from twoway.programs.models import (
     RequestStatus,
 )
 
-__all__ = ["HAPPENED", "PULSE_ITEMS", "insights_refresh", "refresh_org", "run_job"]
+__all__ = ["HAPPENED", "PULSE_ITEMS", "insights_refresh", "refresh_org"]
 
 
 def _ordinal(days: Iterable[dt.date | None]) -> np.ndarray:
@@ -297,6 +297,3 @@ def insights_refresh(now: dt.datetime) -> int:
         refresh_org(org, start=today - dt.timedelta(days=1), end=today, now=now)
     return 0
 
-
-# The worker's entry point until the jobs registry calls `insights_refresh` by its own name.
-run_job = insights_refresh

@@ -48,7 +48,7 @@ BASELINE_BEFORE = dt.timedelta(days=60)
 BASELINE_AFTER = dt.timedelta(days=14)
 FOLLOW_UP_AFTER = dt.timedelta(days=60)
 ON_CADENCE_DAYS = 30
-STALLED_AFTER_CADENCES = 3.0  # as notifications.selectors.STALLED_AFTER_CADENCES
+STALLED_AFTER_CADENCES = 3.0  # as meetings.cadence.STALLED_AFTER_CADENCES
 STALLED_LIST_MAX = 50
 FIRST_CHECKIN_BINS = [(0, 7, "within a week"), (8, 14, "8–14 days"), (15, 30, "15–30 days")]
 FIRST_CHECKIN_BINS += [(31, 60, "31–60 days"), (61, 10**6, "over 60 days")]

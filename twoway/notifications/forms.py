@@ -6,9 +6,13 @@ from typing import Any
 
 from django import forms
 
-from twoway.notifications.kinds import KINDS
-from twoway.notifications.models import ChannelChoice, NotificationSettings
-from twoway.notifications.rules import REMINDER_OFFSET_CHOICES
+from twoway.notifications import kinds
+from twoway.notifications.models import (
+    REMINDER_OFFSET_CHOICES,
+    ChannelChoice,
+    NotificationSettings,
+)
+from twoway.notifications.services import PreferencesChange, channel_for
 from twoway.people.models import Person
 
 
@@ -63,14 +67,19 @@ class PreferencesForm(forms.Form):
             "weekly_digest": row.weekly_digest,
             "reminder_offsets": list(row.reminder_offsets or []),
         }
-        choices = [(c.value, c.label) for c in ChannelChoice if slack or c != ChannelChoice.SLACK]
-        for key in KINDS:
-            initial[f"kind_{key}"] = prefs.get(key, ChannelChoice.EMAIL)
+        self.kinds = kinds.for_people()
+        for kind in self.kinds:
+            initial[f"kind_{kind.key}"] = channel_for(kind.key, prefs, kind.default_channel)
         kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
-        for key, kind in KINDS.items():
-            self.fields[f"kind_{key}"] = forms.ChoiceField(
-                choices=choices, label=kind.label, help_text=kind.help
+        labels = dict(ChannelChoice.choices)
+        for kind in self.kinds:
+            self.fields[f"kind_{kind.key}"] = forms.ChoiceField(
+                choices=[
+                    (c, labels[c]) for c in kind.choices() if slack or c != ChannelChoice.SLACK
+                ],
+                label=kind.label,
+                help_text=kind.help,
             )
 
     def _tz(self) -> zoneinfo.ZoneInfo:
@@ -86,7 +95,18 @@ class PreferencesForm(forms.Form):
         return data
 
     def kind_fields(self) -> list[forms.BoundField]:
-        return [self[f"kind_{key}"] for key in KINDS]
+        return [self[f"kind_{kind.key}"] for kind in self.kinds]
+
+    def change(self) -> PreferencesChange:
+        data = self.cleaned_data
+        return PreferencesChange(
+            quiet_start=data["quiet_start"],
+            quiet_end=data["quiet_end"],
+            paused_until=self.paused_until_moment(),
+            weekly_digest=data["weekly_digest"],
+            reminder_offsets=list(data["reminder_offsets"]),
+            channels={kind.key: data[f"kind_{kind.key}"] for kind in self.kinds},
+        )
 
     def paused_until_moment(self) -> dt.datetime | None:
         """The pause ends at the start of the day after the chosen date, in the person's zone."""

@@ -1,13 +1,35 @@
-"""The kinds of message a person can route (email / Slack / off) one by one.
+"""The kinds of message Twoway sends, each declared once by the app that sends it.
 
-`kind` on an outbox row is free text; these are the ones the preferences page lists. A kind not
-listed here still works: its channel comes from the row, and its unsubscribe link still turns
-that kind off.
+An app declares its kinds in its own `kinds.py` (found by autodiscovery when the notifications
+app is ready) and passes the key to `notify(kind=…)`:
+
+    from twoway.notifications.kinds import register
+
+    register("request", "Peer requests", "Requests you receive, and answers to yours.")
+
+The preferences page lists exactly the registered kinds, `notify()` refuses a kind that is not
+registered, and the worker and the unsubscribe link read `can_turn_off` and `default_channel`
+from here. tests/notifications/test_kinds.py checks that every kind passed to notify() anywhere
+in the code is registered and that every registered kind is sent somewhere.
+
+Some messages keep something else right rather than tell the person something: a calendar
+invite or cancellation updates their calendar, the end of a partnership changes what they
+are part of. Those are declared with `can_turn_off=False`: a person may move them from email
+to Slack, but neither the preferences page nor a one-click unsubscribe link turns them off,
+so a stray click can never leave a calendar silently wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+EMAIL = "email"
+SLACK = "slack"
+OFF = "off"
+
+
+class UnknownKind(LookupError):
+    """notify() was given a kind that no app registered: a programming error."""
 
 
 @dataclass(frozen=True)
@@ -15,48 +37,73 @@ class Kind:
     key: str
     label: str
     help: str
+    default_channel: str = EMAIL
+    can_turn_off: bool = True
+    # Order on the preferences page (lower first), then the label.
+    order: int = 100
+    # Sent only to a plain address that is nobody's account (an HR contact, a password reset):
+    # nobody has preferences for it, so the preferences page does not list it.
+    to_address: bool = False
+
+    def choices(self) -> list[str]:
+        """The channels a person may pick for this kind."""
+        channels = [EMAIL, SLACK]
+        return [*channels, OFF] if self.can_turn_off else channels
 
 
-KINDS: dict[str, Kind] = {
-    k.key: k
-    for k in [
-        Kind("introduction", "Introductions", "When you are matched with a peer."),
-        Kind("request", "Peer requests", "Requests you receive, and answers to yours."),
-        Kind(
-            "checkin_invite",
-            "Calendar invites",
-            "When check-ins are set up, changed or moved (with the calendar update).",
-        ),
-        Kind(
-            "checkin_cancel",
-            "Calendar cancellations",
-            "When a check-in or a schedule is cancelled (with the calendar update).",
-        ),
-        Kind("checkin_reminder", "Check-in reminders", "Before each check-in."),
-        Kind("did_you_meet", "“Did you meet?”", "After a check-in time has passed."),
-        Kind("nudge", "Gentle nudges", "When a pair has not met for a while."),
-        Kind("goals", "Goal reminders", "When your partnership has no goals yet."),
-        Kind("fit_check", "Fit check", "After your first check-in: is this pair working?"),
-        Kind("feedback", "Feedback", "When feedback is due or your partner has written theirs."),
-        Kind("reflection", "Closing reflection", "At the end of a partnership's term."),
-        Kind("partnership", "Partnership updates", "Changes to your partnerships."),
-        Kind(
-            "partnership_ended",
-            "Partnership ended",
-            "When your partner ends a partnership (its check-ins leave your calendar).",
-        ),
-        Kind("digest", "Weekly digest", "A Monday summary of your week (turn it on below)."),
-        Kind("program_summary", "Program summary", "Weekly, for program managers."),
-        Kind(
-            "admin_notice",
-            "Admin notices",
-            "For org admins: changes to where a program's HR escalations go.",
-        ),
-        Kind("invitation", "Invitations", "Your invitation to sign in to Twoway."),
-    ]
-}
+_registry: dict[str, Kind] = {}
+
+
+def register(
+    key: str,
+    label: str,
+    help: str,
+    *,
+    default_channel: str = EMAIL,
+    can_turn_off: bool = True,
+    order: int = 100,
+    to_address: bool = False,
+) -> str:
+    """Declare a kind; returns its key so a module can keep it in a constant."""
+    kind = Kind(key, label, help, default_channel, can_turn_off, order, to_address)
+    if default_channel not in (EMAIL, SLACK):
+        raise ValueError(f"kind {key}: unknown default channel {default_channel!r}")
+    found = _registry.get(key)
+    if found is not None and found != kind:
+        raise ValueError(f"kind {key!r} is declared twice, differently: {found} and {kind}")
+    _registry[key] = kind
+    return key
+
+
+def get(key: str) -> Kind:
+    try:
+        return _registry[key]
+    except KeyError:
+        raise UnknownKind(
+            f"unknown notification kind {key!r}: declare it with "
+            "twoway.notifications.kinds.register() in the sending app's kinds.py"
+        ) from None
+
+
+def find(key: str) -> Kind | None:
+    """The kind, or None for a key nobody declares (an old outbox row)."""
+    return _registry.get(key)
+
+
+def all_kinds() -> list[Kind]:
+    return sorted(_registry.values(), key=lambda k: (k.order, k.label))
+
+
+def for_people() -> list[Kind]:
+    """The kinds a person receives and manages on the preferences page."""
+    return [k for k in all_kinds() if not k.to_address]
 
 
 def kind_label(key: str) -> str:
-    kind = KINDS.get(key)
+    kind = _registry.get(key)
     return kind.label if kind else key.replace("_", " ").capitalize()
+
+
+def can_turn_off(key: str) -> bool:
+    kind = _registry.get(key)
+    return kind.can_turn_off if kind else True

@@ -55,6 +55,8 @@ class OutboxMessage(models.Model):
     )
     dedupe_key = models.CharField(max_length=200)
     due_at = models.DateTimeField(default=timezone.now)
+    # A reminder past this moment is skipped, not sent late (after an outage or an upgrade).
+    expires_at = models.DateTimeField(null=True, blank=True)
     # `status` is the one field the worker filters on; sent_at / failed_permanently stay in step
     # with it for the code that already reads them.
     status = models.CharField(
@@ -112,6 +114,8 @@ class ChannelChoice(models.TextChoices):
 
 
 DEFAULT_REMINDER_OFFSETS = [24 * 60, 15]
+# What the preferences page offers for check-in reminders, in minutes before.
+REMINDER_OFFSET_CHOICES = [2 * 24 * 60, 24 * 60, 60, 15]
 
 
 def default_reminder_offsets() -> list[int]:

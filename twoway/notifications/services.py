@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from twoway.accounts.models import AuditEvent, Organization, User
+from twoway.notifications import kinds
 from twoway.notifications.models import (
     Channel,
     ChannelChoice,
@@ -43,19 +44,24 @@ def notify(
     context: dict[str, Any],
     dedupe_key: str,
     due_at: dt.datetime | None = None,
-    channel: str = Channel.EMAIL,
+    expires_at: dt.datetime | None = None,
+    channel: str | None = None,
     attachments: Sequence[Attachment] = (),
     sealed: dict[str, str] | None = None,
 ) -> OutboxMessage | None:
     """Queue one message, once: to `person`, or by email to a plain address `email` that is
     nobody's account here (an HR contact, a password reset) in `organization` (if any).
 
-    Call it inside the transaction of the change that causes the message. `context` must be
-    JSON-serialisable (it is rendered at send time with templates/emails/<template>-subject.txt,
-    -body.txt and -body.html); `sealed` values join it at send time but rest encrypted (a reset
-    link, a confidential message). A second call with the same `dedupe_key` is a no-op and
-    returns None, so retries and double clicks never double a message.
+    Call it inside the transaction of the change that causes the message. `kind` must be
+    declared in the sending app's kinds.py (twoway/notifications/kinds.py): an unknown kind
+    raises UnknownKind. `context` must be JSON-serialisable (it is rendered at send time with
+    templates/emails/<template>-subject.txt, -body.txt and -body.html); `sealed` values join it
+    at send time but rest encrypted (a reset link, a confidential message). A second call with
+    the same `dedupe_key` is a no-op and returns None, so retries and double clicks never double
+    a message. A reminder passes `expires_at`: after that moment the worker skips it instead of
+    sending it late (after an outage or an upgrade).
     """
+    declared = kinds.get(kind)
     if (person is None) == (not email):
         raise ValueError("notify() needs a person or an email address, not both")
     organization_id: int | None
@@ -75,7 +81,7 @@ def notify(
                 recipient=person,
                 recipient_email="" if person is not None else email,
                 kind=kind,
-                channel=channel,
+                channel=channel or declared.default_channel,
                 template=template,
                 context=stored,
                 attachments=[
@@ -84,6 +90,7 @@ def notify(
                 ],
                 dedupe_key=dedupe_key,
                 due_at=due_at or timezone.now(),
+                expires_at=expires_at,
             )
     except IntegrityError:
         if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
@@ -137,12 +144,59 @@ def preferences_for(person: Person) -> dict[str, str]:
     return dict(NotificationPreference.objects.filter(person=person).values_list("kind", "channel"))
 
 
+def channel_for(kind: str, prefs: dict[str, str], fallback: str) -> str:
+    """The channel a person chose for `kind`, else `fallback`. A choice of "off" for a kind that
+    cannot be turned off (left by an older version, when an unsubscribe link could do that)
+    counts as no choice: calendar updates keep coming."""
+    chosen = prefs.get(kind)
+    if chosen is None or (chosen == ChannelChoice.OFF and not kinds.can_turn_off(kind)):
+        return fallback
+    return chosen
+
+
 def preference_set(*, person: Person, kind: str, channel: str) -> None:
-    if channel not in ChannelChoice.values:
-        raise ValueError(f"unknown channel {channel!r}")
+    declared = kinds.get(kind)
+    if channel not in declared.choices():
+        raise ValueError(f"{declared.label} cannot be sent by {channel!r}")
     NotificationPreference.objects.update_or_create(
         person=person, kind=kind, defaults={"channel": channel}
     )
+
+
+@dataclass(frozen=True)
+class PreferencesChange:
+    quiet_start: dt.time | None
+    quiet_end: dt.time | None
+    paused_until: dt.datetime | None
+    weekly_digest: bool
+    reminder_offsets: list[int]
+    channels: dict[str, str]
+
+
+@transaction.atomic
+def notification_preferences_save(*, person: Person, change: PreferencesChange) -> None:
+    """A person's own notification settings, all at once (the preferences page)."""
+    if bool(change.quiet_start) != bool(change.quiet_end):
+        raise ValueError("Give both ends of quiet hours, or neither.")
+    row = settings_for(person)
+    row.quiet_start = change.quiet_start
+    row.quiet_end = change.quiet_end
+    row.paused_until = change.paused_until
+    row.weekly_digest = change.weekly_digest
+    row.reminder_offsets = sorted(set(change.reminder_offsets), reverse=True)
+    row.save()
+    for key, channel in change.channels.items():
+        preference_set(person=person, kind=key, channel=channel)
+
+
+def preference_unsubscribe(*, person: Person, kind: str) -> bool:
+    """One-click unsubscribe from one kind. Returns False, changing nothing, for a kind that
+    cannot be turned off (a calendar invite): the page then says so and offers the settings."""
+    declared = kinds.find(kind)
+    if declared is None or not declared.can_turn_off:
+        return False
+    preference_set(person=person, kind=kind, channel=ChannelChoice.OFF)
+    return True
 
 
 def resolve_channel(message: OutboxMessage, prefs: dict[str, str] | None = None) -> str:
@@ -154,7 +208,7 @@ def resolve_channel(message: OutboxMessage, prefs: dict[str, str] | None = None)
         return Channel.EMAIL
     if prefs is None:
         prefs = preferences_for(message.recipient)
-    channel = prefs.get(message.kind, message.channel)
+    channel = channel_for(message.kind, prefs, message.channel)
     if channel == Channel.SLACK and not reachable_organizations(
         Channel.SLACK, [message.organization_id]
     ):

@@ -23,7 +23,7 @@ from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
 from twoway.lib import crypto
-from twoway.notifications.kinds import kind_label
+from twoway.notifications.kinds import can_turn_off, kind_label
 from twoway.notifications.models import OutboxMessage
 
 
@@ -105,6 +105,7 @@ def template_context(message: OutboxMessage) -> dict[str, Any]:
         "base_url": settings.BASE_URL,
         "kind": message.kind,
         "kind_label": kind_label(message.kind),
+        "kind_can_turn_off": can_turn_off(message.kind),
         # A plain address (an HR contact, a password reset) has no preferences to change.
         "unsubscribe_url": (
             unsubscribe_url(person=person, kind=message.kind) if person is not None else ""

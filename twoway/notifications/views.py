@@ -4,21 +4,22 @@ import logging
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Role, User
 from twoway.notifications.forms import PreferencesForm
-from twoway.notifications.kinds import KINDS, kind_label
+from twoway.notifications.kinds import can_turn_off, find, kind_label
 from twoway.notifications.models import Channel, OutboxMessage, OutboxStatus
 from twoway.notifications.services import (
+    notification_preferences_save,
     outbox_retry,
-    preference_set,
+    preference_unsubscribe,
     preferences_for,
     read_unsubscribe_token,
     settings_for,
@@ -44,16 +45,7 @@ def preferences(request: OrgRequest) -> HttpResponse:
         request.POST or None, person=person, row=row, prefs=preferences_for(person), slack=slack
     )
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            data = form.cleaned_data
-            row.quiet_start = data["quiet_start"]
-            row.quiet_end = data["quiet_end"]
-            row.paused_until = form.paused_until_moment()
-            row.weekly_digest = data["weekly_digest"]
-            row.reminder_offsets = sorted(set(data["reminder_offsets"]), reverse=True)
-            row.save()
-            for key in KINDS:
-                preference_set(person=person, kind=key, channel=data[f"kind_{key}"])
+        notification_preferences_save(person=person, change=form.change())
         messages.success(request, "Notification settings saved.")
         return redirect("notification_preferences", org_slug=request.org.slug)
     return render(
@@ -116,14 +108,23 @@ def outbox_retry_view(request: OrgRequest, message_id: int) -> HttpResponse:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirmation (link scanners must not unsubscribe anyone); POST unsubscribes —
     that is what mail clients send for `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
-    The page names the kind of message only: whoever holds the link learns nothing else."""
+    The page names the kind of message only: whoever holds the link learns nothing else.
+
+    A kind that cannot be turned off (calendar invites) is never turned off here, by GET or
+    POST: the page explains why and links to the settings, where it can be moved to Slack."""
     found = read_unsubscribe_token(token)
     if found is None:
         return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
     person, kind = found
+    context = {
+        "label": kind_label(kind),
+        # A link in an old email may name a kind Twoway no longer sends.
+        "retired": find(kind) is None,
+        "fixed": not can_turn_off(kind),
+        "settings_path": reverse(
+            "notification_preferences", kwargs={"org_slug": person.organization.slug}
+        ),
+    }
     if request.method == "POST":
-        preference_set(person=person, kind=kind, channel="off")
-        return render(
-            request, "notifications/unsubscribe.html", {"done": True, "label": kind_label(kind)}
-        )
-    return render(request, "notifications/unsubscribe.html", {"label": kind_label(kind)})
+        context["done"] = preference_unsubscribe(person=person, kind=kind)
+    return render(request, "notifications/unsubscribe.html", context)

@@ -23,10 +23,29 @@ and make the rare duplicate recognisable: every attempt carries the same Message
 the dedupe key, so mail clients and servers that deduplicate on it show it once.
 The crash test (tests/notifications/test_crash.py) asserts exactly this: every message arrives,
 and any second copy is of the one message a SIGKILLed worker had in flight.
+
+Database outages. A worker never exits because the database went away (a restart, a failover,
+a network cut): every pass of the loop catches database errors, drops the connection and waits
+(1 s doubling to 30 s) before trying again, and SIGTERM still stops it during that wait. When
+the database drops just after the transport accepted a message, the worker keeps retrying the
+mark-sent update (and takes no other row) until the database is back; the message is sent
+once as long as the outage is shorter than the lease (OUTBOX_LEASE_SECONDS; after that another
+worker may take the row, and the update says so in the log). A worker stuck in a call that never
+returns (a database that accepts connections but never answers) still exits STOP_GRACE seconds
+after SIGTERM. tests/notifications/test_faults.py terminates the workers' connections during
+delivery and checks that no message is lost or doubled.
+
+Stale reminders. A row may carry `expires_at` (reminders do): past it the row is skipped, shown
+as such in the outbox, instead of reminding someone of a check-in that is over because the
+worker was down or an upgrade took long.
+
+Scheduled jobs. Apps declare them in their own jobs.py (twoway/lib/jobs.py); the worker runs
+each once per tick, the (job, tick) row in JobTick being the lock between workers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -37,13 +56,25 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from types import FrameType
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import (
+    Error as DatabaseError,
+)
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import F, Q
 from django.utils import timezone
 
+from twoway.lib.jobs import Job, registered
 from twoway.notifications.models import (
     ChannelChoice,
     JobTick,
@@ -52,14 +83,13 @@ from twoway.notifications.models import (
     OutboxMessage,
     OutboxStatus,
 )
-from twoway.notifications.services import group_ids, resolve_channel
+from twoway.notifications.services import channel_for, group_ids, resolve_channel
 from twoway.notifications.transports import (
     Transport,
     TransportError,
     build_transports,
     reachable_organizations,
 )
-from twoway.programs.rounds import run_pending_rounds
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +98,39 @@ BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=2)
 # Do not start a send with less than this left on the lease.
 LEASE_MARGIN = dt.timedelta(seconds=2)
+# After a database error the loop waits this long, doubling up to DB_BACKOFF_MAX.
+DB_BACKOFF_START = 1.0
+DB_BACKOFF_MAX = 30.0
+# How often a worker retries recording a message it has sent while the database is away.
+RECORD_RETRY_MAX = 2.0
+# Seconds after SIGTERM before a worker stuck in a call that never returns is stopped anyway.
+STOP_GRACE = 30
+
+
+# The database is away (as opposed to a query that is wrong): the loop waits and tries again.
+OUTAGE = (OperationalError, InterfaceError)
+
+
+class WorkerStopped(BaseException):
+    """Raised by the grace alarm after SIGTERM; a BaseException so no `except Exception` in a
+    transport or a job swallows it."""
+
+
+def _database_answers() -> bool:
+    """After an OperationalError: is the database still there (the statement was the problem,
+    e.g. it ran past the statement timeout), or has it gone away?"""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+def _drop_connection() -> None:
+    # The connection may be half-dead: closing it may fail too, and that is fine.
+    with contextlib.suppress(Exception):
+        connection.close()
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -80,9 +143,18 @@ def _pending_due(now: dt.datetime) -> Any:
     return OutboxMessage.objects.filter(status=OutboxStatus.PENDING, due_at__lte=now)
 
 
-def claim(*, worker: str, limit: int, lease: dt.timedelta) -> tuple[str, list[OutboxMessage]]:
-    """Lease up to `limit` due rows to this worker; returns the claim token and the rows."""
+class Claim(NamedTuple):
+    token: str
+    rows: list[OutboxMessage]
+    # The `claimed_until` written on the rows: the lease ends then, not `lease` after the
+    # claim returned (which may be much later when the database is slow).
+    lease_end: dt.datetime
+
+
+def claim(*, worker: str, limit: int, lease: dt.timedelta) -> Claim:
+    """Lease up to `limit` due rows to this worker."""
     now = timezone.now()
+    lease_end = now + lease
     token = f"{worker}.{secrets.token_hex(4)}"
     claimable = (
         _pending_due(now)
@@ -91,7 +163,7 @@ def claim(*, worker: str, limit: int, lease: dt.timedelta) -> tuple[str, list[Ou
     )
     changes = {
         "claim_token": token,
-        "claimed_until": now + lease,
+        "claimed_until": lease_end,
         "attempts": F("attempts") + 1,
     }
     if connection.vendor == "postgresql":
@@ -110,13 +182,13 @@ def claim(*, worker: str, limit: int, lease: dt.timedelta) -> tuple[str, list[Ou
                 Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
             ).update(**changes)
     if not ids:
-        return token, []
+        return Claim(token, [], lease_end)
     rows = list(
         OutboxMessage.objects.filter(claim_token=token, status=OutboxStatus.PENDING)
         .select_related("recipient", "organization")
         .order_by("due_at", "id")
     )
-    return token, rows
+    return Claim(token, rows, lease_end)
 
 
 def _finish(message: OutboxMessage, token: str, **changes: Any) -> bool:
@@ -178,7 +250,8 @@ class BatchInfo:
     def channel(self, message: OutboxMessage) -> str:
         if message.recipient_id is None:
             return ChannelChoice.EMAIL
-        channel = self.prefs.get(message.recipient_id, {}).get(message.kind, message.channel)
+        prefs = self.prefs.get(message.recipient_id, {})
+        channel = channel_for(message.kind, prefs, message.channel)
         if channel == ChannelChoice.SLACK and message.organization_id not in self.slack_orgs:
             return ChannelChoice.EMAIL
         return channel
@@ -201,6 +274,16 @@ def send_one(
     if not person.is_active or person.left_on is not None:
         _finish(message, token, status=OutboxStatus.SKIPPED, skip_reason="the person has left")
         return "skipped"
+    if message.expires_at is not None and message.expires_at <= now:
+        # Not an attempt either: nothing was tried.
+        _finish(
+            message,
+            token,
+            status=OutboxStatus.SKIPPED,
+            attempts=F("attempts") - 1,
+            skip_reason=f"too late: its moment passed at {message.expires_at:%Y-%m-%d %H:%M} UTC",
+        )
+        return "expired"
     prefs = info.settings.get(person.pk) or NotificationSettings(person=person)
     if prefs.paused_until and prefs.paused_until > now:
         return _postpone(message, token, prefs.paused_until, "paused")
@@ -254,15 +337,33 @@ def _deliver(
         log.exception("outbox %s: unexpected error", message.pk)
         return _failed(message, token, detail, permanent=False, channel=channel)
     # Mark sent at once: this statement is the end of the at-least-once window (module doc).
-    _finish(
+    sent_at = timezone.now()
+    _until_recorded(
         message,
-        token,
-        status=OutboxStatus.SENT,
-        sent_at=timezone.now(),
-        channel=channel,
-        last_error="",
+        lambda: _finish(
+            message,
+            token,
+            status=OutboxStatus.SENT,
+            sent_at=sent_at,
+            channel=channel,
+            last_error="",
+        ),
     )
     return "sent"
+
+
+def _until_recorded(message: OutboxMessage, write: Callable[[], bool]) -> bool:
+    """Run `write` until the database takes it. The message has left: if this worker gave up
+    and took other rows, the lease would run out and another worker would send it again."""
+    delay = 0.1
+    while True:
+        try:
+            return write()
+        except DatabaseError as exc:
+            log.warning("outbox %s sent; recording it waits for the database: %s", message.pk, exc)
+            _drop_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, RECORD_RETRY_MAX)
 
 
 def _failed(
@@ -304,24 +405,9 @@ def _failed(
 # --- scheduled jobs --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every: dt.timedelta
-    run: Callable[[dt.datetime], int]
-
-
 def default_jobs() -> list[Job]:
-    from twoway.insights.aggregate import run_job as insights_job
-    from twoway.notifications import rules
-
-    return [
-        Job("reminders", dt.timedelta(minutes=1), rules.run_frequent),
-        Job("weekly", dt.timedelta(hours=1), rules.run_hourly),
-        Job("cleanup", dt.timedelta(days=1), rules.cleanup),
-        # Program insights: yesterday and today's counts and snapshots (twoway.insights).
-        Job("insights", dt.timedelta(hours=1), insights_job),
-    ]
+    """Every job the installed apps declare in their jobs.py (twoway/lib/jobs.py)."""
+    return registered()
 
 
 def tick_of(now: dt.datetime, every: dt.timedelta) -> dt.datetime:
@@ -336,6 +422,17 @@ def run_due_jobs(*, worker: str, jobs: list[Job], now: dt.datetime | None = None
     now = now or timezone.now()
     ran = []
     for job in jobs:
+        if job.every is None:
+            # Every pass; the job guards itself against other workers (lib/jobs.py).
+            try:
+                job.run(now)
+            except OUTAGE:
+                if not _database_answers():
+                    raise
+                log.exception("job %s failed", job.name)
+            except Exception:
+                log.exception("job %s failed", job.name)
+            continue
         tick = tick_of(now, job.every)
         try:
             with transaction.atomic():
@@ -344,6 +441,12 @@ def run_due_jobs(*, worker: str, jobs: list[Job], now: dt.datetime | None = None
             continue
         try:
             row.created_messages = job.run(now)
+        except OUTAGE:
+            if not _database_answers():
+                raise  # the loop backs off; the next tick runs the job again
+            # The database is there: the job itself failed (a statement timeout, say).
+            log.exception("job %s failed", job.name)
+            row.error = traceback.format_exc()[-4000:]
         except Exception:
             log.exception("job %s failed", job.name)
             row.error = traceback.format_exc()[-4000:]
@@ -365,18 +468,31 @@ class Worker:
     )
     idle_sleep: float = 1.0
     jobs: list[Job] = field(default_factory=default_jobs)
-    matching_rounds: bool = True
+    stop_grace: int = STOP_GRACE
     stopping: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     transports: dict[str, Transport] = field(default_factory=lambda: build_transports())
 
     def stop(self, *_: object) -> None:
+        if not self.stopping and self.stop_grace > 0:
+            # Normally the loop sees `stopping` within a second; the alarm is for a call that
+            # never returns (a database that accepts and then says nothing).
+            signal.signal(signal.SIGALRM, self._stop_now)
+            signal.alarm(self.stop_grace)
         self.stopping = True
+
+    def _stop_now(self, signum: int, frame: FrameType | None) -> None:
+        raise WorkerStopped(f"still busy {self.stop_grace} s after SIGTERM")
+
+    def wait(self, seconds: float) -> None:
+        """Sleep, but wake at once on SIGTERM."""
+        end = time.monotonic() + seconds
+        while not self.stopping and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
 
     def process_batch(self) -> int:
         """Claim and send one batch; returns how many rows were claimed."""
-        token, rows = claim(worker=self.name, limit=self.batch, lease=self.lease)
-        lease_end = timezone.now() + self.lease
+        token, rows, lease_end = claim(worker=self.name, limit=self.batch, lease=self.lease)
         info = BatchInfo.load(rows) if rows else None
         for i, message in enumerate(rows):
             if self.stopping:
@@ -389,30 +505,49 @@ class Worker:
             self.counts[outcome] = self.counts.get(outcome, 0) + 1
         return len(rows)
 
+    def run_pass(self, *, once: bool) -> bool:
+        """One pass of the loop; returns True when the loop should end (with `once`)."""
+        close_old_connections()
+        if self.jobs:
+            run_due_jobs(worker=self.name, jobs=self.jobs)
+        if self.process_batch():
+            return False
+        if once:
+            # Drained when nothing is due any more, leased rows included: a row leased by a
+            # killed worker comes back when its lease ends.
+            if not _pending_due(timezone.now()).exists():
+                return True
+            self.wait(0.1)
+            return False
+        self.wait(self.idle_sleep)
+        return False
+
     def run(self, *, once: bool = False) -> dict[str, int]:
         """Loop until SIGTERM; with `once`, run the jobs once and exit when nothing is due."""
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        delay = DB_BACKOFF_START
         try:
             while not self.stopping:
-                close_old_connections()
-                if self.jobs:
-                    run_due_jobs(worker=self.name, jobs=self.jobs)
-                if self.matching_rounds:
-                    # Queued matching rounds start at once, not on the next minute's tick; the
-                    # round's own conditional claim keeps two workers from running one round.
-                    run_pending_rounds(limit=1)
-                if self.process_batch():
-                    continue
-                if once:
-                    # Drained when nothing is due any more, leased rows included: a row leased
-                    # by a killed worker comes back when its lease ends.
-                    if not _pending_due(timezone.now()).exists():
+                try:
+                    if self.run_pass(once=once):
                         break
-                    time.sleep(0.1)
-                    continue
-                time.sleep(self.idle_sleep)
+                    delay = DB_BACKOFF_START
+                except DatabaseError as exc:
+                    if once:
+                        raise  # a one-off run reports the outage rather than waiting it out
+                    # A restart, a failover, a cut: never exit, try again a little later.
+                    self.counts["database_errors"] = self.counts.get("database_errors", 0) + 1
+                    log.warning("database unavailable, retrying in %.0f s: %s", delay, exc)
+                    _drop_connection()
+                    self.wait(delay)
+                    delay = min(delay * 2, DB_BACKOFF_MAX)
+        except WorkerStopped as exc:
+            log.warning("worker %s: %s; stopping now", self.name, exc)
         finally:
+            signal.alarm(0)
+            for sig, handler in previous.items():
+                if handler is not None:  # None: installed outside Python, cannot be restored
+                    signal.signal(sig, handler)
             for transport in self.transports.values():
                 transport.close()
         return self.counts

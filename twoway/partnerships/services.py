@@ -8,6 +8,7 @@ from django.urls import reverse
 from twoway.lib.errors import Conflict, InvalidInput
 from twoway.meetings.services import checkins_stop_for_ending
 from twoway.notifications.services import notify
+from twoway.partnerships.kinds import PARTNERSHIP_ENDED
 from twoway.partnerships.models import Reflection
 from twoway.people.models import Person
 from twoway.programs.models import Partnership, PartnershipStatus
@@ -46,7 +47,7 @@ def partnership_close(
             continue
         notify(
             person=member.person,
-            kind="partnership_ended",
+            kind=PARTNERSHIP_ENDED,
             template="partnership_ended",
             context={
                 "calendar": bool(calendar),

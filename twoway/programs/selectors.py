@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from twoway.accounts.models import Organization
 from twoway.lib.errors import NotFound
-from twoway.notifications.selectors import stalled_partnerships
 from twoway.people.models import Person
 from twoway.programs.cohort import pool
 from twoway.programs.models import (
@@ -151,7 +150,26 @@ def program_overview(program: Program) -> dict[str, object]:
         # Fit ratings are private answers: only their average over enough people is shown.
         "fit_average": round(sum(ratings) / len(ratings), 1) if len(ratings) >= min_group else None,
         "fit_count": len(ratings),
-        # No check-in held within 3x the cadence: names only, never notes or pulse answers.
-        "stalled": stalled_partnerships(program)[:50],
         "min_group": min_group,
     }
+
+
+def active_partnerships() -> QuerySet[Partnership]:
+    """Every active partnership with its program, organization and members' people: what the
+    reminder jobs walk through."""
+    return (
+        Partnership.objects.filter(status=PartnershipStatus.ACTIVE)
+        .select_related("program", "organization")
+        .prefetch_related(
+            Prefetch("members", queryset=PartnershipMember.objects.select_related("person"))
+        )
+    )
+
+
+def members_of(partnership: Partnership) -> list[Person]:
+    """The members' people (uses the prefetched members when there are any)."""
+    return [m.person for m in partnership.members.all()]
+
+
+def partner_names(partnership: Partnership, person: Person) -> list[str]:
+    return [p.name for p in members_of(partnership) if p.pk != person.pk]

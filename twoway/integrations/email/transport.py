@@ -71,7 +71,8 @@ def build_email(message: OutboxMessage, *, delivery_id: str = "") -> EmailMultiA
         "X-Twoway-Kind": message.kind,
     }
     unsubscribe = context["unsubscribe_url"]
-    if unsubscribe:
+    # No one-click button in the mail client for a calendar invite: it could not turn it off.
+    if unsubscribe and context["kind_can_turn_off"]:
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if delivery_id:

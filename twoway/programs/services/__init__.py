@@ -22,6 +22,7 @@ from twoway.programs.services.programs import program_create, program_set_status
 from twoway.programs.services.requests import (
     request_accept,
     request_decline,
+    request_expire,
     request_send,
     request_withdraw,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "program_update",
     "request_accept",
     "request_decline",
+    "request_expire",
     "request_send",
     "request_withdraw",
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from twoway.lib.errors import InvalidInput
 from twoway.notifications.services import notify
 from twoway.people.models import Person
+from twoway.programs.kinds import INTRODUCTION
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Enrolment,
@@ -85,7 +86,7 @@ def partnership_introduce(
         others = [p for p in people if p.pk != person.pk]
         notify(
             person=person,
-            kind="introduction",
+            kind=INTRODUCTION,
             template="program_intro",
             context={
                 "program": partnership.program.name,

@@ -6,10 +6,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from twoway.accounts.services import audit
 from twoway.matching import pair_score
 from twoway.notifications.services import notify
 from twoway.people.models import Person
 from twoway.programs.cohort import engine_settings, participants_for
+from twoway.programs.kinds import REQUEST
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Block,
@@ -131,7 +133,7 @@ def request_send(*, program: Program, sender: Person, receiver: Person, note: st
         return request
     notify(
         person=receiver,
-        kind="request",
+        kind=REQUEST,
         template="request_received",
         context={
             "program": program.name,
@@ -162,7 +164,7 @@ def _close_request(
     if tell_sender:
         notify(
             person=request.sender,
-            kind="request",
+            kind=REQUEST,
             template=f"request_{status}",
             context={
                 "program": request.program.name,
@@ -252,6 +254,32 @@ def request_decline(*, request: MatchRequest, by: Person, response: str = "") ->
         raise ProgramError("This request is no longer open.")
     _close_request(locked, RequestStatus.DECLINED, tell_sender=True, response=response.strip())
     return locked
+
+
+@transaction.atomic
+def request_expire(*, request: MatchRequest) -> bool:
+    """Close a request nobody answered in time, and tell its sender as kindly as a decline.
+
+    The request's row lock makes an answer that lands at the same moment win: an accepted or
+    declined request is left alone (returns False). The audit row has no actor: the clock acted.
+    """
+    locked = (
+        MatchRequest.objects.select_for_update(of=("self",))
+        .select_related("program", "program__organization", "sender", "receiver")
+        .get(pk=request.pk)
+    )
+    if locked.status != RequestStatus.OPEN:
+        return False
+    _close_request(locked, RequestStatus.EXPIRED, tell_sender=True)
+    audit(
+        org=locked.program.organization,
+        actor=None,
+        action="request.expired",
+        target=f"request {locked.pk}",
+        program=locked.program_id,
+        days_open=(timezone.now() - locked.created).days,
+    )
+    return True
 
 
 @transaction.atomic

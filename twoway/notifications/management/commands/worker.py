@@ -1,4 +1,4 @@
-"""`twoway worker`: send the outbox and run the scheduled reminder jobs.
+"""`twoway worker`: send the outbox and run the jobs every app declares in its jobs.py.
 
 Run one or more of these next to the web processes; each process is one worker, and any number
 of them can run at once (on PostgreSQL). SIGTERM finishes the message in hand and exits.
@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from twoway.notifications.worker import Worker
+from twoway.notifications.worker import STOP_GRACE, Worker
 
 
 class Command(BaseCommand):
@@ -31,9 +31,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--sleep", type=float, default=1.0, help="Idle wait in seconds.")
         parser.add_argument(
+            "--grace",
+            type=int,
+            default=STOP_GRACE,
+            help="Seconds after SIGTERM before a worker stuck in a call exits anyway.",
+        )
+        parser.add_argument(
             "--no-jobs",
             action="store_true",
-            help="Only send; leave the reminder jobs and matching rounds to others.",
+            help="Only send; leave the jobs (reminders, matching rounds, insights) to others.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,10 +47,10 @@ class Command(BaseCommand):
             batch=max(1, options["batch"]),
             lease=dt.timedelta(seconds=max(1, options["lease"])),
             idle_sleep=options["sleep"],
+            stop_grace=max(1, options["grace"]),
         )
         if options["no_jobs"]:
             worker.jobs = []
-            worker.matching_rounds = False
         counts = worker.run(once=options["once"])
         if options["verbosity"] >= 1:
             summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"

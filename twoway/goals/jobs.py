@@ -1,0 +1,46 @@
+"""A friendly prompt to pairs with no goal a week after their match (worker's clock; idempotent
+by dedupe key, with an expiry: see meetings/jobs.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef
+
+from twoway.goals.kinds import GOALS
+from twoway.goals.models import Goal
+from twoway.lib.jobs import job
+from twoway.notifications.services import notify
+from twoway.programs.selectors import active_partnerships, members_of, partner_names
+
+GOALS_NOT_SET_AFTER = dt.timedelta(days=7)
+
+
+@job("goals_not_set", every=dt.timedelta(minutes=1))
+def goals_not_set(now: dt.datetime) -> int:
+    """Seven days after a match, a pair with no goal yet gets a friendly prompt."""
+    created = 0
+    pairs = (
+        active_partnerships()
+        .filter(created__lte=now - GOALS_NOT_SET_AFTER, created__gt=now - GOALS_NOT_SET_AFTER * 4)
+        .annotate(has_goal=Exists(Goal.objects.filter(partnership=OuterRef("pk"))))
+        .filter(has_goal=False)
+    )
+    for partnership in pairs:
+        for person in members_of(partnership):
+            created += bool(
+                notify(
+                    person=person,
+                    kind=GOALS,
+                    template="reminder_goals",
+                    context={
+                        "partnership_id": partnership.pk,
+                        "partners": partner_names(partnership, person),
+                        "templates": list(partnership.program.goal_templates or [])[:6],
+                        "url": f"/o/{partnership.organization.slug}/",
+                    },
+                    dedupe_key=f"goals-not-set:{partnership.pk}:{person.pk}",
+                    expires_at=partnership.created + GOALS_NOT_SET_AFTER * 4,
+                )
+            )
+    return created

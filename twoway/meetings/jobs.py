@@ -1,0 +1,244 @@
+"""Check-in reminders, "did you meet?", cadence nudges and the weekly program summary (how the
+program's pairs keep their cadence), run by the worker's clock.
+
+Every job is safe to run again at any time: each message has a dedupe key naming the occurrence
+it is about, so a second run, a second worker or a restart writes nothing new. Each looks back
+only a bounded time, so deploying it does not wake up years of history, and each message carries
+an expiry: a worker that was down for a day does not send yesterday's reminders. Quiet hours,
+pauses and channels are the worker's business when it sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch
+
+from twoway.accounts.models import Membership, Role
+from twoway.lib.jobs import job
+from twoway.meetings.cadence import (
+    NUDGE_AFTER_CADENCES,
+    cadence_baseline,
+    overdue_partnerships,
+    stalled_partnerships,
+)
+from twoway.meetings.kinds import CHECKIN_REMINDER, DID_YOU_MEET, NUDGE, PROGRAM_SUMMARY
+from twoway.meetings.models import CheckIn, CheckinStatus
+from twoway.notifications.models import (
+    REMINDER_OFFSET_CHOICES,
+    NotificationSettings,
+    default_reminder_offsets,
+)
+from twoway.notifications.selectors import local_when, week_started
+from twoway.notifications.services import notify
+from twoway.people.models import Person
+from twoway.programs.models import (
+    MatchRequest,
+    Partnership,
+    PartnershipMember,
+    PartnershipStatus,
+    Program,
+    ProgramStatus,
+    RequestStatus,
+)
+from twoway.programs.selectors import members_of, partner_names
+
+DID_YOU_MEET_AFTER = dt.timedelta(minutes=15)
+# How far back a job looks: older occurrences are left alone.
+LOOKBACK = dt.timedelta(days=14)
+# "Did you meet?" about a check-in more than this long ago is no use any more.
+DID_YOU_MEET_EXPIRES = dt.timedelta(days=3)
+NUDGE_EXPIRES = dt.timedelta(days=7)
+SUMMARY_EXPIRES = dt.timedelta(days=3)
+
+EVERY_MINUTE = dt.timedelta(minutes=1)
+
+
+@job("checkin_reminders", every=EVERY_MINUTE)
+def checkin_reminders(now: dt.datetime) -> int:
+    """Before a check-in, at each person's chosen offsets (default 24 h and 15 min). When a run
+    is late (a check-in booked an hour ahead), only the nearest due reminder goes out."""
+    horizon = now + dt.timedelta(minutes=max(REMINDER_OFFSET_CHOICES) + 1)
+    checkins = (
+        CheckIn.objects.filter(
+            status=CheckinStatus.SCHEDULED,
+            scheduled_start__gt=now,
+            scheduled_start__lte=horizon,
+            partnership__status=PartnershipStatus.ACTIVE,
+        )
+        .select_related("partnership__organization")
+        .prefetch_related(
+            Prefetch(
+                "partnership__members",
+                queryset=PartnershipMember.objects.select_related(
+                    "person", "person__notification_settings"
+                ),
+            )
+        )
+    )
+    created = 0
+    for checkin in checkins:
+        partnership = checkin.partnership
+        for person in members_of(partnership):
+            settings_row: NotificationSettings | None = getattr(
+                person, "notification_settings", None
+            )
+            offsets = settings_row.reminder_offsets if settings_row else default_reminder_offsets()
+            passed = [
+                int(m)
+                for m in offsets
+                if checkin.scheduled_start - dt.timedelta(minutes=int(m)) <= now
+            ]
+            if not passed:
+                continue
+            minutes = min(passed)
+            created += bool(
+                notify(
+                    person=person,
+                    kind=CHECKIN_REMINDER,
+                    template="reminder_checkin",
+                    context={
+                        "checkin_id": checkin.pk,
+                        "partnership_id": partnership.pk,
+                        "partners": partner_names(partnership, person),
+                        "when": local_when(checkin.scheduled_start, person.time_zone),
+                        "minutes_before": minutes,
+                        "duration": checkin.duration_minutes,
+                        "url": f"/o/{partnership.organization.slug}/",
+                    },
+                    dedupe_key=(
+                        f"checkin-reminder:{checkin.pk}:{person.pk}:{minutes}:"
+                        f"{checkin.scheduled_start.isoformat()}"
+                    ),
+                    # A reminder after the check-in has started is noise.
+                    expires_at=checkin.scheduled_start,
+                )
+            )
+    return created
+
+
+@job("did_you_meet", every=EVERY_MINUTE)
+def did_you_meet(now: dt.datetime) -> int:
+    """After a check-in's time has passed and nobody logged it: "did you meet?"."""
+    created = 0
+    checkins = (
+        CheckIn.objects.filter(
+            status=CheckinStatus.SCHEDULED,
+            scheduled_start__lte=now,
+            scheduled_start__gte=now - LOOKBACK,
+            partnership__status=PartnershipStatus.ACTIVE,
+        )
+        .select_related("partnership__organization")
+        .prefetch_related(
+            Prefetch(
+                "partnership__members", queryset=PartnershipMember.objects.select_related("person")
+            )
+        )
+    )
+    for checkin in checkins:
+        if checkin.end + DID_YOU_MEET_AFTER > now:
+            continue
+        partnership = checkin.partnership
+        for person in members_of(partnership):
+            created += bool(
+                notify(
+                    person=person,
+                    kind=DID_YOU_MEET,
+                    template="reminder_did_you_meet",
+                    context={
+                        "checkin_id": checkin.pk,
+                        "partnership_id": partnership.pk,
+                        "partners": partner_names(partnership, person),
+                        "when": local_when(checkin.scheduled_start, person.time_zone),
+                        "url": f"/o/{partnership.organization.slug}/",
+                    },
+                    dedupe_key=f"did-you-meet:{checkin.pk}:{person.pk}",
+                    expires_at=checkin.end + DID_YOU_MEET_EXPIRES,
+                )
+            )
+    return created
+
+
+@job("cadence_nudges", every=EVERY_MINUTE)
+def cadence_nudges(now: dt.datetime) -> int:
+    """No check-in held within 1.5x the program's cadence: a gentle nudge to each member, once
+    per gap (the key names the last meeting)."""
+    created = 0
+    for partnership in overdue_partnerships(factor=NUDGE_AFTER_CADENCES, now=now):
+        baseline = cadence_baseline(partnership)
+        if now - baseline > dt.timedelta(weeks=partnership.program.checkin_every_weeks * 6):
+            continue  # long stalled: the program manager has it; no more nudges
+        for member in partnership.members.all():
+            person = member.person
+            created += bool(
+                notify(
+                    person=person,
+                    kind=NUDGE,
+                    template="nudge_cadence",
+                    context={
+                        "partnership_id": partnership.pk,
+                        "partners": partner_names(partnership, person),
+                        "weeks": partnership.program.checkin_every_weeks,
+                        "since": local_when(baseline, person.time_zone),
+                        "met_before": getattr(partnership, "last_held", None) is not None,
+                        "url": f"/o/{partnership.organization.slug}/",
+                    },
+                    dedupe_key=f"cadence-nudge:{partnership.pk}:{person.pk}:{baseline.isoformat()}",
+                    expires_at=now + NUDGE_EXPIRES,
+                )
+            )
+    return created
+
+
+@job("program_summaries", every=dt.timedelta(hours=1))
+def program_summaries(now: dt.datetime) -> int:
+    """Monday morning in the organization's time zone: each program's week, for its managers."""
+    created = 0
+    programs = Program.objects.filter(
+        status__in=[ProgramStatus.OPEN, ProgramStatus.PAUSED]
+    ).select_related("organization")
+    for program in programs:
+        org = program.organization
+        week = week_started(now, org.time_zone)
+        if week is None:
+            continue
+        manager_users = set(
+            Membership.objects.filter(organization=org, role=Role.PROGRAM_MANAGER).values_list(
+                "user_id", flat=True
+            )
+        )
+        if program.created_by_id:
+            manager_users.add(program.created_by_id)
+        managers = Person.objects.filter(
+            organization=org, user_id__in=manager_users, is_active=True
+        )
+        if not managers:
+            continue
+        active = Partnership.objects.filter(program=program, status=PartnershipStatus.ACTIVE)
+        stalled = stalled_partnerships(program, now=now)
+        context = {
+            "program_id": program.pk,
+            "program": program.name,
+            "week": week,
+            "active_pairs": active.count(),
+            "new_pairs": active.filter(created__gte=now - dt.timedelta(days=7)).count(),
+            "open_requests": MatchRequest.objects.filter(
+                program=program, status=RequestStatus.OPEN
+            ).count(),
+            "stalled": [
+                " & ".join(sorted(m.person.name for m in p.members.all())) for p in stalled
+            ][:50],
+            "url": f"/o/{org.slug}/",
+        }
+        for person in managers:
+            created += bool(
+                notify(
+                    person=person,
+                    kind=PROGRAM_SUMMARY,
+                    template="summary_program",
+                    context=context,
+                    dedupe_key=f"program-summary:{program.pk}:{person.pk}:{week}",
+                    expires_at=now + SUMMARY_EXPIRES,
+                )
+            )
+    return created

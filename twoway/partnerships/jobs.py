@@ -1,0 +1,106 @@
+"""The closing reflection at term end and the weekly digest, on the worker's clock
+(idempotent by dedupe key, each message with an expiry: see meetings/jobs.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from twoway.lib.jobs import job
+from twoway.meetings.models import CheckIn, CheckinStatus
+from twoway.notifications.models import NotificationSettings
+from twoway.notifications.selectors import local_when, week_started
+from twoway.notifications.services import notify
+from twoway.partnerships.kinds import DIGEST, REFLECTION
+from twoway.partnerships.models import Reflection
+from twoway.programs.models import MatchRequest, PartnershipMember, PartnershipStatus, RequestStatus
+from twoway.programs.selectors import active_partnerships, members_of, partner_names
+
+LOOKBACK = dt.timedelta(days=14)
+WEEK = dt.timedelta(days=7)
+# A digest lists the coming check-ins: two days late, it would list some that are over.
+DIGEST_EXPIRES = dt.timedelta(days=2)
+
+
+@job("closing_reflections", every=dt.timedelta(minutes=1))
+def closing_reflections(now: dt.datetime) -> int:
+    """At the end of the term: the closing reflection, to members who have not written one."""
+    today = now.date()
+    created = 0
+    pairs = active_partnerships().filter(
+        ends_on__lte=today, ends_on__gt=today - dt.timedelta(days=LOOKBACK.days)
+    )
+    for partnership in pairs:
+        wrote = set(
+            Reflection.objects.filter(partnership=partnership).values_list("author_id", flat=True)
+        )
+        for person in members_of(partnership):
+            if person.pk in wrote:
+                continue
+            created += bool(
+                notify(
+                    person=person,
+                    kind=REFLECTION,
+                    template="reminder_reflection",
+                    context={
+                        "partnership_id": partnership.pk,
+                        "partners": partner_names(partnership, person),
+                        "program": partnership.program.name,
+                        "url": f"/o/{partnership.organization.slug}/",
+                    },
+                    dedupe_key=f"closing-reflection:{partnership.pk}:{person.pk}",
+                    expires_at=now + LOOKBACK,
+                )
+            )
+    return created
+
+
+@job("weekly_digests", every=dt.timedelta(hours=1))
+def weekly_digests(now: dt.datetime) -> int:
+    """Monday morning, in each person's own time zone: their week, for those who opted in."""
+    created = 0
+    for row in NotificationSettings.objects.filter(
+        weekly_digest=True, person__is_active=True
+    ).select_related("person__organization"):
+        person = row.person
+        week = week_started(now, person.time_zone)
+        if week is None:
+            continue
+        upcoming = [
+            local_when(c.scheduled_start, person.time_zone)
+            for c in CheckIn.objects.filter(
+                partnership__members__person=person,
+                partnership__status=PartnershipStatus.ACTIVE,
+                status=CheckinStatus.SCHEDULED,
+                scheduled_start__gt=now,
+                scheduled_start__lte=now + WEEK,
+            ).order_by("scheduled_start")[:10]
+        ]
+        partners = sorted(
+            {
+                m.person.name
+                for m in PartnershipMember.objects.filter(
+                    partnership__members__person=person,
+                    partnership__status=PartnershipStatus.ACTIVE,
+                )
+                .exclude(person=person)
+                .select_related("person")
+            }
+        )
+        waiting = MatchRequest.objects.filter(receiver=person, status=RequestStatus.OPEN).count()
+        created += bool(
+            notify(
+                person=person,
+                kind=DIGEST,
+                template="digest_weekly",
+                context={
+                    "week": week,
+                    "upcoming": upcoming,
+                    "partners": partners,
+                    "requests_waiting": waiting,
+                    "url": f"/o/{person.organization.slug}/",
+                },
+                dedupe_key=f"digest:{person.pk}:{week}",
+                expires_at=now + DIGEST_EXPIRES,
+            )
+        )
+    return created

@@ -1,0 +1,70 @@
+"""The programs app's periodic work: queued matching rounds, reminders on unanswered requests and
+their expiry (see twoway/lib/jobs.py; messages are idempotent by dedupe key and carry an expiry,
+as in meetings/jobs.py). The weekly program summary reads check-in cadence: meetings/jobs.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from twoway.lib.jobs import job
+from twoway.notifications.services import notify
+from twoway.programs.kinds import REQUEST
+from twoway.programs.models import (
+    MatchRequest,
+    RequestStatus,
+)
+from twoway.programs.rounds import run_pending_rounds
+from twoway.programs.services import request_expire
+
+REQUEST_REMINDER_AFTER = dt.timedelta(days=5)
+REQUEST_EXPIRES_AFTER = dt.timedelta(days=14)
+
+
+@job("matching_rounds", every=None)
+def matching_rounds(now: dt.datetime) -> int:
+    """Queued rounds start within a second, not on the next minute's tick: this runs on every
+    pass of the worker loop, and the round's own conditional claim keeps two workers from
+    running one round."""
+    run_pending_rounds(limit=1)
+    return 0
+
+
+@job("request_reminders", every=dt.timedelta(minutes=1))
+def request_reminders(now: dt.datetime) -> int:
+    """A request unanswered for 5 days: a reminder to its receiver."""
+    created = 0
+    for request in MatchRequest.objects.filter(
+        status=RequestStatus.OPEN,
+        created__lte=now - REQUEST_REMINDER_AFTER,
+        created__gt=now - REQUEST_EXPIRES_AFTER,
+    ).select_related("sender", "receiver__organization", "program"):
+        created += bool(
+            notify(
+                person=request.receiver,
+                kind=REQUEST,
+                template="reminder_request",
+                context={
+                    "request_id": request.pk,
+                    "sender": request.sender.name,
+                    "program": request.program.name,
+                    "days": (now - request.created).days,
+                    "url": f"/o/{request.receiver.organization.slug}/",
+                },
+                dedupe_key=f"request-reminder:{request.pk}",
+                # Once the request has expired, a reminder to answer it is wrong.
+                expires_at=request.created + REQUEST_EXPIRES_AFTER,
+            )
+        )
+    return created
+
+
+@job("request_expiry", every=dt.timedelta(minutes=1))
+def request_expiry(now: dt.datetime) -> int:
+    """After 14 days unanswered a request expires, through the same service as any other
+    answer: an audit row, and its sender told as kindly as after a decline."""
+    expired = 0
+    for request in MatchRequest.objects.filter(
+        status=RequestStatus.OPEN, created__lte=now - REQUEST_EXPIRES_AFTER
+    ).only("pk"):
+        expired += request_expire(request=request)
+    return expired
