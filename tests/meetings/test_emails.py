@@ -29,7 +29,7 @@ from twoway.meetings.services import (
     checkin_schedule_set,
     checkin_series_cancel,
 )
-from twoway.notifications.kinds import KINDS
+from twoway.notifications.kinds import kind_label
 from twoway.notifications.models import OutboxMessage
 from twoway.partnerships.services import partnership_close
 from twoway.people.models import Person
@@ -503,7 +503,7 @@ def test_every_email_reads_right_for_both_roles(world: World, template: str, rol
         assert other.name in text and other.name in html
     if template not in NO_FOOTER:
         # The footer names the kind of message as the settings page does.
-        label = KINDS[KIND_OF[template]].label
+        label = kind_label(KIND_OF[template])
         assert f"because “{label}” is on" in html and f'because "{label}" is on' in text
         assert "are on" not in html
         unsubscribe = re.search(r'href="(http://[^"]+/n/unsubscribe/[^"]+)"', html)

@@ -296,4 +296,3 @@ def insights_refresh(now: dt.datetime) -> int:
         today = now.astimezone(_tz(org)).date()
         refresh_org(org, start=today - dt.timedelta(days=1), end=today, now=now)
     return 0
-
