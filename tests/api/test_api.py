@@ -149,6 +149,7 @@ def test_bad_input_is_a_problem_and_changes_nothing(world: World) -> None:
         assert response.status_code == status, (body, response.content)
         assert response["Content-Type"] == PROBLEM
     assert api.patch(f"people/{world.alice_person.pk}", {"name": None}).status_code == 422
+    assert api.patch(f"people/{world.alice_person.pk}", {"titel": "typo"}).status_code == 422
     garbage = api.client.post("/api/v1/people", b"{nope", content_type="application/json")
     assert garbage.status_code in (400, 422)
     assert Person.objects.count() == before

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
-from pydantic import StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from twoway.api.keys import api_key_authenticate, api_rate_take
 from twoway.api.models import ApiKey, Scope
@@ -154,6 +154,13 @@ def on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 # --- documented answers --------------------------------------------------------------------------
+
+
+class Input(Schema):
+    """A request body: a field the API does not know is refused (a typo, or an older client's
+    idea of the API), never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Problem(Schema):

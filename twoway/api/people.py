@@ -20,7 +20,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from twoway.api.core import Cursor, Id, answers, make_cursor, need, read_cursor
+from twoway.api.core import Cursor, Id, Input, answers, make_cursor, need, read_cursor
 from twoway.api.models import Scope
 from twoway.directory.services import (
     DirectoryError,
@@ -151,7 +151,7 @@ class PeopleFilter(Schema):
     updated_since: IsoDatetime | None = None
 
 
-class PersonIn(Schema):
+class PersonIn(Input):
     """A person as your HR system knows them; optional fields you leave out keep their value."""
 
     email: Email
@@ -170,7 +170,7 @@ class PersonIn(Schema):
     ) = None
 
 
-class PersonPatch(Schema):
+class PersonPatch(Input):
     # Left out: unchanged. A person always has a name and an email, so null is not a value here.
     name: Text = Field(None, min_length=1)  # type: ignore[assignment]
     email: Email = Field(None)  # type: ignore[assignment]
@@ -185,7 +185,7 @@ class PersonPatch(Schema):
     external_id: Text | None = None
 
 
-class Deactivation(Schema):
+class Deactivation(Input):
     left_on: dt.date | None = Field(None, description="The leaving date; today if left out.")
 
 
