@@ -29,7 +29,7 @@ from twoway.meetings.services import (
     checkin_schedule_set,
     checkin_series_cancel,
 )
-from twoway.notifications.kinds import kind_label
+from twoway.notifications.kinds import can_turn_off, kind_label
 from twoway.notifications.models import OutboxMessage
 from twoway.partnerships.services import partnership_close
 from twoway.people.models import Person
@@ -107,7 +107,7 @@ def test_a_new_series_names_the_actor_and_the_partner_right(bob_in_new_york: Wor
     # Bob reads the date in his own time zone.
     assert "Next check-in: Tuesday 3 March 2026, 04:00 (America/New_York)." in text
     assert "Every 1 week" not in text and "with you and" not in text
-    assert "because “Calendar invites” is on" in html
+    assert "Calendar invites keep your calendar" in html and "/n/unsubscribe/" not in html
     assert f'href="{home}"' in html
 
 
@@ -247,7 +247,7 @@ def test_the_partner_of_who_ends_gets_the_kind_note_only_with_the_calendar_updat
     greeted_once(world.bob_person, text)
     assert "Alice Archer has marked your partnership" in text
     assert "Your future check-ins together are taken off your calendar" in text
-    assert "because “Partnership ended” is on" in html
+    assert "cannot be turned off" in html  # calendar updates are not switched off by a link
     [calendar] = to_bob.attachments
     assert "METHOD:REQUEST" in calendar["content"] and "UNTIL=" in calendar["content"]
     assert any(p.get_content_type() == "text/calendar" for p in mime_parts(to_bob))
@@ -318,7 +318,7 @@ def context_for(template: str, me: Person, other: Person, partnership_id: int) -
             "met_before": True,
             "url": "/o/acme/",
         },
-        "nudge_request_expired": {
+        "request_expired": {
             "request_id": 1,
             "receiver": other.name,
             "program": "Peer partners",
@@ -435,7 +435,7 @@ KIND_OF = {
     "checkin_cancel": "checkin_cancel",
     "digest_weekly": "digest",
     "nudge_cadence": "nudge",
-    "nudge_request_expired": "request",
+    "request_expired": "request",
     "partnership_ended": "partnership_ended",
     "program_intro": "introduction",
     "reminder_checkin": "checkin_reminder",
@@ -504,10 +504,15 @@ def test_every_email_reads_right_for_both_roles(world: World, template: str, rol
     if template not in NO_FOOTER:
         # The footer names the kind of message as the settings page does.
         label = kind_label(KIND_OF[template])
-        assert f"because “{label}” is on" in html and f'because "{label}" is on' in text
         assert "are on" not in html
-        unsubscribe = re.search(r'href="(http://[^"]+/n/unsubscribe/[^"]+)"', html)
-        assert unsubscribe is not None and unsubscribe.group(1) in text
+        if can_turn_off(KIND_OF[template]):
+            assert f"because “{label}” is on" in html and f'because "{label}" is on' in text
+            unsubscribe = re.search(r'href="(http://[^"]+/n/unsubscribe/[^"]+)"', html)
+            assert unsubscribe is not None and unsubscribe.group(1) in text
+        else:
+            # Calendar updates cannot be switched off by a link; the footer says why.
+            assert "cannot be turned off" in html and "cannot be turned off" in text
+            assert "/n/unsubscribe/" not in html
     # Every link resolves, and the main button leads where the email is about.
     links = re.findall(r'href="([^"]+)"', html)
     for link in links:
