@@ -66,7 +66,19 @@ def _iso_only(value: object) -> object:
     return value
 
 
-IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+
+
+def _within_any_database(value: dt.datetime) -> dt.datetime:
+    """Nothing was updated before 1970 or after 9999: a moment outside says the same as the
+    nearest end, and no database has to compare a year 312 with an offset of -23:47."""
+    return min(max(value, EARLIEST), LATEST)
+
+
+IsoDatetime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_within_any_database)
+]
 
 
 class SkillOut(Schema):
