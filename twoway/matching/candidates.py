@@ -125,7 +125,7 @@ def _project(x: npt.NDArray[np.float32], cap: int) -> tuple[npt.NDArray[np.float
 
 
 def linear_features(
-    cohort: Cohort, nodes: Idx
+    cohort: Cohort, nodes: Idx, time_rank: int = TIME_RANK
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], F64]:
     """F, G and slack with F[i] . G[j] + slack[i] >= score(i, j) for every unrequested pair.
 
@@ -173,10 +173,12 @@ def linear_features(
 
     # time: 0.5 for pairs with an unknown calendar, else the cosine (projected + slack).
     known = c.avail_known[nodes].astype(np.float32)[:, None]
-    proj, resid = _project(c.avail_unit[nodes], TIME_RANK)
-    slack = w.time * resid * float(resid.max(initial=0.0))
-    f += [proj * w.time, known * (-0.5 * w.time)]
-    g += [proj, known]
+    proj, resid = _project(c.avail_unit[nodes], time_rank)
+    # What the projection misses is at most |r_i| |r_j|: one more column on each side.
+    r32 = resid.astype(np.float32)[:, None]
+    f += [proj * w.time, known * (-0.5 * w.time), r32 * w.time]
+    g += [proj, known, r32]
+    slack = np.zeros(nodes.size, dtype=np.float64)
     const += 0.5 * w.time
 
     n_loc = int(c.loc.max(initial=-1)) + 2  # + "unknown"
@@ -196,9 +198,9 @@ def linear_features(
         f.append(meeting_upper_table()[c.pref[nodes]] * w.meeting)
         g.append(onehot(c.pref[nodes], 3))
     gproj, gres = _project(c.goals[nodes], GOAL_RANK)
-    slack = slack + w.goals * gres * float(gres.max(initial=0.0))
-    f.append(gproj * w.goals)
-    g.append(gproj)
+    g32 = gres.astype(np.float32)[:, None]
+    f += [gproj * w.goals, g32 * w.goals]
+    g += [gproj, g32]
     ones = np.ones((nodes.size, 1), dtype=np.float32)
     f.append(ones)
     g.append(ones * const)
@@ -555,3 +557,139 @@ def _allow_repeats(
     allw = np.concatenate([w, rw])
     key, first = np.unique(key, return_index=True)
     return key // m, key % m, allw[first], repeats
+
+
+PRICE_LIMIT = 30000  # beyond, a pricing scan costs as much as the whole match: floors only
+PRICED_METHOD = "LP relaxation of every pair (candidate graph dual, priced out)"
+PRICE_K = 64  # pairs per person whose reduced cost the pricing scan rescores exactly
+PRICE_ROUNDS = 2  # pricing rounds: each adds the violated pairs found and solves again
+PRICE_TIME_RANK = 96  # calendar directions in the pricing scan (tighter than the first scan)
+PRICE_ADD = 8  # violated pairs per person added as new candidates in a round
+
+
+def priced_bound(
+    cohort: Cohort,
+    scorer: Scorer,
+    cons: Constraints,
+    graph: Graph,
+    k: int = PRICE_K,
+    rounds: int = PRICE_ROUNDS,
+) -> float | None:
+    """An upper bound on every matching of the whole problem, by pricing out a graph dual.
+
+    y is a dual of the candidate graph's fractional matching LP (`auction_dual`): it covers
+    every candidate edge (y_i + y_j >= w_ij) but not, in general, the pairs left out. Pricing
+    finds, for each person i, v_i >= max(0, w_ij - y_i - y_j) over every feasible j; then
+    y + v / 2 covers every feasible pair (for a pair (i, j) left out, v_i / 2 + v_j / 2 >=
+    w_ij - y_i - y_j), so its sum bounds the fractional matching LP of the whole problem,
+    hence every matching (weak duality). Unlike the floors y_i >= tau_i / 2 of the assignment
+    bound, only the pairs that really beat their dual pay. The violated pairs found become
+    candidates and the LP is solved again (column generation), `rounds` times at most; every
+    round's bound is valid, the smallest is returned.
+
+    Up to EXACT_SCAN_LIMIT people the reduced costs are exact. Beyond, the linear scan of
+    build_graph runs on S_ij = f_i . g_j - y_i - y_j (two more columns, still symmetric) and
+    rescores each person's k best exactly; every pair not listed has S_ij <= ub_i (see
+    _symmetric_scan), so v_i = max(listed, ub_i + TAU_MARGIN, 0). Returns None when that
+    shortcut does not apply (a score that is not symmetric).
+    """
+    from .solvers import auction_dual
+
+    nodes = graph.nodes
+    m = nodes.size
+    if m < 2 or graph.complete:
+        return None
+    g2l = np.full(cohort.n, -1, dtype=np.int64)
+    g2l[nodes] = np.arange(m)
+    feats = None
+    if m > EXACT_SCAN_LIMIT:
+        feat_f, feat_g, slack = linear_features(cohort, nodes, PRICE_TIME_RANK)
+        if not _symmetric(feat_f, feat_g) or np.any(slack > 0):
+            return None
+        feats = (feat_f, feat_g)
+    ei, ej, w = graph.ei, graph.ej, graph.w
+    best = float("inf")
+    for _ in range(rounds):
+        y = auction_dual(m, ei, ej, w)
+        if feats is None:
+            v, add = _price_exact(cohort, scorer, cons, nodes, g2l, y)
+        else:
+            v, add = _price_linear(scorer, cons, nodes, g2l, y, feats, k)
+        best = min(best, float(y.sum() + v.sum() / 2.0))
+        if add[0].size == 0:
+            break
+        ei, ej, w = _dedupe(
+            m,
+            np.concatenate([ei, add[0]]),
+            np.concatenate([ej, add[1]]),
+            np.concatenate([w, add[2]]),
+        )
+    return best
+
+
+def _violated(rows: Idx, cols: Idx, red: F64, x: F64) -> tuple[Idx, Idx, F64]:
+    """Each row's PRICE_ADD most violated pairs (reduced cost > 0) as (i, j, score)."""
+    keep = red > 1e-9
+    rows, cols, red, x = rows[keep], cols[keep], red[keep], x[keep]
+    order = np.lexsort((cols, -red, rows))
+    rows, cols, x = rows[order], cols[order], x[order]
+    first = np.searchsorted(rows, rows)
+    rank = np.arange(rows.size) - first
+    sel = rank < PRICE_ADD
+    return rows[sel], cols[sel], x[sel]
+
+
+def _price_exact(
+    cohort: Cohort, scorer: Scorer, cons: Constraints, nodes: Idx, g2l: Idx, y: F64
+) -> tuple[F64, tuple[Idx, Idx, F64]]:
+    s = cohort.settings
+    m = nodes.size
+    v = np.zeros(m)
+    found: list[tuple[Idx, Idx, F64]] = []
+    for start in range(0, m, ROW_BLOCK):
+        rows = np.arange(start, min(start + ROW_BLOCK, m))
+        block = scorer.block(nodes[rows], nodes).astype(np.float64)
+        bad = (block < s.min_fit) | (block <= 0)
+        bad[np.arange(rows.size), rows] = True
+        ex = cons.hard_matrix[nodes[rows]].tocoo()
+        lc = g2l[ex.col]
+        ok = lc >= 0
+        bad[ex.row[ok], lc[ok]] = True
+        red = block - y[rows, None] - y[None, :]
+        red[bad] = -np.inf
+        v[rows] = np.maximum(red.max(axis=1), 0.0)
+        r, c = np.nonzero(red > 1e-9)
+        found.append(_violated(rows[r], c.astype(np.int64), red[r, c], block[r, c]))
+    return v, tuple(np.concatenate(x) for x in zip(*found, strict=True))  # type: ignore[return-value]
+
+
+def _price_linear(
+    scorer: Scorer,
+    cons: Constraints,
+    nodes: Idx,
+    g2l: Idx,
+    y: F64,
+    feats: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    k: int,
+) -> tuple[F64, tuple[Idx, Idx, F64]]:
+    s = scorer.cohort.settings
+    m = nodes.size
+    v = np.zeros(m)
+    y32 = y.astype(np.float32)[:, None]
+    one = np.ones((m, 1), dtype=np.float32)
+    f2 = np.ascontiguousarray(np.concatenate([feats[0], -y32, one], axis=1))
+    g2 = np.ascontiguousarray(np.concatenate([feats[1], one, -y32], axis=1))
+    found: list[tuple[Idx, Idx, F64]] = []
+    for rows, top, vals, ub in _symmetric_scan(f2, g2, cons, nodes, g2l, k, None):
+        fin = np.isfinite(vals)
+        ri = np.broadcast_to(rows[:, None], top.shape)[fin]
+        ci = top[fin]
+        x, _ = scorer.pairs(nodes[ri], nodes[ci])
+        x64 = x.astype(np.float64)
+        red = np.where((x64 >= s.min_fit) & (x64 > 0), x64 - y[ri] - y[ci], -np.inf)
+        listed = np.full(rows.size, -np.inf)
+        np.maximum.at(listed, ri - rows[0], red)
+        # Listed pairs: exact; the rest: S_ij <= ub_i (float32 rounding: TAU_MARGIN).
+        v[rows] = np.maximum(np.maximum(listed, ub + TAU_MARGIN), 0.0)
+        found.append(_violated(ri, ci, red, x64))
+    return v, tuple(np.concatenate(x) for x in zip(*found, strict=True))  # type: ignore[return-value]

@@ -53,7 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-repeats", action="store_true", help="past partners if nobody else")
     p.add_argument("--top-k", type=int, default=16, help="candidates per person on large cohorts")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--time-limit", type=float, default=20.0, help="local search seconds (large)")
+    p.add_argument(
+        "--swap-rounds",
+        type=int,
+        default=MatchSettings().swap_rounds,
+        help="pair-swap rounds on large cohorts (the work budget: same input, same result)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=MatchSettings().time_limit_seconds,
+        help="safety cap in seconds on the local search (reported when hit)",
+    )
     return p
 
 
@@ -90,6 +101,8 @@ def result_json(result: MatchResult) -> dict[str, Any]:
         "bound_scope": result.bound_scope,
         "bound_method": result.bound_method,
         "solver": result.solver,
+        "heuristic": result.heuristic,
+        "time_capped": result.time_capped,
         "seconds": round(result.seconds, 4),
         "groups": [
             {
@@ -118,6 +131,16 @@ def summary(result: MatchResult, explain: bool) -> str:
         f"gap: {100 * result.gap:.3f}%",
         f"solver: {result.solver}, seconds: {result.seconds:.2f}",
     ]
+    if result.heuristic:
+        lines.append(
+            f"heuristic result: not a proven optimum; at most {100 * result.gap:.3f}% below "
+            "the best possible (certified gap)"
+        )
+    if result.time_capped:
+        lines.append(
+            "stopped by the time limit before the search budget: "
+            "another run may give a different result"
+        )
     for u in result.unmatched:
         lines.append(f"unmatched {u.id}: {u.reason} - {u.message}")
     if explain:
@@ -137,12 +160,16 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("give PEOPLE.csv, or --weights PAIRS.csv")
         if args.top_k < 1:
             raise UsageError("--top-k must be at least 1")
+        if args.swap_rounds < 0 or args.time_limit <= 0:
+            raise UsageError("--swap-rounds must be 0 or more and --time-limit above 0")
         people = read_people(args.people) if args.people else None
         if args.weights is not None:
             pairs = read_pairs(args.weights)
             ids = [p.id for p in people] if people is not None else None
             with _progress(len(pairs)) as progress:
-                result = match_weights(pairs, ids, args.trios, args.time_limit, progress)
+                result = match_weights(
+                    pairs, ids, args.trios, args.time_limit, progress, args.swap_rounds
+                )
         else:
             assert people is not None
             settings = replace(
@@ -154,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 top_k=args.top_k,
                 seed=args.seed,
                 time_limit_seconds=args.time_limit,
+                swap_rounds=args.swap_rounds,
             )
             with _progress(len(people)) as progress:
                 result = match(people, settings, progress)

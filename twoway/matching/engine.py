@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import bipartite
-from .candidates import Graph, build_graph
+from .candidates import PRICE_LIMIT, PRICED_METHOD, Graph, build_graph, priced_bound
 from .constraints import Constraints, _member, build_constraints
 from .explain import many_pair_reasons, pair_reasons
 from .features import Cohort, build_cohort
@@ -25,7 +25,7 @@ from .model import (
     Unmatched,
 )
 from .scoring import Scorer
-from .solvers import EXACT_LIMIT, PairScoreFn, improve_by_swaps, solve_pairs
+from .solvers import EXACT_LIMIT, PairScoreFn, Swaps, improve_by_swaps, solve_pairs
 from .trios import attach_trios
 
 Idx = npt.NDArray[np.int64]
@@ -129,14 +129,14 @@ def _rematch_leftovers(
     pairs: list[tuple[int, int]],
     score: PairScoreFn,
     settings: MatchSettings,
-) -> list[tuple[int, int]]:
+    deadline: float,
+) -> Swaps:
     """Pair up people the large-cohort heuristic left alone, among themselves.
 
     Top-k graphs have hubs: popular people sit on many lists, so some people find every
     candidate taken. Any feasible pair may be used, so we build a fresh candidate graph on
     the people left over, solve it (exactly when small), and polish with pair swaps again.
     """
-    deadline = time.perf_counter() + settings.time_limit_seconds / 2
     for _ in range(3):
         taken = np.zeros(graph.m, dtype=bool)
         if pairs:
@@ -145,12 +145,14 @@ def _rematch_leftovers(
         if left.size < 2:
             break
         sub = build_graph(ctx.cohort, ctx.scorer, ctx.cons, graph.nodes[left], settings.top_k)
-        sol = solve_pairs(sub.m, sub.ei, sub.ej, sub.w, sub.tau, None, 0.0)
+        sol = solve_pairs(sub.m, sub.ei, sub.ej, sub.w, sub.tau, None, rounds=0)
         if not sol.pairs:
             break
         pairs = pairs + [(int(left[a]), int(left[b])) for a, b in sol.pairs]
         pairs = sorted((min(a, b), max(a, b)) for a, b in pairs)
-    return improve_by_swaps(graph.m, graph.ei, graph.ej, graph.w, pairs, score, deadline)
+    return improve_by_swaps(
+        graph.m, graph.ei, graph.ej, graph.w, pairs, score, settings.swap_rounds, deadline
+    )
 
 
 def _locks(ctx: Context) -> list[tuple[int, ...]]:
@@ -219,13 +221,29 @@ def match(
         # Large pools: an assignment cycle cover polished by pair swaps, then the people it
         # left over re-paired among themselves and one more swap search (below).
         large = graph.m > EXACT_LIMIT
-        budget = settings.time_limit_seconds / 2 if large else 0.0
+        # The swap searches stop on their round budget; the time limit is a safety cap only.
+        deadline = time.perf_counter() + settings.time_limit_seconds
         sol = solve_pairs(
-            graph.m, graph.ei, graph.ej, graph.w, graph.tau, local_score if large else None, budget
+            graph.m,
+            graph.ei,
+            graph.ej,
+            graph.w,
+            graph.tau,
+            local_score if large else None,
+            settings.time_limit_seconds,
+            settings.swap_rounds,
         )
+        if graph.m <= PRICE_LIMIT:
+            # Usually far tighter than the assignment bound's floors on a top-k graph.
+            priced = priced_bound(c, ctx.scorer, ctx.cons, graph)
+            if priced is not None and priced < sol.upper_bound:
+                sol.upper_bound = max(priced, sol.weight)
+                sol.bound_method = PRICED_METHOD
         local_pairs = sol.pairs
         if large:
-            local_pairs = _rematch_leftovers(ctx, graph, local_pairs, local_score, settings)
+            swaps = _rematch_leftovers(ctx, graph, local_pairs, local_score, settings, deadline)
+            local_pairs = swaps.pairs
+            sol.time_capped = sol.time_capped or swaps.time_capped
             sol.weight = _weight(local_pairs, local_score)
         pairs = [(int(nodes[a]), int(nodes[b])) for a, b in local_pairs]
         deg = np.bincount(np.concatenate([graph.ei, graph.ej]), minlength=graph.m)
@@ -257,6 +275,11 @@ def match(
         pair_weight = locked_weight + sol.weight
         upper = locked_weight + sol.upper_bound
         solver, bound_method, scope = sol.solver, sol.bound_method, "pairs"
+        heuristic, time_capped = not sol.exact, sol.time_capped
+        if sol.exact and graph.complete:
+            # Every feasible pair was a candidate and the blossom algorithm is exact: the total
+            # is the optimum itself, so there is no gap to report (the relaxation may be higher).
+            upper, bound_method = pair_weight, "exact optimum (every feasible pair)"
     else:
         res = bipartite.solve_mentor(ctx, in_lock, locked)
         for a, b in res.pairs:
@@ -265,6 +288,7 @@ def match(
         pair_weight = locked_weight + res.weight
         upper = locked_weight + res.upper_bound
         solver, bound_method, scope = res.solver, res.bound_method, "mentor"
+        heuristic, time_capped = False, False
 
     out_groups: list[Group] = []
     total = 0.0
@@ -303,6 +327,8 @@ def match(
         bound_scope=scope,
         mode=settings.mode,
         n=c.n,
+        heuristic=heuristic,
+        time_capped=time_capped,
     )
 
 

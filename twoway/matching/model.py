@@ -139,7 +139,11 @@ class MatchSettings:
     seed: int = 0
     # DST differs across the year; availability is converted to UTC for the week of this date.
     reference_date: dt.date = dt.date(2025, 1, 6)
-    time_limit_seconds: float = 10.0  # pair-swap local search budget on very large cohorts
+    # Above EXACT_LIMIT people the pair-swap search runs `swap_rounds` rounds (a work budget:
+    # the same input gives the same result on a busy or an idle machine). The time limit is a
+    # safety cap only; a result it cut short says so in `MatchResult.time_capped`.
+    swap_rounds: int = 50
+    time_limit_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,10 @@ class MatchResult:
     `upper_bound` is a certified upper bound on the best possible `pair_weight` for the same
     constraints (see `solvers.py` for why it is valid); `gap` = 1 - pair_weight / upper_bound.
     `bound_scope` says what the bound covers ("pairs" or "mentor").
+    `heuristic` is True when the pairing is not a proven optimum of its candidate graph (large
+    cohorts: a cycle cover polished by pair swaps); `gap` is then the only guarantee.
+    `time_capped` is True when the safety time limit stopped the local search before its
+    work budget: only then may the same input give a different result on another run.
     """
 
     groups: tuple[Group, ...]
@@ -211,6 +219,8 @@ class MatchResult:
     bound_scope: str
     mode: str
     n: int
+    heuristic: bool = False
+    time_capped: bool = False
 
 
 @dataclass(frozen=True)
