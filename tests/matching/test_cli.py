@@ -20,7 +20,7 @@ ben,Ben,5,2019-06-01,Engineering,e1,,Berlin,Europe/Berlin,mon 10:00-13:00,video,
 sql:3,client relationships:2,public speaking,,,,1,peer
 cy,Cy,4,2021-01-01,Engineering,e1,ben,Lisbon,Europe/Lisbon,tue 09:00-10:00,either,\
 python:2,sql:1,,,,,1,peer
-dee,Dee,6,2015-01-01,Finance,f1,,Lisbon,Europe/Lisbon,,in_person,excel:3,python:2,,,,,1,peer
+dee,Dee,5,2015-01-01,Finance,f1,,Lisbon,Europe/Lisbon,,in_person,excel:3,python:2,,,,,1,peer
 """
 
 

@@ -129,6 +129,7 @@ def test_the_linear_scan_bounds_every_pair_it_leaves_out(
     full = ctx.scorer.block(nodes, nodes).astype(np.float64)
     s = ctx.cohort.settings
     feasible = (full >= s.min_fit) & (full > 0) & (ctx.cons.hard_matrix.toarray() == 0)
+    feasible &= ctx.cons.level_ok(nodes[:, None], nodes[None, :])
     np.fill_diagonal(feasible, False)
     listed = np.zeros_like(feasible)
     listed[graph.ei, graph.ej] = listed[graph.ej, graph.ei] = True

@@ -52,7 +52,7 @@ SCAN_THREADS = 2  # threads for the symmetric scan's block products and filters
 SAMPLE_COLUMNS = 2048  # columns sampled for the per-row thresholds of the symmetric scan
 SAMPLE_OVER = 2.0  # thresholds expect SAMPLE_OVER * k columns above them
 TIME_RANK = 48  # principal directions of the calendars kept in the linear scan
-GOAL_RANK = 48  # principal directions of the goal vectors kept (48 = all: exact)
+GOAL_RANK = 64  # principal directions of the goal vectors kept (64 = all: exact)
 
 
 @dataclass
@@ -158,13 +158,14 @@ def linear_features(
     ob, sb = (off > 0).astype(np.float32), (seek > 0).astype(np.float32)
     f += [ob * (w.mutual / 2), sb * (w.mutual / 2)]
     g += [sb, ob]
+    level_rule = _level_penalty(cohort)
     for tab, codes, weight in (
-        (c.level_tab, c.level_idx, w.level),
+        (c.level_tab * w.level + level_rule, c.level_idx, 1.0),
         (c.year_tab, c.year_idx, w.tenure),
     ):
         width = tab.shape[0]
         local = np.where(codes[nodes] < 0, width - 1, codes[nodes])  # -1 = last = unknown
-        f.append(tab[local] * weight)
+        f.append((tab[local] * weight).astype(np.float32))
         g.append(onehot(local, width))
     const = w.cross_team
     if len(c.dept_names) <= 256:
@@ -212,6 +213,22 @@ def linear_features(
         np.ascontiguousarray(gg[:, used], dtype=np.float32),
         slack,
     )
+
+
+LEVEL_PENALTY = 1000.0  # a pair the level rule forbids scans far below any real score
+
+
+def _level_penalty(cohort: Cohort) -> npt.NDArray[np.float32]:
+    """-LEVEL_PENALTY for level pairs the peer level rule forbids, 0 elsewhere, in the layout
+    of `level_tab` (known levels, then "unknown", which no rule holds to). The scan's bound
+    stays an upper bound of every *feasible* pair; forbidden ones need none."""
+    gap = cohort.settings.max_level_gap
+    k = len(cohort.level_values)
+    out = np.zeros((k + 1, k + 1), dtype=np.float32)
+    if gap is not None and cohort.settings.mode == "peer" and k:
+        lv = np.asarray(cohort.level_values, dtype=np.float64)
+        out[:k, :k] = np.where(np.abs(lv[:, None] - lv[None, :]) > gap, -LEVEL_PENALTY, 0.0)
+    return out
 
 
 def build_graph(
@@ -264,6 +281,8 @@ def build_graph(
         lc = g2l[ex.col]
         ok = lc >= 0
         block[ex.row[ok], lc[ok]] = -np.inf
+        if cons.has_level_rule and not linear:
+            block[~cons.level_ok(nodes[rows][:, None], nodes[None, :])] = -np.inf
         if complete:
             r, cidx = np.nonzero(np.isfinite(block))
             rows_out.append(rows[r])
@@ -457,6 +476,8 @@ def _finish_rows(
         keys = (rows[:, None] - a0) * m + cols
         at = np.minimum(np.searchsorted(bad, keys), bad.size - 1)
         vals[bad[at] == keys] = -np.inf
+    if cons.has_level_rule:
+        vals[~cons.level_ok(nodes[rows][:, None], nodes[cols])] = -np.inf
     return rows, cols, vals, ub
 
 
@@ -474,7 +495,9 @@ def _rescore_rows(
     exact = np.full(top.shape, -np.inf)
     x, _ = scorer.pairs(nodes[rr[fin]], nodes[top[fin]])
     x64 = x.astype(np.float64)
-    exact[fin] = np.where((x64 >= s.min_fit) & (x64 > 0), x64, -np.inf)
+    good = (x64 >= s.min_fit) & (x64 > 0)
+    good &= scorer_level_ok(scorer, nodes[rr[fin]], nodes[top[fin]])
+    exact[fin] = np.where(good, x64, -np.inf)
     order = np.argsort(-exact, axis=1, kind="stable")
     keep = order[:, :k]
     if order.shape[1] > k:
@@ -485,6 +508,18 @@ def _rescore_rows(
     kc = np.take_along_axis(top, keep, axis=1)
     ok = np.isfinite(kv)
     return rr[:, : keep.shape[1]][ok], kc[ok], kv[ok], dropped
+
+
+def scorer_level_ok(scorer: Scorer, i: Idx, j: Idx) -> npt.NDArray[np.bool_]:
+    """The peer level rule for cohort pairs, from the scorer's cohort alone (the linear scan
+    lists pairs before any constraint object sees them)."""
+    c = scorer.cohort
+    gap = c.settings.max_level_gap
+    if gap is None or c.settings.mode != "peer":
+        return np.ones(i.shape, dtype=bool)
+    li, lj = c.level_idx[i], c.level_idx[j]
+    lv = np.asarray([*c.level_values, 0], dtype=np.float64)
+    return np.asarray((li < 0) | (lj < 0) | (np.abs(lv[li] - lv[lj]) <= gap))
 
 
 def _dedupe(m: int, ri: Idx, ci: Idx, w: F64) -> tuple[Idx, Idx, F64]:
@@ -655,6 +690,8 @@ def _price_exact(
         lc = g2l[ex.col]
         ok = lc >= 0
         bad[ex.row[ok], lc[ok]] = True
+        if cons.has_level_rule:
+            bad |= ~cons.level_ok(nodes[rows][:, None], nodes[None, :])
         red = block - y[rows, None] - y[None, :]
         red[bad] = -np.inf
         v[rows] = np.maximum(red.max(axis=1), 0.0)
@@ -686,7 +723,8 @@ def _price_linear(
         ci = top[fin]
         x, _ = scorer.pairs(nodes[ri], nodes[ci])
         x64 = x.astype(np.float64)
-        red = np.where((x64 >= s.min_fit) & (x64 > 0), x64 - y[ri] - y[ci], -np.inf)
+        good = (x64 >= s.min_fit) & (x64 > 0) & scorer_level_ok(scorer, nodes[ri], nodes[ci])
+        red = np.where(good, x64 - y[ri] - y[ci], -np.inf)
         listed = np.full(rows.size, -np.inf)
         np.maximum.at(listed, ri - rows[0], red)
         # Listed pairs: exact; the rest: S_ij <= ub_i (float32 rounding: TAU_MARGIN).

@@ -51,6 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-trios", action="store_true", help="never form trios (peer mode)")
     p.add_argument("--min-fit", type=float, default=0.0, help="no pair below this score")
     p.add_argument("--allow-repeats", action="store_true", help="past partners if nobody else")
+    p.add_argument(
+        "--max-level-gap",
+        default="1",
+        metavar="N|any",
+        help="peer mode: no pair more than N levels apart (default 1; 'any': no rule)",
+    )
+    p.add_argument(
+        "--mentor-steps",
+        metavar="LO-HI",
+        help="mentor mode: the mentor must be LO to HI levels ahead (default: no rule)",
+    )
     p.add_argument("--top-k", type=int, default=16, help="candidates per person on large cohorts")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -111,6 +122,9 @@ def result_json(result: MatchResult) -> dict[str, Any]:
                 "kind": g.kind,
                 "locked": g.locked,
                 "score": g.score,
+                "fit": g.fit,
+                "exchange": g.exchange,
+                "note": g.note,
                 "components": dict(g.components),
                 "reasons": list(g.reasons),
             }
@@ -145,9 +159,41 @@ def summary(result: MatchResult, explain: bool) -> str:
         lines.append(f"unmatched {u.id}: {u.reason} - {u.message}")
     if explain:
         for g in result.groups:
-            lines.append(f"group {g.id} ({g.kind}, {g.score:.3f}): {', '.join(g.members)}")
+            lines.append(
+                f"group {g.id} ({g.kind}, fit {g.fit:.3f} a pair, exchange: {g.exchange}): "
+                f"{', '.join(g.members)}"
+            )
+            if g.note:
+                lines.append(f"  ({g.note})")
             lines += [f"  - {r}" for r in g.reasons]
     return "\n".join(lines)
+
+
+def _level_gap(text: str) -> int | None:
+    if text.strip().lower() in ("any", "none"):
+        return None
+    try:
+        gap = int(text)
+    except ValueError:
+        raise UsageError(
+            f"--max-level-gap must be a number of levels or 'any', got {text!r}"
+        ) from None
+    if gap < 0:
+        raise UsageError("--max-level-gap must be 0 or more")
+    return gap
+
+
+def _mentor_steps(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    lo, sep, hi = text.partition("-")
+    try:
+        pair = (int(lo), int(hi if sep else lo))
+    except ValueError:
+        raise UsageError(f"--mentor-steps must look like 1-2, got {text!r}") from None
+    if pair[0] > pair[1]:
+        raise UsageError("--mentor-steps: the first number must not be above the second")
+    return pair
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--top-k must be at least 1")
         if args.swap_rounds < 0 or args.time_limit <= 0:
             raise UsageError("--swap-rounds must be 0 or more and --time-limit above 0")
+        max_gap = _level_gap(args.max_level_gap)
+        mentor_steps = _mentor_steps(args.mentor_steps)
         people = read_people(args.people) if args.people else None
         if args.weights is not None:
             pairs = read_pairs(args.weights)
@@ -182,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 time_limit_seconds=args.time_limit,
                 swap_rounds=args.swap_rounds,
+                max_level_gap=max_gap,
+                mentor_level_range=mentor_steps,
             )
             with _progress(len(people)) as progress:
                 result = match(people, settings, progress)

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from . import bipartite
 from .candidates import PRICE_LIMIT, PRICED_METHOD, Graph, build_graph, priced_bound
 from .constraints import Constraints, _member, build_constraints
-from .explain import many_pair_reasons, pair_reasons
+from .explain import many_pair_reasons, pair_reasons, steps_text
 from .features import Cohort, build_cohort
 from .model import (
     UNMATCHED_REASONS,
@@ -115,6 +115,30 @@ class Context:
         return out
 
 
+def exchange_of(ctx: Context, groups: Sequence[Sequence[int]]) -> list[str]:
+    """ "both", "one" or "none" for each group (see `Group.exchange`)."""
+    flat = [(g, a, b) for g, m in enumerate(groups) for a in m for b in m if a != b]
+    if not flat:
+        return ["none" for _ in groups]
+    arr = np.array(flat, dtype=np.int64)
+    teaches = (ctx.scorer.teach(arr[:, 1], arr[:, 2]) > 0).tolist()
+    gives: list[set[int]] = [set() for _ in groups]
+    gets: list[set[int]] = [set() for _ in groups]
+    for (g, a, b), t in zip(flat, teaches, strict=True):
+        if t:
+            gives[g].add(a)
+            gets[g].add(b)
+    out = []
+    for g, members in enumerate(groups):
+        if not gives[g]:
+            out.append("none")
+        elif all(m in gives[g] and m in gets[g] for m in members):
+            out.append("both")
+        else:
+            out.append("one")
+    return out
+
+
 def _weight(pairs: list[tuple[int, int]], score: PairScoreFn) -> float:
     if not pairs:
         return 0.0
@@ -153,6 +177,54 @@ def _rematch_leftovers(
     return improve_by_swaps(
         graph.m, graph.ei, graph.ej, graph.w, pairs, score, settings.swap_rounds, deadline
     )
+
+
+def _explain_level_rule(ctx: Context, unmatched: dict[int, str]) -> None:
+    """Tell people the level rule left out apart from people nobody could take.
+
+    Someone with no feasible partner (or mentor) who would have one without the level rule
+    gets "level_gap" (or "no_mentor_in_level_range") instead.
+    """
+    cons = ctx.cons
+    if not cons.has_level_rule:
+        return
+    c = ctx.cohort
+    s = c.settings
+    mentors = np.array([k for k in range(c.n) if c.role[k] == "mentor"], dtype=np.int64)
+    everyone = np.arange(c.n, dtype=np.int64)
+    for v, code in list(unmatched.items()):
+        if code == "no_feasible_partner":
+            others, new = everyone[everyone != v], "level_gap"
+        elif code == "no_feasible_mentor":
+            others, new = mentors, "no_mentor_in_level_range"
+        else:
+            continue
+        if others.size == 0:
+            continue
+        i = np.full(others.size, v, dtype=np.int64)
+        w, _ = ctx.scorer.pairs(i, others)
+        keys = i * cons.n + others
+        rules = _member(keys, cons.hard) | (others == v)
+        if not s.allow_repeats:
+            rules |= _member(keys, cons.past)
+        if np.any(~rules & (w >= s.min_fit) & (w > 0)):
+            unmatched[v] = new
+
+
+def _unmatched_message(ctx: Context, k: int, code: str) -> str:
+    c = ctx.cohort
+    person = c.people[k]
+    s = c.settings
+    name = person.display_name
+    if code == "level_gap" and s.max_level_gap is not None:
+        gap = s.max_level_gap
+        within = "at the same level" if gap == 0 else f"within {steps_text(gap)} of L{person.level}"
+        return f"{name}: no one {within} passes the other rules (the program's level gap)"
+    if code == "no_mentor_in_level_range" and s.mentor_level_range is not None:
+        lo, hi = s.mentor_level_range
+        span = steps_text(lo) if lo == hi else f"{lo} to {hi} steps"
+        return f"{name}: no mentor {span} ahead of L{person.level} passes the other rules"
+    return f"{name}: {UNMATCHED_REASONS[code]}"
 
 
 def _locks(ctx: Context) -> list[tuple[int, ...]]:
@@ -208,6 +280,7 @@ def match(
     locked_weight = sum(d[0] for d in ctx.describe(locked))
 
     groups: list[tuple[tuple[int, ...], str, bool]] = [(g, "pair", True) for g in locked]
+    trio_of: dict[tuple[int, ...], int] = {}  # a trio's members -> the person who joined
     unmatched: dict[int, str] = {}
     if settings.mode == "peer":
         free = np.ones(c.n, dtype=bool)
@@ -259,6 +332,8 @@ def match(
         extra: dict[int, list[int]] = {}
         for person, (k, _) in trios.items():
             extra.setdefault(k, []).append(person)
+        for person, (k, _) in trios.items():
+            trio_of[tuple(sorted((*pairs[k], person)))] = person
         for k, p in enumerate(pairs):
             members = tuple(sorted((*p, *extra.get(k, [])), key=lambda v: v))
             groups.append((members, "trio" if len(members) == 3 else "pair", False))
@@ -294,10 +369,19 @@ def match(
     total = 0.0
     ordered = sorted(groups, key=lambda g: (not g[2], g[0]))
     described = ctx.describe([g[0] for g in ordered])
-    for gid, ((members, kind, is_locked), (score, comps, reasons)) in enumerate(
-        zip(ordered, described, strict=True), start=1
+    exchanges = exchange_of(ctx, [g[0] for g in ordered])
+    for gid, ((members, kind, is_locked), (score, comps, reasons), exchange) in enumerate(
+        zip(ordered, described, exchanges, strict=True), start=1
     ):
         total += score
+        n_pairs = len(members) * (len(members) - 1) // 2
+        note = ""
+        if kind == "trio":
+            third = c.people[trio_of[members]].display_name if members in trio_of else ""
+            note = (
+                f"a trio: {third} had no partner left (an odd number of people) and fits this "
+                "pair best; its fit is the mean of its three pairs"
+            )
         out_groups.append(
             Group(
                 id=gid,
@@ -307,10 +391,14 @@ def match(
                 reasons=reasons,
                 kind=kind,  # type: ignore[arg-type]
                 locked=is_locked,
+                fit=round(score / max(n_pairs, 1), 6),
+                exchange=exchange,  # type: ignore[arg-type]
+                note=note,
             )
         )
+    _explain_level_rule(ctx, unmatched)
     out_unmatched = tuple(
-        Unmatched(c.ids[k], code, f"{c.people[k].display_name}: {UNMATCHED_REASONS[code]}")
+        Unmatched(c.ids[k], code, _unmatched_message(ctx, k, code))
         for k, code in sorted(unmatched.items())
     )
     gap = 0.0 if upper <= 0 else max(0.0, 1.0 - pair_weight / upper)

@@ -112,8 +112,13 @@ class MatchSettings:
 
     - `mode`: "peer" (pairs, trios for the odd one out) or "mentor" (mentor -> mentees, each
       mentor up to their `capacity`).
-    - `level_gap`: (lo, hi) target of mentor level minus mentee level in mentor mode.
+    - `level_gap`: (lo, hi) target of mentor level minus mentee level in mentor mode (a
+      weight: the fit falls by half a level outside it).
     - `peer_level_tolerance`: in peer mode the level fit falls linearly to 0 at this gap + 1.
+    - `max_level_gap`: a rule, not a weight: in peer mode no two people in a group are more
+      than this many levels apart (default 1: same level or one step; None: no rule).
+    - `mentor_level_range`: a rule in mentor mode: (lo, hi) steps the mentor must be ahead of
+      the mentee, inclusive (None: no rule). A person with no level is not held to either rule.
     - `min_fit`: no pair below this score is ever formed (and a pair must score above 0).
     - `allow_trios`: attach a person left over to the pair where they add the most.
     - `allow_repeats`: past partners become possible again, but only for someone who has no
@@ -130,6 +135,8 @@ class MatchSettings:
     weights: Weights = field(default_factory=Weights)
     level_gap: tuple[int, int] = (1, 2)
     peer_level_tolerance: int = 2
+    max_level_gap: int | None = 1
+    mentor_level_range: tuple[int, int] | None = None
     min_fit: float = 0.0
     allow_trios: bool = True
     allow_repeats: bool = False
@@ -159,9 +166,19 @@ class PairScore:
     violations: tuple[str, ...] = ()
 
 
+Exchange = Literal["both", "one", "none"]
+
+
 @dataclass(frozen=True)
 class Group:
-    """A formed group: a pair, a trio, or a mentor with one mentee."""
+    """A formed group: a pair, a trio, or a mentor with one mentee.
+
+    `score` sums every pair inside the group (what the totals add up); `fit` is the mean of
+    those pairs, so a trio's fit compares with a pair's. `exchange` says whether skills flow
+    both ways ("both": in a pair each can teach the other something they seek; in a larger
+    group everyone teaches someone and learns from someone), one way only, or not at all.
+    `note` says why a group is not a plain pair (a trio's third member and why).
+    """
 
     id: int
     members: tuple[str, ...]
@@ -170,6 +187,9 @@ class Group:
     reasons: tuple[str, ...]
     kind: Literal["pair", "trio", "mentor", "circle"] = "pair"
     locked: bool = False
+    fit: float = 0.0
+    exchange: Exchange = "none"
+    note: str = ""
 
 
 # Reason codes for people left without a group.
@@ -182,6 +202,8 @@ UNMATCHED_REASONS: dict[str, str] = {
     "capacity_full": "every feasible mentor is at capacity",
     "no_feasible_mentor": "no mentor passes the hard constraints and minimum fit",
     "mentor_unused": "no mentee was assigned to this mentor",
+    "level_gap": "no one within the program's level gap passes the other rules",
+    "no_mentor_in_level_range": "no mentor the program's number of steps ahead passes the rules",
 }
 
 
