@@ -93,7 +93,7 @@ class Weights:
     """How much each score component counts. Every component itself lies in [0, 1]."""
 
     reciprocity: float = 3.0  # what each can teach the other, averaged over both directions
-    mutual: float = 1.0  # bonus when both directions are non-zero: the two-way street
+    mutual: float = 3.0  # bonus when both directions are non-zero: the two-way street
     level: float = 1.5  # close levels (peer) or the target gap (mentor)
     tenure: float = 0.25  # a tie-breaker: similar hire years
     cross_team: float = 1.0  # half for another team, half for another department
