@@ -80,7 +80,7 @@ def test_no_peer_group_exceeds_the_level_gap(
     result = match(people, MatchSettings(max_level_gap=gap, allow_trios=trios))
     by_id = {p.id: p for p in people}
     for g in result.groups:
-        levels = [by_id[m].level for m in g.members if by_id[m].level is not None]
+        levels = [lv for m in g.members if (lv := by_id[m].level) is not None]
         if len(levels) >= 2:
             assert max(levels) - min(levels) <= gap, (g.members, levels)
     for u in result.unmatched:
@@ -121,7 +121,7 @@ def check_reason(text: str, a: Participant, b: Participant) -> None:
     if m := re.fullmatch(r"(.+) is (\w+) steps? ahead \(L(\d+) and L(\d+)\)(, though .+)?", text):
         ahead, behind = names[m[1]], other[m[1]]
         assert (ahead.level, behind.level) == (int(m[3]), int(m[4]))
-        assert ahead.level - behind.level == NUMBERS.get(m[2], 0) or m[2].isdigit()
+        assert int(m[3]) - int(m[4]) == NUMBERS.get(m[2], 0) or m[2].isdigit()
         return
     if m := re.fullmatch(r"level not known for (.+)", text):
         assert names[m[1]].level is None
