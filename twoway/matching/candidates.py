@@ -124,8 +124,27 @@ def _project(x: npt.NDArray[np.float32], cap: int) -> tuple[npt.NDArray[np.float
     return proj64.astype(np.float32), resid
 
 
+Mutual = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float]
+
+
+def mutual_factors(cohort: Cohort, nodes: Idx) -> Mutual:
+    """(offers, seeks) as 0/1 rows and the mutual weight: c_ab = offers_a . seeks_b counts the
+    skills a can teach b, and the two-way bonus is exactly w * min(1, c_ab, c_ba)."""
+    c = cohort
+    ob = (c.offer[nodes] > 0).astype(np.float32)
+    sb = (c.seek[nodes] > 0).astype(np.float32)
+    return ob, sb, float(c.settings.weights.mutual)
+
+
+def _mutual_block(mutual: Mutual, a: slice | Idx, b: slice | Idx) -> npt.NDArray[np.float32]:
+    ob, sb, w = mutual
+    ab = ob[a] @ sb[b].T
+    ba = sb[a] @ ob[b].T
+    return np.asarray(np.minimum(np.minimum(ab, ba), 1.0) * np.float32(w), dtype=np.float32)
+
+
 def linear_features(
-    cohort: Cohort, nodes: Idx, time_rank: int = TIME_RANK
+    cohort: Cohort, nodes: Idx, time_rank: int = TIME_RANK, exact_mutual: bool = False
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], F64]:
     """F, G and slack with F[i] . G[j] + slack[i] >= score(i, j) for every unrequested pair.
 
@@ -155,9 +174,10 @@ def linear_features(
     off, seek = c.offer[nodes], c.seek[nodes]
     f += [off * (w.reciprocity / 2), seek * (w.reciprocity / 2)]
     g += [seek, off]
-    ob, sb = (off > 0).astype(np.float32), (seek > 0).astype(np.float32)
-    f += [ob * (w.mutual / 2), sb * (w.mutual / 2)]
-    g += [sb, ob]
+    if not exact_mutual:  # else the symmetric scan adds it exactly (see mutual_factors)
+        ob, sb = (off > 0).astype(np.float32), (seek > 0).astype(np.float32)
+        f += [ob * (w.mutual / 2), sb * (w.mutual / 2)]
+        g += [sb, ob]
     level_rule = _level_penalty(cohort)
     for tab, codes, weight in (
         (c.level_tab * w.level + level_rule, c.level_idx, 1.0),
@@ -252,14 +272,15 @@ def build_graph(
     scan_k = min(SCAN_FACTOR * kk, m - 1) if linear else kk
     step = LINEAR_ROW_BLOCK if linear else ROW_BLOCK
     if linear:
-        feat_f, feat_g, slack = linear_features(cohort, nodes)
+        feat_f, feat_g, slack = linear_features(cohort, nodes, exact_mutual=True)
     rows_out: list[Idx] = []
     cols_out: list[Idx] = []
     w_out: list[F64] = []
     tau = np.zeros(m, dtype=np.float64)
     if linear and _symmetric(feat_f, feat_g):
+        mutual = mutual_factors(cohort, nodes)
         for rows, top, vals, ub in _symmetric_scan(
-            feat_f, feat_g, cons, nodes, g2l, scan_k, progress
+            feat_f, feat_g, cons, nodes, g2l, scan_k, progress, mutual
         ):
             r, cc, x, bound = _rescore_rows(scorer, nodes, rows, top, vals, kk)
             # Left out of row i: never listed (u <= ub_i + slack_i, see _symmetric_scan) or
@@ -268,6 +289,9 @@ def build_graph(
             rows_out.append(r)
             cols_out.append(cc)
             w_out.append(x)
+    if linear and not w_out:
+        # The row-block scan takes the two-way bonus in its linear (looser) form.
+        feat_f, feat_g, slack = linear_features(cohort, nodes)
     for start in range(0, m, step) if not w_out else ():
         rows = np.arange(start, min(start + step, m))
         if linear:
@@ -351,8 +375,13 @@ def _symmetric_scan(
     g2l: Idx,
     k: int,
     progress: Progress | None,
+    mutual: Mutual | None = None,
 ) -> Iterator[tuple[Idx, Idx, npt.NDArray[np.float32], F64]]:
     """Each row's (up to) k best feasible columns of S = F G^T when S is symmetric.
+
+    With `mutual`, S also holds the two-way bonus w * min(1, c_ab, c_ba) exactly (two small
+    products and an elementwise minimum per block, still symmetric): its linear form
+    w * (c_ab + c_ba) / 2 overestimates pairs that share several skills by several points.
 
     Yields, per block of rows in order: rows, columns (rows x k), values (-inf where a row has
     fewer than k) and ub with S[i, j] <= ub[i] for every feasible j != i not listed.
@@ -377,6 +406,8 @@ def _symmetric_scan(
     for start in range(0, m, 8192):
         stop = min(start + 8192, m)
         ps = feat_f[start:stop] @ gs.T
+        if mutual is not None:
+            ps += _mutual_block(mutual, slice(start, stop), sample)
         hit = sample[None, :] == np.arange(start, stop)[:, None]
         ps[hit] = -np.inf
         thr[start:stop] = np.partition(ps, ns - rank, axis=1)[:, ns - rank]
@@ -391,6 +422,8 @@ def _symmetric_scan(
         a1, b1 = min(a0 + bsz, m), min(b0 + bsz, m)
         ta = thr[a0:a1]
         p = feat_f[a0:a1] @ feat_g[b0:b1].T
+        if mutual is not None:
+            p += _mutual_block(mutual, slice(a0, a1), slice(b0, b1))
         if bj == bi:
             np.fill_diagonal(p, -np.inf)
             lo = ta[:, None]
@@ -638,10 +671,10 @@ def priced_bound(
     g2l[nodes] = np.arange(m)
     feats = None
     if m > EXACT_SCAN_LIMIT:
-        feat_f, feat_g, slack = linear_features(cohort, nodes, PRICE_TIME_RANK)
+        feat_f, feat_g, slack = linear_features(cohort, nodes, PRICE_TIME_RANK, exact_mutual=True)
         if not _symmetric(feat_f, feat_g) or np.any(slack > 0):
             return None
-        feats = (feat_f, feat_g)
+        feats = (feat_f, feat_g, mutual_factors(cohort, nodes))
     ei, ej, w = graph.ei, graph.ej, graph.w
     best = float("inf")
     for _ in range(rounds):
@@ -706,7 +739,7 @@ def _price_linear(
     nodes: Idx,
     g2l: Idx,
     y: F64,
-    feats: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    feats: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], Mutual],
     k: int,
 ) -> tuple[F64, tuple[Idx, Idx, F64]]:
     s = scorer.cohort.settings
@@ -717,7 +750,7 @@ def _price_linear(
     f2 = np.ascontiguousarray(np.concatenate([feats[0], -y32, one], axis=1))
     g2 = np.ascontiguousarray(np.concatenate([feats[1], one, -y32], axis=1))
     found: list[tuple[Idx, Idx, F64]] = []
-    for rows, top, vals, ub in _symmetric_scan(f2, g2, cons, nodes, g2l, k, None):
+    for rows, top, vals, ub in _symmetric_scan(f2, g2, cons, nodes, g2l, k, None, feats[2]):
         fin = np.isfinite(vals)
         ri = np.broadcast_to(rows[:, None], top.shape)[fin]
         ci = top[fin]
