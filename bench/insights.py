@@ -33,11 +33,11 @@ def build(size: int, share: float) -> tuple[object, object, float, float]:
     from django.utils import timezone
 
     from twoway.accounts.models import Membership, Role, User
-    from twoway.insights import demo
+    from twoway.demo import insights as demo
+    from twoway.demo.seed import seed_organization
     from twoway.insights.aggregate import refresh_org
     from twoway.people.models import Person
-    from twoway.people.seed import seed_organization
-    from twoway.programs.models import Enrollment, Partnership, PartnershipMember, Program
+    from twoway.programs.models import Enrolment, Partnership, PartnershipMember, Program
 
     t0 = time.perf_counter()
     org = seed_organization(
@@ -50,8 +50,8 @@ def build(size: int, share: float) -> tuple[object, object, float, float]:
         Person.objects.filter(organization=org, is_active=True).values_list("pk", flat=True)
     )
     chosen = rng.sample(active, int(len(active) * share) // 2 * 2)
-    Enrollment.objects.bulk_create(
-        Enrollment(program=program, person_id=pk, offers={"1": 2}) for pk in chosen
+    Enrolment.objects.bulk_create(
+        Enrolment(program=program, person_id=pk, offers={"1": 2}) for pk in chosen
     )
     pairs = []
     for _ in range(0, len(chosen), 2):

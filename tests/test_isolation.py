@@ -7,7 +7,6 @@ fails `test_it_covers_every_url`, so isolation is decided for each new page.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,10 @@ from tests.isolation import PUBLIC, ROLE_LEVEL, STAFF, Case
 def gather_cases() -> dict[str, Case]:
     cases: dict[str, Case] = {}
     tests_dir = Path(__file__).parent
-    for info in pkgutil.iter_modules([str(tests_dir)]):
-        if not info.ispkg or not (tests_dir / info.name / "isolation_cases.py").exists():
-            continue
-        module = importlib.import_module(f"tests.{info.name}.isolation_cases")
+    # tests/<app>/isolation_cases.py and tests/integrations/<name>/isolation_cases.py alike.
+    for found in sorted(tests_dir.rglob("isolation_cases.py")):
+        parts = found.relative_to(tests_dir).with_suffix("").parts
+        module = importlib.import_module(".".join(("tests", *parts)))
         duplicated = set(cases) & set(module.CASES)
         assert not duplicated, f"URL names with two cases: {duplicated}"
         cases.update(module.CASES)

@@ -53,6 +53,11 @@ INSTALLED_APPS = [
     "twoway.feedback",
     "twoway.support",
     "twoway.insights",
+    "twoway.integrations.slack",
+    "twoway.directory",
+    "twoway.integrations.scim",
+    "twoway.api",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +69,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "twoway.core.middleware.DomainErrorMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "twoway.lib.http.PrivateCacheMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out account or address before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "twoway.urls"
@@ -169,8 +185,63 @@ LOGGING = {
 
 # Notifications (the outbox worker, Slack). See README, "Notifications".
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
+# Every SMTP socket operation gives up after this long. Well below the lease: a relay that
+# stalls must not keep a message past its lease, or another worker would send it a second time.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", max(1, min(30, OUTBOX_LEASE_SECONDS // 4)))
+if EMAIL_TIMEOUT * 2 >= OUTBOX_LEASE_SECONDS:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be less than half of OUTBOX_LEASE_SECONDS")
+# Channel → transport class; each outside system is a package under twoway/integrations/.
+TWOWAY_TRANSPORTS = {
+    "email": "twoway.integrations.email.transport.EmailTransport",
+    "slack": "twoway.integrations.slack.transport.SlackTransport",
+}
 SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID", "")
 SLACK_CLIENT_SECRET = env_secret("SLACK_CLIENT_SECRET")
 SLACK_SIGNING_SECRET = env_secret("SLACK_SIGNING_SECRET")
 SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_AUTHORIZE_URL = env_str("SLACK_AUTHORIZE_URL", "https://slack.com/oauth/v2/authorize")
+
+# --- security ---------------------------------------------------------------------------------
+# HTTPS: the proxy terminates TLS; these make browsers stay on it. HSTS starts at one year once
+# the site is on https (a trial on http://127.0.0.1 sends none: browsers would remember it).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS", 31_536_000 if BASE_URL.startswith("https://") else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# /healthz answers a load balancer on plain http behind the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# The pages carry no JavaScript and no inline styles, so the policy can be strict: anything
+# injected into a page (a note, a name) can neither run nor load from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in throttling (django-axes): 10 failed attempts for one account, or from one address,
+# lock that account or address out for 15 minutes; a success resets the count.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "twoway.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+if env_bool("BEHIND_PROXY"):
+    # The client's address is the one the proxy saw, not the proxy's own.
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# The public API (/api/v1/). See README, "API".
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)

@@ -12,7 +12,7 @@ from twoway.insights.aggregate import refresh_org
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.people.models import Person
 from twoway.programs.models import (
-    Enrollment,
+    Enrolment,
     Partnership,
     PartnershipMember,
     PartnershipStatus,
@@ -60,7 +60,7 @@ def pair(
     )
     for person in (a, b):
         PartnershipMember.objects.create(partnership=p, person=person)
-        Enrollment.objects.get_or_create(
+        Enrolment.objects.get_or_create(
             program=program,
             person=person,
             defaults={"created": at(start - dt.timedelta(days=3))},

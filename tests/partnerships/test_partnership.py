@@ -10,7 +10,7 @@ from twoway.meetings.models import CheckIn
 from twoway.meetings.services import shared_note_add
 from twoway.notifications.models import OutboxMessage
 from twoway.partnerships.models import Reflection
-from twoway.programs.models import Enrollment, PartnershipMember
+from twoway.programs.models import Enrolment, PartnershipMember
 
 REASON = "Bob keeps cancelling and I feel he is not interested"
 
@@ -47,7 +47,7 @@ def test_the_home_page_query_count_does_not_grow_with_history(world: World) -> N
 
 def test_ending_keeps_the_reason_private_and_tells_the_partner_kindly(world: World) -> None:
     s = series(world)
-    Enrollment.objects.create(program=pair(world).program, person=world.alice_person)
+    Enrolment.objects.create(program=pair(world).program, person=world.alice_person)
     response = client_for(world.alice).post(
         url("partnership_end", world), {"outcome": "early", "reason": REASON, "rematch": "on"}
     )
@@ -57,7 +57,7 @@ def test_ending_keeps_the_reason_private_and_tells_the_partner_kindly(world: Wor
     assert p.status == "ended"
     member = PartnershipMember.objects.get(partnership=p, person=world.alice_person)
     assert member.end_reason == REASON
-    assert Enrollment.objects.get(person=world.alice_person).wants_rematch
+    assert Enrolment.objects.get(person=world.alice_person).wants_rematch
     # The partner is told, without the reason; the series is cancelled for both calendars.
     [told] = OutboxMessage.objects.filter(recipient=world.bob_person, template="partnership_ended")
     assert REASON not in str(told.context)

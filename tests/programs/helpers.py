@@ -6,7 +6,7 @@ from typing import Any
 
 from twoway.accounts.models import Organization
 from twoway.people.models import Person
-from twoway.programs.models import Enrollment, Program, ProgramStatus
+from twoway.programs.models import Enrolment, Program, ProgramStatus
 
 
 def make_program(org: Organization, **fields: Any) -> Program:
@@ -15,7 +15,7 @@ def make_program(org: Organization, **fields: Any) -> Program:
     return Program.objects.create(organization=org, **defaults)
 
 
-def enrol(program: Program, person: Person, **fields: Any) -> Enrollment:
+def enrol(program: Program, person: Person, **fields: Any) -> Enrolment:
     skills = {s.skill_id: s for s in person.skills.all()}
     defaults: dict[str, Any] = {
         "offers": {str(k): s.strength for k, s in skills.items() if s.direction == "offer"}
@@ -23,4 +23,4 @@ def enrol(program: Program, person: Person, **fields: Any) -> Enrollment:
         "seeks": {str(k): s.strength for k, s in skills.items() if s.direction == "seek"},
     }
     defaults.update(fields)
-    return Enrollment.objects.create(program=program, person=person, **defaults)
+    return Enrolment.objects.create(program=program, person=person, **defaults)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.conftest import World
 from tests.isolation import ANY_MEMBER, PROGRAM_MANAGER, Case, org_url
 from tests.programs.helpers import enrol, make_program
-from twoway.programs.models import Enrollment, MatchRequest, MatchRound, Program
+from twoway.programs.models import Enrolment, MatchRequest, MatchRound, Program
 
 
 def program(w: World) -> int:
@@ -105,4 +105,4 @@ CASES: dict[str, Case] = {
     "block_remove": Case(org_url("block_remove", person_id=person), ANY_MEMBER, method="post"),
 }
 
-__all__ = ["CASES", "Enrollment"]
+__all__ = ["CASES", "Enrolment"]

@@ -10,14 +10,14 @@ from django.urls import reverse
 from tests.conftest import World, client_for
 from tests.programs.helpers import enrol, make_program
 from twoway.accounts.models import Membership, Role, User
+from twoway.demo.seed import seed_organization
 from twoway.notifications.models import OutboxMessage
 from twoway.people.models import Person
-from twoway.people.seed import seed_organization
 from twoway.programs import rounds
 from twoway.programs.cohort import pool
 from twoway.programs.models import (
     Block,
-    Enrollment,
+    Enrolment,
     MatchRound,
     Partnership,
     PartnershipSource,
@@ -98,7 +98,7 @@ def test_nobody_is_grouped_inside_their_reporting_line_or_with_a_block_or_a_past
         program=program, people=[by_id[c], by_id[d]], source=PartnershipSource.HAND
     )
     partnership_end(partnership=old, by=by_id[c], completed=True, rematch=True)
-    Enrollment.objects.filter(program=program, person_id=d).update(wants_rematch=True)
+    Enrolment.objects.filter(program=program, person_id=d).update(wants_rematch=True)
 
     result = run(program, manager).result
     for group in result["groups"]:

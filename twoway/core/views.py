@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -9,9 +13,12 @@ from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Membership, User
 from twoway.people import selectors
 from twoway.people.models import Direction
+from twoway.people.services import person_provision_memberships
 from twoway.programs.eligibility import programs_open_to
 from twoway.programs.models import MatchRequest, ProgramStatus, RequestStatus
 from twoway.programs.selectors import open_partnerships_of, partners_of
+
+log = logging.getLogger(__name__)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -19,9 +26,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except DatabaseError as exc:
-        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    except DatabaseError:
+        # The error names hosts, ports and roles: it goes to the log, never to the caller.
+        log.exception("healthz: the database did not answer")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+class SignInView(LoginView):
+    """Django's sign-in, then each of the member's organizations gets their employee record if
+    it has none yet (a page read never makes one)."""
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user: User = form.get_user()
+        person_provision_memberships(user=user, source="sign_in")
+        return response
 
 
 @login_required

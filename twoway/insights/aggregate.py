@@ -42,7 +42,7 @@ from twoway.insights.models import ClosingSurvey, DailyCount, ProgramSnapshot
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.people.models import Person
 from twoway.programs.models import (
-    Enrollment,
+    Enrolment,
     MatchRequest,
     Partnership,
     PartnershipMember,
@@ -115,7 +115,7 @@ def daily_counts(
 
     # Snapshots: enrolment intervals, matched people, active pairs (over the whole history).
     enrol = defaultdict(list)
-    for program_id, created, withdrawn in Enrollment.objects.filter(
+    for program_id, created, withdrawn in Enrolment.objects.filter(
         program_id__in=program_ids
     ).values_list("program_id", "created", "withdrawn_at"):
         enrol[program_id].append((_day(created, tz), _day(withdrawn, tz)))
@@ -455,7 +455,7 @@ def program_snapshots(
         if rating is not None:
             fit_ratings[program_id].append(rating)
     enrolled: dict[int, set[int]] = defaultdict(set)
-    for program_id, person_id in Enrollment.objects.filter(program_id__in=program_ids).values_list(
+    for program_id, person_id in Enrolment.objects.filter(program_id__in=program_ids).values_list(
         "program_id", "person_id"
     ):
         enrolled[program_id].add(person_id)
@@ -464,7 +464,7 @@ def program_snapshots(
         pk: (dept or "No department", level)
         for pk, dept, level in Person.objects.filter(organization=org)
         .filter(
-            Q(enrollments__program_id__in=program_ids)
+            Q(enrolments__program_id__in=program_ids)
             | Q(partnership_memberships__partnership__program_id__in=program_ids)
         )
         .distinct()

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import Organization
+from twoway.lib.validators import single_line
 
 
 def validate_time_zone(value: str) -> None:
@@ -71,8 +72,12 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="people",
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     email = models.EmailField()
+    # The directory's keys: the identity provider's immutable id (SCIM externalId, Entra oid,
+    # Okta user id) and the HR system's employee number. Emails change; these do not.
+    external_id = models.CharField(max_length=255, blank=True)
+    employee_id = models.CharField(max_length=64, blank=True)
     title = models.CharField(max_length=200, blank=True)
     level = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Position on the organization's ladder, 1 = most junior."
@@ -95,6 +100,8 @@ class Person(models.Model):
         max_length=12, choices=MeetingPreference.choices, default=MeetingPreference.EITHER
     )
     is_active = models.BooleanField(default=True)
+    # On a leave of absence (the HR file's "leave" status): still employed, still a member.
+    on_leave = models.BooleanField(default=False)
     left_on = models.DateField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
@@ -107,6 +114,16 @@ class Person(models.Model):
                 fields=["organization", "user"],
                 condition=Q(user__isnull=False),
                 name="one_person_per_user_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="person_external_id_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "employee_id"],
+                condition=~Q(employee_id=""),
+                name="person_employee_id_per_org",
             ),
         ]
         indexes = [models.Index(fields=["organization", "is_active", "name"])]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from twoway.programs.models import Enrollment, MatchRound, Partnership, PartnershipMember, Program
+from twoway.programs.models import Enrolment, MatchRound, Partnership, PartnershipMember, Program
 
 
 @admin.register(Program)
@@ -12,8 +12,8 @@ class ProgramAdmin(admin.ModelAdmin[Program]):
     filter_horizontal = ["eligible_departments"]
 
 
-@admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin[Enrolment]):
     list_display = ["person", "program", "status", "role", "capacity", "snoozed_until", "created"]
     list_filter = ["status", "role", "program__organization"]
     search_fields = ["person__name", "person__email", "program__name"]

@@ -19,8 +19,8 @@ from twoway.people.models import Person, Skill
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Block,
-    Enrollment,
-    EnrollmentStatus,
+    Enrolment,
+    EnrolmentStatus,
     MatchRequest,
     PartnershipMember,
     Program,
@@ -73,15 +73,15 @@ def open_counts(program: Program, person_ids: Iterable[int]) -> dict[int, int]:
     return {r["person_id"]: r["n"] for r in rows}
 
 
-def pool(program: Program, today: dt.date | None = None) -> QuerySet[Enrollment]:
+def pool(program: Program, today: dt.date | None = None) -> QuerySet[Enrolment]:
     """Enrolments that are in the matching pool right now.
 
     In: active enrolment of an active person, not snoozed (a snooze ends by itself), room for
     another partner, and either never matched in this program or asking to be rematched.
     """
     today = today or timezone.localdate()
-    enrolments = Enrollment.objects.filter(
-        program=program, status=EnrollmentStatus.ACTIVE, person__is_active=True
+    enrolments = Enrolment.objects.filter(
+        program=program, status=EnrolmentStatus.ACTIVE, person__is_active=True
     ).filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today))
     enrolments = enrolments.annotate(
         open_count=Count(
@@ -115,7 +115,7 @@ def _managers_above(person_ids: list[int]) -> dict[int, int | None]:
     return manager_of
 
 
-def participants_for(program: Program, enrolments: list[Enrollment]) -> list[Participant]:
+def participants_for(program: Program, enrolments: list[Enrolment]) -> list[Participant]:
     """Engine participants for these enrolments, with everything the constraints need."""
     org = program.organization
     ids = [e.person_id for e in enrolments]

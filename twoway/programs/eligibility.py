@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from twoway.people.models import Person
-from twoway.programs.models import Enrollment, Program, ProgramStatus
+from twoway.programs.models import Enrolment, Program, ProgramStatus
 
 
 def is_eligible(program: Program, person: Person, today: dt.date | None = None) -> bool:
@@ -35,11 +35,11 @@ def programs_open_to(person: Person, today: dt.date | None = None) -> list[Progr
     """Open programs this person may join, plus any they are enrolled in."""
     candidates: QuerySet[Program] = (
         Program.objects.filter(organization_id=person.organization_id)
-        .filter(Q(status=ProgramStatus.OPEN) | Q(enrollments__person=person))
+        .filter(Q(status=ProgramStatus.OPEN) | Q(enrolments__person=person))
         .exclude(status=ProgramStatus.DRAFT)
         .distinct()
         .prefetch_related("eligible_departments")
         .order_by("name")
     )
-    enrolled = set(Enrollment.objects.filter(person=person).values_list("program_id", flat=True))
+    enrolled = set(Enrolment.objects.filter(person=person).values_list("program_id", flat=True))
     return [p for p in candidates if p.pk in enrolled or is_eligible(p, person, today)]

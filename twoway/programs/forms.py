@@ -8,7 +8,7 @@ from twoway.accounts.models import Organization
 from twoway.matching import Weights
 from twoway.people.forms import SkillsForm
 from twoway.people.models import Department, MeetingPreference, Person, Skill
-from twoway.programs.models import EnrollmentRole, Program, ProgramKind
+from twoway.programs.models import EnrolmentRole, Program, ProgramKind
 
 WEIGHT_HELP = {
     "reciprocity": "What each can teach the other",
@@ -120,9 +120,17 @@ class ProgramForm(forms.ModelForm[Program]):
                 label=WEIGHT_HELP.get(name, name),
             )
 
-    def _save_m2m(self) -> None:
-        super()._save_m2m()  # type: ignore[misc]
-        self.instance.invitees.set(self.cleaned_data.get("invite_emails") or [])
+    def program_fields(self) -> dict[str, Any]:
+        """What program_create / program_update take: the plain fields (the many-to-many ones
+        go separately), with the goal templates and matching settings worked out in clean()."""
+        fields = {
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if name not in ("eligible_departments",)
+        }
+        fields["goal_templates"] = self.instance.goal_templates
+        fields["matching_settings"] = self.instance.matching_settings
+        return fields
 
     def weight_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith("weight_")]
@@ -172,7 +180,7 @@ class ProgramForm(forms.ModelForm[Program]):
         return data
 
 
-class EnrollmentForm(SkillsForm):
+class EnrolmentForm(SkillsForm):
     """The intake, in the participant's own words."""
 
     goals = forms.CharField(
@@ -190,7 +198,7 @@ class EnrollmentForm(SkillsForm):
         choices=[(1, "One"), (2, "Two"), (3, "Three")],
         label="How many partners I can take",
     )
-    role = forms.ChoiceField(choices=EnrollmentRole.choices, required=False, label="I join as")
+    role = forms.ChoiceField(choices=EnrolmentRole.choices, required=False, label="I join as")
     snoozed_until = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -212,8 +220,8 @@ class EnrollmentForm(SkillsForm):
         else:
             role: forms.ChoiceField = self.fields["role"]  # type: ignore[assignment]
             role.choices = [
-                (EnrollmentRole.MENTOR.value, "A buddy for a new teammate"),
-                (EnrollmentRole.MENTEE.value, "A new teammate looking for a buddy"),
+                (EnrolmentRole.MENTOR.value, "A buddy for a new teammate"),
+                (EnrolmentRole.MENTEE.value, "A new teammate looking for a buddy"),
             ]
             role.required = True
 

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import Organization, User
+from twoway.lib.validators import single_line
 from twoway.people.models import Department, MeetingPreference, Person
 
 
@@ -61,7 +62,7 @@ class Program(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="programs"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     description = models.TextField(blank=True, max_length=5000)
     kind = models.CharField(
         max_length=20, choices=ProgramKind.choices, default=ProgramKind.PEER_PAIRS
@@ -99,7 +100,7 @@ class Program(models.Model):
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     goal_templates = models.JSONField(default=default_goal_templates, blank=True)
-    hr_contact_name = models.CharField(max_length=200, blank=True)
+    hr_contact_name = models.CharField(max_length=200, blank=True, validators=[single_line])
     hr_contact_email = models.EmailField(blank=True)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -155,27 +156,27 @@ class Program(models.Model):
         return self.matching_mode in (MatchingMode.SELF, MatchingMode.BOTH)
 
 
-class EnrollmentRole(models.TextChoices):
+class EnrolmentRole(models.TextChoices):
     PEER = "peer", "Peer"
     MENTOR = "mentor", "Buddy (a few steps ahead)"
     MENTEE = "mentee", "New teammate"
 
 
-class EnrollmentStatus(models.TextChoices):
+class EnrolmentStatus(models.TextChoices):
     ACTIVE = "active", "Enrolled"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-class Enrollment(models.Model):
+class Enrolment(models.Model):
     """A person's intake for one program, in their own words; editable until they are matched."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="enrollments")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="enrollments")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="enrolments")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="enrolments")
     status = models.CharField(
-        max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
+        max_length=10, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE
     )
     role = models.CharField(
-        max_length=10, choices=EnrollmentRole.choices, default=EnrollmentRole.PEER
+        max_length=10, choices=EnrolmentRole.choices, default=EnrolmentRole.PEER
     )
     offers = models.JSONField(default=dict, blank=True, help_text="skill id → strength 1–3")
     seeks = models.JSONField(default=dict, blank=True, help_text="skill id → strength 1–3")
@@ -195,7 +196,7 @@ class Enrollment(models.Model):
     class Meta:
         ordering = ["-created"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "person"], name="one_enrollment_per_program")
+            models.UniqueConstraint(fields=["program", "person"], name="one_enrolment_per_program")
         ]
 
     def __str__(self) -> str:
@@ -316,7 +317,7 @@ class PartnershipMember(models.Model):
         Person, on_delete=models.CASCADE, related_name="partnership_memberships"
     )
     role = models.CharField(
-        max_length=10, choices=EnrollmentRole.choices, default=EnrollmentRole.PEER
+        max_length=10, choices=EnrolmentRole.choices, default=EnrolmentRole.PEER
     )
     # Private to this member: never shown to the partner nor to other participants.
     end_reason = models.TextField(blank=True, max_length=2000)

@@ -1,0 +1,77 @@
+"""Joining a program, changing one's intake, withdrawing, asking for a rematch."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from twoway.people.models import Person
+from twoway.programs.eligibility import is_eligible
+from twoway.programs.models import (
+    Enrolment,
+    EnrolmentRole,
+    EnrolmentStatus,
+    Program,
+)
+from twoway.programs.services.errors import ProgramError
+from twoway.programs.services.requests import _withdraw_open_requests_of
+
+
+@transaction.atomic
+def enrolment_save(
+    *,
+    program: Program,
+    person: Person,
+    offers: dict[int, int],
+    seeks: dict[int, int],
+    goals: str,
+    meeting_preference: str,
+    capacity: int,
+    role: str = EnrolmentRole.PEER,
+    snoozed_until: dt.date | None = None,
+) -> Enrolment:
+    """Join a program or update one's intake (open until one is matched)."""
+    existing = Enrolment.objects.select_for_update().filter(program=program, person=person).first()
+    if existing is None or existing.status == EnrolmentStatus.WITHDRAWN:
+        if not program.enrolment_is_open():
+            raise ProgramError("Enrolment in this program is not open.")
+        if not is_eligible(program, person):
+            raise ProgramError("This program is not open to you.")
+    if snoozed_until is not None and snoozed_until <= timezone.localdate():
+        raise ProgramError("Choose a date in the future to pause until.")
+    if not offers and not seeks:
+        raise ProgramError("Say at least one thing you can share or want to grow.")
+    enrolment = existing or Enrolment(program=program, person=person)
+    enrolment.status = EnrolmentStatus.ACTIVE
+    enrolment.withdrawn_at = None
+    enrolment.offers = {str(k): int(v) for k, v in sorted(offers.items())}
+    enrolment.seeks = {str(k): int(v) for k, v in sorted(seeks.items())}
+    enrolment.goals = goals.strip()
+    enrolment.meeting_preference = meeting_preference
+    enrolment.capacity = capacity
+    enrolment.role = role
+    enrolment.snoozed_until = snoozed_until
+    enrolment.full_clean()
+    enrolment.save()
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_withdraw(*, enrolment: Enrolment) -> Enrolment:
+    """Leave a program. Open requests are withdrawn; partnerships already running go on."""
+    # The enrolment first, then its requests: the order every answer to a request locks in.
+    enrolment = Enrolment.objects.select_for_update(of=("self",), no_key=True).get(pk=enrolment.pk)
+    enrolment.status = EnrolmentStatus.WITHDRAWN
+    enrolment.withdrawn_at = timezone.now()
+    enrolment.save(update_fields=["status", "withdrawn_at", "updated"])
+    _withdraw_open_requests_of(enrolment.program, [enrolment.person_id])
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_set_rematch(*, enrolment: Enrolment, wants_rematch: bool) -> Enrolment:
+    enrolment.wants_rematch = wants_rematch
+    enrolment.save(update_fields=["wants_rematch", "updated"])
+    return enrolment

@@ -1,0 +1,146 @@
+"""Starting, introducing and ending partnerships."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from twoway.lib.errors import InvalidInput
+from twoway.notifications.services import notify
+from twoway.people.models import Person
+from twoway.programs.models import (
+    OPEN_PARTNERSHIP_STATUSES,
+    Enrolment,
+    EnrolmentRole,
+    MatchRound,
+    Partnership,
+    PartnershipMember,
+    PartnershipStatus,
+    Program,
+)
+from twoway.programs.services.errors import PartnershipClosed
+from twoway.programs.wording import reasons_for
+
+
+def partners_in_program(program: Program, person: Person) -> int:
+    return PartnershipMember.objects.filter(
+        partnership__program=program,
+        partnership__status__in=OPEN_PARTNERSHIP_STATUSES,
+        person=person,
+    ).count()
+
+
+@transaction.atomic
+def partnership_create(
+    *,
+    program: Program,
+    people: Sequence[Person],
+    source: str,
+    roles: dict[int, str] | None = None,
+    score: float | None = None,
+    reasons: Sequence[str] = (),
+    match_round: MatchRound | None = None,
+    start: dt.date | None = None,
+) -> Partnership:
+    """Start an active partnership between two or more people of the program's organization."""
+    if len(people) < 2:
+        raise InvalidInput("A partnership needs at least two people.")
+    if len({p.pk for p in people}) != len(people):
+        raise InvalidInput("A person cannot partner with themselves.")
+    if any(p.organization_id != program.organization_id for p in people):
+        raise InvalidInput("Everyone in a partnership belongs to the program's organization.")
+    start = start or timezone.localdate()
+    partnership = Partnership.objects.create(
+        organization_id=program.organization_id,
+        program=program,
+        status=PartnershipStatus.ACTIVE,
+        source=source,
+        round=match_round,
+        score=score,
+        reasons=list(reasons),
+        started_on=start,
+        ends_on=start + dt.timedelta(weeks=program.term_weeks),
+    )
+    PartnershipMember.objects.bulk_create(
+        PartnershipMember(
+            partnership=partnership, person=p, role=(roles or {}).get(p.pk, EnrolmentRole.PEER)
+        )
+        for p in people
+    )
+    return partnership
+
+
+def partnership_introduce(
+    partnership: Partnership, people: Sequence[Person], reasons: Sequence[str]
+) -> None:
+    """Tell each member who they were matched with, why, and what each can bring the other.
+
+    `group` names all the members: on Slack the pair is introduced once, in their group DM,
+    with `group_reasons` (the reasons in the third person, read by everyone there)."""
+    group = sorted(p.pk for p in people)
+    for person in people:
+        others = [p for p in people if p.pk != person.pk]
+        notify(
+            person=person,
+            kind="introduction",
+            template="program_intro",
+            context={
+                "program": partnership.program.name,
+                "partnership_id": partnership.pk,
+                "org_slug": partnership.program.organization.slug,
+                "partners": [{"name": p.name, "title": p.title, "email": p.email} for p in others],
+                "reasons": reasons_for(reasons, person.name),
+                "cadence_weeks": partnership.program.checkin_every_weeks,
+                "cadence_minutes": partnership.program.checkin_minutes,
+                "group": group,
+                "group_reasons": list(reasons),
+            },
+            dedupe_key=f"intro:{partnership.pk}:{person.pk}",
+        )
+
+
+@transaction.atomic
+def partnership_end(
+    *,
+    partnership: Partnership,
+    by: Person,
+    completed: bool,
+    reason: str = "",
+    fit_rating: int | None = None,
+    rematch: bool = True,
+) -> Partnership:
+    """End a partnership, as completed (the term is over) or early.
+
+    The reason and the fit rating are stored on the ender's own member row: the partner never
+    sees them, and program managers only see fit ratings in aggregate. `rematch` says whether
+    the ender wants to go back into the program's pool; the other members are offered it and
+    stay out of the pool until they say yes (nobody is rematched without asking).
+    """
+    locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
+    if locked.status not in OPEN_PARTNERSHIP_STATUSES:
+        raise PartnershipClosed("This partnership has already ended.")
+    member = PartnershipMember.objects.filter(partnership=locked, person=by).first()
+    if member is None:
+        raise InvalidInput("Only a member can end a partnership.")
+    if fit_rating is not None and not 1 <= fit_rating <= 5:
+        raise InvalidInput("The fit rating goes from 1 to 5.")
+    locked.status = PartnershipStatus.COMPLETED if completed else PartnershipStatus.ENDED
+    locked.ended_at = timezone.now()
+    locked.ended_by = by
+    locked.save(update_fields=["status", "ended_at", "ended_by"])
+    member.end_reason = reason.strip()
+    member.fit_rating = fit_rating
+    member.save(update_fields=["end_reason", "fit_rating"])
+    Enrolment.objects.filter(program_id=locked.program_id, person=by).update(wants_rematch=rematch)
+    others = (
+        PartnershipMember.objects.filter(partnership=locked)
+        .exclude(person=by)
+        .values_list("person_id", flat=True)
+    )
+    Enrolment.objects.filter(program_id=locked.program_id, person_id__in=list(others)).update(
+        wants_rematch=False
+    )
+    return locked

@@ -1,0 +1,265 @@
+"""Self-match requests: send, accept, decline, withdraw; capacity under concurrent accepts."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from twoway.matching import pair_score
+from twoway.notifications.services import notify
+from twoway.people.models import Person
+from twoway.programs.cohort import engine_settings, participants_for
+from twoway.programs.models import (
+    OPEN_PARTNERSHIP_STATUSES,
+    Block,
+    Enrolment,
+    EnrolmentStatus,
+    MatchRequest,
+    Partnership,
+    PartnershipMember,
+    PartnershipSource,
+    Program,
+    ProgramStatus,
+    RequestStatus,
+)
+from twoway.programs.services.errors import ProgramError
+from twoway.programs.services.partnerships import (
+    partners_in_program,
+    partnership_create,
+    partnership_introduce,
+)
+
+
+def _people_conflict(program: Program, a: Person, b: Person) -> str | None:
+    """Why these two may not be paired, in words for the person asking, or None."""
+    if a.pk == b.pk:
+        return "You cannot send a request to yourself."
+    # A block and a reporting line get the same words: the blocked person is never told, so
+    # nothing may tell the two apart (nor who blocked whom).
+    not_pairable = (
+        f"You and {b.name} cannot be peer partners: peers come from outside each other's "
+        "reporting line, among other rules."
+    )
+    if Block.objects.filter(Q(person=a, blocked=b) | Q(person=b, blocked=a)).exists():
+        return not_pairable
+    if b.pk in {p.pk for p in a.manager_chain()} or a.pk in {p.pk for p in b.manager_chain()}:
+        return not_pairable
+    shared = PartnershipMember.objects.filter(person=b, partnership__members__person=a)
+    if shared.filter(partnership__status__in=OPEN_PARTNERSHIP_STATUSES).exists():
+        return f"You and {b.name} are already partners."
+    if not program.allow_repeats and shared.exists():
+        return f"You and {b.name} were partners before; this program pairs people only once."
+    return None
+
+
+def _lock_enrolments(program_id: int, person_ids: list[int]) -> dict[int, Enrolment]:
+    """Lock the active enrolments of these people in this program, by primary key.
+
+    Every write that concerns a request takes its locks in one order — these enrolments by
+    primary key, then request rows by primary key — and locks only those rows (`of=("self",)`):
+    joining the program, organization or person into a FOR UPDATE would lock them too, and two
+    answers in one program would then wait on each other in opposite orders (a deadlock). FOR NO
+    KEY UPDATE leaves rows that merely point at an enrolment free to be written.
+    """
+    enrolments = (
+        Enrolment.objects.select_for_update(of=("self",), no_key=True)
+        .filter(program_id=program_id, person_id__in=person_ids, status=EnrolmentStatus.ACTIVE)
+        .select_related("person")
+        .order_by("pk")
+    )
+    return {e.person_id: e for e in enrolments}
+
+
+def _lock_request(request_id: int) -> MatchRequest:
+    return (
+        MatchRequest.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("program", "program__organization", "sender", "receiver")
+        .get(pk=request_id)
+    )
+
+
+@transaction.atomic
+def request_send(*, program: Program, sender: Person, receiver: Person, note: str) -> MatchRequest:
+    """Ask someone to be peers. A request that meets one the other way pairs them at once."""
+    if not program.allows_self_match or program.status != ProgramStatus.OPEN:
+        raise ProgramError("This program does not take requests right now.")
+    note = note.strip()
+    if not note:
+        raise ProgramError("Add a short note: say why you would like to be peers.")
+    # Both enrolments, so that two people asking each other at the same moment run one after
+    # the other and the second finds the first's request: they are paired, not left waiting.
+    enrolments = _lock_enrolments(program.pk, [sender.pk, receiver.pk])
+    sender_enrolment = enrolments.get(sender.pk)
+    if sender_enrolment is None:
+        raise ProgramError("Join the program before you send a request.")
+    receiver_enrolment = enrolments.get(receiver.pk)
+    if receiver_enrolment is None or receiver_enrolment.is_snoozed() or not receiver.is_active:
+        raise ProgramError(f"{receiver.name} is not taking requests in this program right now.")
+    conflict = _people_conflict(program, sender, receiver)
+    if conflict:
+        raise ProgramError(conflict)
+    if partners_in_program(program, sender) >= sender_enrolment.capacity:
+        raise ProgramError("You already have as many partners as you said you can take.")
+    if partners_in_program(program, receiver) >= receiver_enrolment.capacity:
+        raise ProgramError(f"{receiver.name} has no room for another partner right now.")
+    if MatchRequest.objects.filter(
+        program=program, sender=sender, receiver=receiver, status=RequestStatus.OPEN
+    ).exists():
+        raise ProgramError(f"Your request to {receiver.name} is still waiting for an answer.")
+    open_count = MatchRequest.objects.filter(
+        program=program, sender=sender, status=RequestStatus.OPEN
+    ).count()
+    if open_count >= program.max_open_requests:
+        raise ProgramError(
+            f"You have {open_count} requests waiting; wait for an answer or withdraw one "
+            "before sending more."
+        )
+    request = MatchRequest.objects.create(
+        program=program, sender=sender, receiver=receiver, note=note
+    )
+    mirror = MatchRequest.objects.filter(
+        program=program, sender=receiver, receiver=sender, status=RequestStatus.OPEN
+    ).first()
+    if mirror is not None:
+        # "We asked for each other": pair them now. Close this request first so that the
+        # capacity clean-up inside the accept does not tell the sender it was withdrawn.
+        _close_request(request, RequestStatus.ACCEPTED, tell_sender=False)
+        partnership = request_accept(request=mirror, by=sender, response="We asked for each other!")
+        request.partnership = partnership
+        request.save(update_fields=["partnership"])
+        return request
+    notify(
+        person=receiver,
+        kind="request",
+        template="request_received",
+        context={
+            "program": program.name,
+            "org_slug": program.organization.slug,
+            "sender": sender.name,
+            "sender_title": sender.title,
+            "note": note,
+            "request_id": request.pk,
+        },
+        dedupe_key=f"request:{request.pk}:received",
+    )
+    return request
+
+
+def _close_request(
+    request: MatchRequest,
+    status: str,
+    *,
+    tell_sender: bool,
+    response: str = "",
+    partnership: Partnership | None = None,
+) -> None:
+    request.status = status
+    request.response = response
+    request.responded_at = timezone.now()
+    request.partnership = partnership
+    request.save(update_fields=["status", "response", "responded_at", "partnership"])
+    if tell_sender:
+        notify(
+            person=request.sender,
+            kind="request",
+            template=f"request_{status}",
+            context={
+                "program": request.program.name,
+                "org_slug": request.program.organization.slug,
+                "receiver": request.receiver.name,
+                "response": response,
+                "partnership_id": partnership.pk if partnership else None,
+            },
+            dedupe_key=f"request:{request.pk}:{status}",
+        )
+
+
+@transaction.atomic
+def request_accept(*, request: MatchRequest, by: Person, response: str = "") -> Partnership:
+    """Accept a request: both people become partners, unless either is full.
+
+    Locks are taken in one order everywhere (see `_lock_enrolments`), so two accepts at once that
+    share a person run one after the other, and the second sees the first's partnership: nobody
+    is ever over capacity, and no two answers deadlock. When someone reaches capacity, their
+    other open requests are withdrawn and those senders told.
+    """
+    sender_id, receiver_id, program_id = MatchRequest.objects.filter(pk=request.pk).values_list(
+        "sender_id", "receiver_id", "program_id"
+    )[0]
+    enrolments = list(_lock_enrolments(program_id, [sender_id, receiver_id]).values())
+    locked = _lock_request(request.pk)
+    if locked.receiver_id != by.pk:
+        raise ProgramError("Only the person who received a request can accept it.")
+    if locked.status != RequestStatus.OPEN:
+        raise ProgramError("This request is no longer open.")
+    program = locked.program
+    if len(enrolments) != 2:
+        raise ProgramError("One of you has left the program; the request cannot be accepted.")
+    conflict = _people_conflict(program, locked.receiver, locked.sender)
+    if conflict:
+        raise ProgramError(conflict)
+    for enrolment in enrolments:
+        if partners_in_program(program, enrolment.person) >= enrolment.capacity:
+            who = "You have" if enrolment.person_id == by.pk else f"{locked.sender.name} has"
+            raise ProgramError(f"{who} no room for another partner now.")
+    a, b = participants_for(program, enrolments)
+    scored = pair_score(a, b, engine_settings(program))
+    partnership = partnership_create(
+        program=program,
+        people=[locked.sender, locked.receiver],
+        source=PartnershipSource.REQUEST,
+        score=scored.score,
+        reasons=scored.reasons,
+    )
+    _close_request(
+        locked,
+        RequestStatus.ACCEPTED,
+        tell_sender=True,
+        response=response.strip(),
+        partnership=partnership,
+    )
+    partnership_introduce(partnership, [locked.sender, locked.receiver], scored.reasons)
+    full = [e.person_id for e in enrolments if partners_in_program(program, e.person) >= e.capacity]
+    if full:
+        _withdraw_open_requests_of(program, full)
+    return partnership
+
+
+def _withdraw_open_requests_of(program: Program, person_ids: list[int]) -> None:
+    """These people are full: close the requests still waiting on them or from them.
+
+    One statement locks them all by primary key, the order every other answer uses."""
+    for other in (
+        MatchRequest.objects.select_for_update(of=("self",), no_key=True)
+        .filter(
+            Q(sender_id__in=person_ids) | Q(receiver_id__in=person_ids),
+            program=program,
+            status=RequestStatus.OPEN,
+        )
+        .select_related("sender", "receiver", "program", "program__organization")
+        .order_by("pk")
+    ):
+        _close_request(other, RequestStatus.WITHDRAWN, tell_sender=other.receiver_id in person_ids)
+
+
+@transaction.atomic
+def request_decline(*, request: MatchRequest, by: Person, response: str = "") -> MatchRequest:
+    locked = _lock_request(request.pk)
+    if locked.receiver_id != by.pk:
+        raise ProgramError("Only the person who received a request can decline it.")
+    if locked.status != RequestStatus.OPEN:
+        raise ProgramError("This request is no longer open.")
+    _close_request(locked, RequestStatus.DECLINED, tell_sender=True, response=response.strip())
+    return locked
+
+
+@transaction.atomic
+def request_withdraw(*, request: MatchRequest, by: Person) -> MatchRequest:
+    locked = _lock_request(request.pk)
+    if locked.sender_id != by.pk:
+        raise ProgramError("Only the sender can withdraw a request.")
+    if locked.status != RequestStatus.OPEN:
+        raise ProgramError("This request is no longer open.")
+    _close_request(locked, RequestStatus.WITHDRAWN, tell_sender=False)
+    return locked
