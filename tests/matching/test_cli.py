@@ -20,7 +20,7 @@ ben,Ben,5,2019-06-01,Engineering,e1,,Berlin,Europe/Berlin,mon 10:00-13:00,video,
 sql:3,client relationships:2,public speaking,,,,1,peer
 cy,Cy,4,2021-01-01,Engineering,e1,ben,Lisbon,Europe/Lisbon,tue 09:00-10:00,either,\
 python:2,sql:1,,,,,1,peer
-dee,Dee,6,2015-01-01,Finance,f1,,Lisbon,Europe/Lisbon,,in_person,excel:3,python:2,,,,,1,peer
+dee,Dee,5,2015-01-01,Finance,f1,,Lisbon,Europe/Lisbon,,in_person,excel:3,python:2,,,,,1,peer
 """
 
 
@@ -131,3 +131,39 @@ def test_python_dash_m_runs_the_command(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n"] == 4
     assert out.exists()
+
+
+def test_weights_above_the_exact_limit_say_heuristic_in_json_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import twoway.matching.solvers as solvers
+
+    monkeypatch.setattr(solvers, "EXACT_LIMIT", 3)
+    pairs = write(tmp_path, "pairs.csv", "a,b,weight\nx,y,2\ny,z,3\nz,w,2\nw,x,0.5\nv,w,1\n")
+    out = tmp_path / "g.csv"
+    assert main(["--weights", str(pairs), "--out", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["heuristic"] is True and data["time_capped"] is False
+    assert data["upper_bound"] >= data["pair_weight"]
+    assert main(["--weights", str(pairs), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "heuristic result: not a proven optimum; at most" in text
+    assert "below the best possible (certified gap)" in text
+    monkeypatch.setattr(solvers, "EXACT_LIMIT", 6000)
+    assert main(["--weights", str(pairs), "--out", str(out)]) == 0
+    assert "heuristic" not in capsys.readouterr().out
+
+
+def test_it_takes_the_level_rule_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "id,name,level\na,Ana,2\nb,Ben,3\nh,Head,7\n"
+    people = write(tmp_path, "people.csv", text)
+    out = tmp_path / "g.csv"
+    assert main([str(people), "--out", str(out), "--json", "--no-trios"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [u["reason"] for u in data["unmatched"]] == ["level_gap"]
+    assert main([str(people), "--out", str(out), "--json", "--max-level-gap", "any"]) == 0
+    assert json.loads(capsys.readouterr().out)["unmatched"] == []
+    assert main([str(people), "--out", str(out), "--max-level-gap", "far"]) == 2
+    assert "--max-level-gap must be" in capsys.readouterr().err

@@ -156,5 +156,79 @@ def test_the_linear_scan_bounds_the_exact_score() -> None:
     upper = f @ g.T + slack[:, None]
     exact = ctx.scorer.block(nodes, nodes)
     req = ctx.scorer.requests.toarray() > 0
-    assert np.all((upper + 1e-4 >= exact) | req)
-    assert np.mean(upper - exact) < 0.6  # and it is a tight bound, not a vague one
+    # The level rule's forbidden pairs need no bound (they scan far below every real score).
+    allowed = ctx.cons.level_ok(nodes[:, None], nodes[None, :])
+    assert not allowed.all()
+    assert np.all((upper + 1e-4 >= exact) | req | ~allowed)
+    assert np.all(upper[~allowed] < -100)
+    assert np.mean((upper - exact)[allowed]) < 0.6  # and it is a tight bound, not a vague one
+
+
+def test_an_exact_solve_on_every_pair_reports_the_optimum_with_no_gap() -> None:
+    # Three people: the relaxation's bound sits above the best pairing (the issue showed an
+    # "8.096 % gap"), but every pair was a candidate and the solve is exact.
+    people = [p("a", level=4), p("b", level=4), p("c", level=5, offers={"go": 3})]
+    result = match(people, MatchSettings(allow_trios=False))
+    assert result.gap == 0.0
+    assert result.upper_bound == result.pair_weight
+    assert result.bound_method == "exact optimum (every feasible pair)"
+    assert not result.heuristic
+
+
+def test_the_level_rule_leaves_people_out_and_says_why() -> None:
+    people = [p("a", level=2), p("b", level=3), p("head", name="Head", level=7)]
+    result = match(people, MatchSettings(allow_trios=False))
+    assert [g.members for g in result.groups] == [("a", "b")]
+    (left,) = result.unmatched
+    assert (left.id, left.reason) == ("head", "level_gap")
+    assert left.message == (
+        "Head: no one within one step of L7 passes the other rules (the program's level gap)"
+    )
+    # Without the rule, one of the three is simply the odd one out.
+    loose = match(people, MatchSettings(allow_trios=False, max_level_gap=None))
+    assert [u.reason for u in loose.unmatched] == ["odd_one_out"]
+    # Mentor mode: a step range.
+    mentors = [p("m", role="mentor", level=6), p("e", role="mentee", level=5)]
+    ranged = match(mentors, MatchSettings(mode="mentor", mentor_level_range=(2, 3)))
+    assert not ranged.groups
+    assert {u.id: u.reason for u in ranged.unmatched}["e"] == "no_mentor_in_level_range"
+
+
+def test_a_trio_shows_the_mean_of_its_pairs_and_why_it_is_a_trio() -> None:
+    people = [p("a", name="Ana"), p("b", name="Ben"), p("c", name="Cy")]
+    result = match(people, MatchSettings(allow_trios=True))
+    (trio,) = result.groups
+    assert trio.kind == "trio"
+    assert abs(trio.fit - trio.score / 3) < 1e-6
+    pair = match(people[:2], MatchSettings()).groups[0]
+    assert abs(trio.fit - pair.fit) < 1e-6  # the same three people: comparable with a pair
+    assert "trio" in trio.note and "odd number" in trio.note
+
+
+def test_a_pair_without_a_skill_exchange_says_so_and_what_it_was_matched_on() -> None:
+    people = [
+        p("a", name="Ana", offers={}, seeks={}, team="t1", department="Sales"),
+        p("b", name="Ben", offers={}, seeks={}, team="t2", department="Eng"),
+    ]
+    result = match(people, MatchSettings())
+    (g,) = result.groups
+    assert g.exchange == "none"
+    assert g.reasons[0] == "both L4"
+    assert "no skill exchange between Ana and Ben: matched on close levels" in g.reasons[1]
+    two_way = match([p("x", name="X"), p("y", name="Y")], MatchSettings()).groups[0]
+    assert two_way.exchange == "both"
+
+
+def test_weights_mode_above_the_exact_limit_says_it_is_heuristic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import twoway.matching.solvers as solvers
+
+    pairs = [(f"p{i}", f"p{i + 1}", float(1 + i % 3)) for i in range(40)]
+    exact = match_weights(pairs)
+    assert not exact.heuristic and exact.gap == 0.0
+    monkeypatch.setattr(solvers, "EXACT_LIMIT", 10)
+    large = match_weights(pairs)
+    assert large.heuristic
+    assert large.upper_bound >= exact.pair_weight - 1e-9
+    assert large.pair_weight <= exact.pair_weight + 1e-9

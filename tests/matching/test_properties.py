@@ -38,8 +38,13 @@ def chain(people: list[Participant], pid: str) -> set[str]:
     return out
 
 
-def allowed(people: list[Participant], a: Participant, b: Participant) -> bool:
+def allowed(
+    people: list[Participant], a: Participant, b: Participant, max_gap: int | None = 1
+) -> bool:
     """The hard rules, written independently of the engine."""
+    known = max_gap is not None and a.level is not None and b.level is not None
+    if known and abs(a.level - b.level) > max_gap:  # type: ignore[operator]
+        return False
     if a.id in chain(people, b.id) or b.id in chain(people, a.id):
         return False
     if a.id in b.blocked or b.id in a.blocked:
@@ -57,7 +62,8 @@ def reference(people: list[Participant], result_settings: object) -> tuple[float
         w, _ = ctx.scorer.pairs(i.astype(np.int64), j.astype(np.int64))
         min_fit = ctx.cohort.settings.min_fit
         for a, b, x in zip(i.tolist(), j.tolist(), w.astype(np.float64).tolist(), strict=True):
-            if x > 0 and x >= min_fit and allowed(people, people[a], people[b]):
+            gap = ctx.cohort.settings.max_level_gap
+            if x > 0 and x >= min_fit and allowed(people, people[a], people[b], gap):
                 g.add_edge(a, b, weight=x)
     mate = nx.max_weight_matching(g)
     return sum(g[a][b]["weight"] for a, b in mate), g
@@ -109,7 +115,7 @@ def test_it_locks_mutual_requests_unless_a_rule_forbids_them(people: list[Partic
     group_of = {m: g for g in result.groups for m in g.members}
     for p in people:
         for q in p.requested:
-            if p.id in by_id[q].requested and allowed(people, p, by_id[q]):
+            if p.id in by_id[q].requested and allowed(people, p, by_id[q], 1):
                 # Either locked together, or one of them was already locked with someone else.
                 gp = group_of.get(p.id)
                 if gp is not None and gp.locked and q not in gp.members:

@@ -52,7 +52,7 @@ SCAN_THREADS = 2  # threads for the symmetric scan's block products and filters
 SAMPLE_COLUMNS = 2048  # columns sampled for the per-row thresholds of the symmetric scan
 SAMPLE_OVER = 2.0  # thresholds expect SAMPLE_OVER * k columns above them
 TIME_RANK = 48  # principal directions of the calendars kept in the linear scan
-GOAL_RANK = 48  # principal directions of the goal vectors kept (48 = all: exact)
+GOAL_RANK = 64  # principal directions of the goal vectors kept (64 = all: exact)
 
 
 @dataclass
@@ -124,8 +124,27 @@ def _project(x: npt.NDArray[np.float32], cap: int) -> tuple[npt.NDArray[np.float
     return proj64.astype(np.float32), resid
 
 
+Mutual = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float]
+
+
+def mutual_factors(cohort: Cohort, nodes: Idx) -> Mutual:
+    """(offers, seeks) as 0/1 rows and the mutual weight: c_ab = offers_a . seeks_b counts the
+    skills a can teach b, and the two-way bonus is exactly w * min(1, c_ab, c_ba)."""
+    c = cohort
+    ob = (c.offer[nodes] > 0).astype(np.float32)
+    sb = (c.seek[nodes] > 0).astype(np.float32)
+    return ob, sb, float(c.settings.weights.mutual)
+
+
+def _mutual_block(mutual: Mutual, a: slice | Idx, b: slice | Idx) -> npt.NDArray[np.float32]:
+    ob, sb, w = mutual
+    ab = ob[a] @ sb[b].T
+    ba = sb[a] @ ob[b].T
+    return np.asarray(np.minimum(np.minimum(ab, ba), 1.0) * np.float32(w), dtype=np.float32)
+
+
 def linear_features(
-    cohort: Cohort, nodes: Idx
+    cohort: Cohort, nodes: Idx, time_rank: int = TIME_RANK, exact_mutual: bool = False
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], F64]:
     """F, G and slack with F[i] . G[j] + slack[i] >= score(i, j) for every unrequested pair.
 
@@ -155,16 +174,18 @@ def linear_features(
     off, seek = c.offer[nodes], c.seek[nodes]
     f += [off * (w.reciprocity / 2), seek * (w.reciprocity / 2)]
     g += [seek, off]
-    ob, sb = (off > 0).astype(np.float32), (seek > 0).astype(np.float32)
-    f += [ob * (w.mutual / 2), sb * (w.mutual / 2)]
-    g += [sb, ob]
+    if not exact_mutual:  # else the symmetric scan adds it exactly (see mutual_factors)
+        ob, sb = (off > 0).astype(np.float32), (seek > 0).astype(np.float32)
+        f += [ob * (w.mutual / 2), sb * (w.mutual / 2)]
+        g += [sb, ob]
+    level_rule = _level_penalty(cohort)
     for tab, codes, weight in (
-        (c.level_tab, c.level_idx, w.level),
+        (c.level_tab * w.level + level_rule, c.level_idx, 1.0),
         (c.year_tab, c.year_idx, w.tenure),
     ):
         width = tab.shape[0]
         local = np.where(codes[nodes] < 0, width - 1, codes[nodes])  # -1 = last = unknown
-        f.append(tab[local] * weight)
+        f.append((tab[local] * weight).astype(np.float32))
         g.append(onehot(local, width))
     const = w.cross_team
     if len(c.dept_names) <= 256:
@@ -173,10 +194,12 @@ def linear_features(
 
     # time: 0.5 for pairs with an unknown calendar, else the cosine (projected + slack).
     known = c.avail_known[nodes].astype(np.float32)[:, None]
-    proj, resid = _project(c.avail_unit[nodes], TIME_RANK)
-    slack = w.time * resid * float(resid.max(initial=0.0))
-    f += [proj * w.time, known * (-0.5 * w.time)]
-    g += [proj, known]
+    proj, resid = _project(c.avail_unit[nodes], time_rank)
+    # What the projection misses is at most |r_i| |r_j|: one more column on each side.
+    r32 = resid.astype(np.float32)[:, None]
+    f += [proj * w.time, known * (-0.5 * w.time), r32 * w.time]
+    g += [proj, known, r32]
+    slack = np.zeros(nodes.size, dtype=np.float64)
     const += 0.5 * w.time
 
     n_loc = int(c.loc.max(initial=-1)) + 2  # + "unknown"
@@ -196,9 +219,9 @@ def linear_features(
         f.append(meeting_upper_table()[c.pref[nodes]] * w.meeting)
         g.append(onehot(c.pref[nodes], 3))
     gproj, gres = _project(c.goals[nodes], GOAL_RANK)
-    slack = slack + w.goals * gres * float(gres.max(initial=0.0))
-    f.append(gproj * w.goals)
-    g.append(gproj)
+    g32 = gres.astype(np.float32)[:, None]
+    f += [gproj * w.goals, g32 * w.goals]
+    g += [gproj, g32]
     ones = np.ones((nodes.size, 1), dtype=np.float32)
     f.append(ones)
     g.append(ones * const)
@@ -210,6 +233,22 @@ def linear_features(
         np.ascontiguousarray(gg[:, used], dtype=np.float32),
         slack,
     )
+
+
+LEVEL_PENALTY = 1000.0  # a pair the level rule forbids scans far below any real score
+
+
+def _level_penalty(cohort: Cohort) -> npt.NDArray[np.float32]:
+    """-LEVEL_PENALTY for level pairs the peer level rule forbids, 0 elsewhere, in the layout
+    of `level_tab` (known levels, then "unknown", which no rule holds to). The scan's bound
+    stays an upper bound of every *feasible* pair; forbidden ones need none."""
+    gap = cohort.settings.max_level_gap
+    k = len(cohort.level_values)
+    out = np.zeros((k + 1, k + 1), dtype=np.float32)
+    if gap is not None and cohort.settings.mode == "peer" and k:
+        lv = np.asarray(cohort.level_values, dtype=np.float64)
+        out[:k, :k] = np.where(np.abs(lv[:, None] - lv[None, :]) > gap, -LEVEL_PENALTY, 0.0)
+    return out
 
 
 def build_graph(
@@ -233,14 +272,15 @@ def build_graph(
     scan_k = min(SCAN_FACTOR * kk, m - 1) if linear else kk
     step = LINEAR_ROW_BLOCK if linear else ROW_BLOCK
     if linear:
-        feat_f, feat_g, slack = linear_features(cohort, nodes)
+        feat_f, feat_g, slack = linear_features(cohort, nodes, exact_mutual=True)
     rows_out: list[Idx] = []
     cols_out: list[Idx] = []
     w_out: list[F64] = []
     tau = np.zeros(m, dtype=np.float64)
     if linear and _symmetric(feat_f, feat_g):
+        mutual = mutual_factors(cohort, nodes)
         for rows, top, vals, ub in _symmetric_scan(
-            feat_f, feat_g, cons, nodes, g2l, scan_k, progress
+            feat_f, feat_g, cons, nodes, g2l, scan_k, progress, mutual
         ):
             r, cc, x, bound = _rescore_rows(scorer, nodes, rows, top, vals, kk)
             # Left out of row i: never listed (u <= ub_i + slack_i, see _symmetric_scan) or
@@ -249,6 +289,9 @@ def build_graph(
             rows_out.append(r)
             cols_out.append(cc)
             w_out.append(x)
+    if linear and not w_out:
+        # The row-block scan takes the two-way bonus in its linear (looser) form.
+        feat_f, feat_g, slack = linear_features(cohort, nodes)
     for start in range(0, m, step) if not w_out else ():
         rows = np.arange(start, min(start + step, m))
         if linear:
@@ -262,6 +305,8 @@ def build_graph(
         lc = g2l[ex.col]
         ok = lc >= 0
         block[ex.row[ok], lc[ok]] = -np.inf
+        if cons.has_level_rule and not linear:
+            block[~cons.level_ok(nodes[rows][:, None], nodes[None, :])] = -np.inf
         if complete:
             r, cidx = np.nonzero(np.isfinite(block))
             rows_out.append(rows[r])
@@ -330,8 +375,13 @@ def _symmetric_scan(
     g2l: Idx,
     k: int,
     progress: Progress | None,
+    mutual: Mutual | None = None,
 ) -> Iterator[tuple[Idx, Idx, npt.NDArray[np.float32], F64]]:
     """Each row's (up to) k best feasible columns of S = F G^T when S is symmetric.
+
+    With `mutual`, S also holds the two-way bonus w * min(1, c_ab, c_ba) exactly (two small
+    products and an elementwise minimum per block, still symmetric): its linear form
+    w * (c_ab + c_ba) / 2 overestimates pairs that share several skills by several points.
 
     Yields, per block of rows in order: rows, columns (rows x k), values (-inf where a row has
     fewer than k) and ub with S[i, j] <= ub[i] for every feasible j != i not listed.
@@ -356,6 +406,8 @@ def _symmetric_scan(
     for start in range(0, m, 8192):
         stop = min(start + 8192, m)
         ps = feat_f[start:stop] @ gs.T
+        if mutual is not None:
+            ps += _mutual_block(mutual, slice(start, stop), sample)
         hit = sample[None, :] == np.arange(start, stop)[:, None]
         ps[hit] = -np.inf
         thr[start:stop] = np.partition(ps, ns - rank, axis=1)[:, ns - rank]
@@ -370,6 +422,8 @@ def _symmetric_scan(
         a1, b1 = min(a0 + bsz, m), min(b0 + bsz, m)
         ta = thr[a0:a1]
         p = feat_f[a0:a1] @ feat_g[b0:b1].T
+        if mutual is not None:
+            p += _mutual_block(mutual, slice(a0, a1), slice(b0, b1))
         if bj == bi:
             np.fill_diagonal(p, -np.inf)
             lo = ta[:, None]
@@ -455,6 +509,8 @@ def _finish_rows(
         keys = (rows[:, None] - a0) * m + cols
         at = np.minimum(np.searchsorted(bad, keys), bad.size - 1)
         vals[bad[at] == keys] = -np.inf
+    if cons.has_level_rule:
+        vals[~cons.level_ok(nodes[rows][:, None], nodes[cols])] = -np.inf
     return rows, cols, vals, ub
 
 
@@ -472,7 +528,9 @@ def _rescore_rows(
     exact = np.full(top.shape, -np.inf)
     x, _ = scorer.pairs(nodes[rr[fin]], nodes[top[fin]])
     x64 = x.astype(np.float64)
-    exact[fin] = np.where((x64 >= s.min_fit) & (x64 > 0), x64, -np.inf)
+    good = (x64 >= s.min_fit) & (x64 > 0)
+    good &= scorer_level_ok(scorer, nodes[rr[fin]], nodes[top[fin]])
+    exact[fin] = np.where(good, x64, -np.inf)
     order = np.argsort(-exact, axis=1, kind="stable")
     keep = order[:, :k]
     if order.shape[1] > k:
@@ -483,6 +541,18 @@ def _rescore_rows(
     kc = np.take_along_axis(top, keep, axis=1)
     ok = np.isfinite(kv)
     return rr[:, : keep.shape[1]][ok], kc[ok], kv[ok], dropped
+
+
+def scorer_level_ok(scorer: Scorer, i: Idx, j: Idx) -> npt.NDArray[np.bool_]:
+    """The peer level rule for cohort pairs, from the scorer's cohort alone (the linear scan
+    lists pairs before any constraint object sees them)."""
+    c = scorer.cohort
+    gap = c.settings.max_level_gap
+    if gap is None or c.settings.mode != "peer":
+        return np.ones(i.shape, dtype=bool)
+    li, lj = c.level_idx[i], c.level_idx[j]
+    lv = np.asarray([*c.level_values, 0], dtype=np.float64)
+    return np.asarray((li < 0) | (lj < 0) | (np.abs(lv[li] - lv[lj]) <= gap))
 
 
 def _dedupe(m: int, ri: Idx, ci: Idx, w: F64) -> tuple[Idx, Idx, F64]:
@@ -555,3 +625,142 @@ def _allow_repeats(
     allw = np.concatenate([w, rw])
     key, first = np.unique(key, return_index=True)
     return key // m, key % m, allw[first], repeats
+
+
+PRICE_LIMIT = 30000  # beyond, a pricing scan costs as much as the whole match: floors only
+PRICED_METHOD = "LP relaxation of every pair (candidate graph dual, priced out)"
+PRICE_K = 64  # pairs per person whose reduced cost the pricing scan rescores exactly
+PRICE_ROUNDS = 2  # pricing rounds: each adds the violated pairs found and solves again
+PRICE_TIME_RANK = 96  # calendar directions in the pricing scan (tighter than the first scan)
+PRICE_ADD = 8  # violated pairs per person added as new candidates in a round
+
+
+def priced_bound(
+    cohort: Cohort,
+    scorer: Scorer,
+    cons: Constraints,
+    graph: Graph,
+    k: int = PRICE_K,
+    rounds: int = PRICE_ROUNDS,
+) -> float | None:
+    """An upper bound on every matching of the whole problem, by pricing out a graph dual.
+
+    y is a dual of the candidate graph's fractional matching LP (`auction_dual`): it covers
+    every candidate edge (y_i + y_j >= w_ij) but not, in general, the pairs left out. Pricing
+    finds, for each person i, v_i >= max(0, w_ij - y_i - y_j) over every feasible j; then
+    y + v / 2 covers every feasible pair (for a pair (i, j) left out, v_i / 2 + v_j / 2 >=
+    w_ij - y_i - y_j), so its sum bounds the fractional matching LP of the whole problem,
+    hence every matching (weak duality). Unlike the floors y_i >= tau_i / 2 of the assignment
+    bound, only the pairs that really beat their dual pay. The violated pairs found become
+    candidates and the LP is solved again (column generation), `rounds` times at most; every
+    round's bound is valid, the smallest is returned.
+
+    Up to EXACT_SCAN_LIMIT people the reduced costs are exact. Beyond, the linear scan of
+    build_graph runs on S_ij = f_i . g_j - y_i - y_j (two more columns, still symmetric) and
+    rescores each person's k best exactly; every pair not listed has S_ij <= ub_i (see
+    _symmetric_scan), so v_i = max(listed, ub_i + TAU_MARGIN, 0). Returns None when that
+    shortcut does not apply (a score that is not symmetric).
+    """
+    from .solvers import auction_dual
+
+    nodes = graph.nodes
+    m = nodes.size
+    if m < 2 or graph.complete:
+        return None
+    g2l = np.full(cohort.n, -1, dtype=np.int64)
+    g2l[nodes] = np.arange(m)
+    feats = None
+    if m > EXACT_SCAN_LIMIT:
+        feat_f, feat_g, slack = linear_features(cohort, nodes, PRICE_TIME_RANK, exact_mutual=True)
+        if not _symmetric(feat_f, feat_g) or np.any(slack > 0):
+            return None
+        feats = (feat_f, feat_g, mutual_factors(cohort, nodes))
+    ei, ej, w = graph.ei, graph.ej, graph.w
+    best = float("inf")
+    for _ in range(rounds):
+        y = auction_dual(m, ei, ej, w)
+        if feats is None:
+            v, add = _price_exact(cohort, scorer, cons, nodes, g2l, y)
+        else:
+            v, add = _price_linear(scorer, cons, nodes, g2l, y, feats, k)
+        best = min(best, float(y.sum() + v.sum() / 2.0))
+        if add[0].size == 0:
+            break
+        ei, ej, w = _dedupe(
+            m,
+            np.concatenate([ei, add[0]]),
+            np.concatenate([ej, add[1]]),
+            np.concatenate([w, add[2]]),
+        )
+    return best
+
+
+def _violated(rows: Idx, cols: Idx, red: F64, x: F64) -> tuple[Idx, Idx, F64]:
+    """Each row's PRICE_ADD most violated pairs (reduced cost > 0) as (i, j, score)."""
+    keep = red > 1e-9
+    rows, cols, red, x = rows[keep], cols[keep], red[keep], x[keep]
+    order = np.lexsort((cols, -red, rows))
+    rows, cols, x = rows[order], cols[order], x[order]
+    first = np.searchsorted(rows, rows)
+    rank = np.arange(rows.size) - first
+    sel = rank < PRICE_ADD
+    return rows[sel], cols[sel], x[sel]
+
+
+def _price_exact(
+    cohort: Cohort, scorer: Scorer, cons: Constraints, nodes: Idx, g2l: Idx, y: F64
+) -> tuple[F64, tuple[Idx, Idx, F64]]:
+    s = cohort.settings
+    m = nodes.size
+    v = np.zeros(m)
+    found: list[tuple[Idx, Idx, F64]] = []
+    for start in range(0, m, ROW_BLOCK):
+        rows = np.arange(start, min(start + ROW_BLOCK, m))
+        block = scorer.block(nodes[rows], nodes).astype(np.float64)
+        bad = (block < s.min_fit) | (block <= 0)
+        bad[np.arange(rows.size), rows] = True
+        ex = cons.hard_matrix[nodes[rows]].tocoo()
+        lc = g2l[ex.col]
+        ok = lc >= 0
+        bad[ex.row[ok], lc[ok]] = True
+        if cons.has_level_rule:
+            bad |= ~cons.level_ok(nodes[rows][:, None], nodes[None, :])
+        red = block - y[rows, None] - y[None, :]
+        red[bad] = -np.inf
+        v[rows] = np.maximum(red.max(axis=1), 0.0)
+        r, c = np.nonzero(red > 1e-9)
+        found.append(_violated(rows[r], c.astype(np.int64), red[r, c], block[r, c]))
+    return v, tuple(np.concatenate(x) for x in zip(*found, strict=True))  # type: ignore[return-value]
+
+
+def _price_linear(
+    scorer: Scorer,
+    cons: Constraints,
+    nodes: Idx,
+    g2l: Idx,
+    y: F64,
+    feats: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], Mutual],
+    k: int,
+) -> tuple[F64, tuple[Idx, Idx, F64]]:
+    s = scorer.cohort.settings
+    m = nodes.size
+    v = np.zeros(m)
+    y32 = y.astype(np.float32)[:, None]
+    one = np.ones((m, 1), dtype=np.float32)
+    f2 = np.ascontiguousarray(np.concatenate([feats[0], -y32, one], axis=1))
+    g2 = np.ascontiguousarray(np.concatenate([feats[1], one, -y32], axis=1))
+    found: list[tuple[Idx, Idx, F64]] = []
+    for rows, top, vals, ub in _symmetric_scan(f2, g2, cons, nodes, g2l, k, None, feats[2]):
+        fin = np.isfinite(vals)
+        ri = np.broadcast_to(rows[:, None], top.shape)[fin]
+        ci = top[fin]
+        x, _ = scorer.pairs(nodes[ri], nodes[ci])
+        x64 = x.astype(np.float64)
+        good = (x64 >= s.min_fit) & (x64 > 0) & scorer_level_ok(scorer, nodes[ri], nodes[ci])
+        red = np.where(good, x64 - y[ri] - y[ci], -np.inf)
+        listed = np.full(rows.size, -np.inf)
+        np.maximum.at(listed, ri - rows[0], red)
+        # Listed pairs: exact; the rest: S_ij <= ub_i (float32 rounding: TAU_MARGIN).
+        v[rows] = np.maximum(np.maximum(listed, ub + TAU_MARGIN), 0.0)
+        found.append(_violated(ri, ci, red, x64))
+    return v, tuple(np.concatenate(x) for x in zip(*found, strict=True))  # type: ignore[return-value]

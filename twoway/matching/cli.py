@@ -51,9 +51,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-trios", action="store_true", help="never form trios (peer mode)")
     p.add_argument("--min-fit", type=float, default=0.0, help="no pair below this score")
     p.add_argument("--allow-repeats", action="store_true", help="past partners if nobody else")
+    p.add_argument(
+        "--max-level-gap",
+        default="1",
+        metavar="N|any",
+        help="peer mode: no pair more than N levels apart (default 1; 'any': no rule)",
+    )
+    p.add_argument(
+        "--mentor-steps",
+        metavar="LO-HI",
+        help="mentor mode: the mentor must be LO to HI levels ahead (default: no rule)",
+    )
     p.add_argument("--top-k", type=int, default=16, help="candidates per person on large cohorts")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--time-limit", type=float, default=20.0, help="local search seconds (large)")
+    p.add_argument(
+        "--swap-rounds",
+        type=int,
+        default=MatchSettings().swap_rounds,
+        help="pair-swap rounds on large cohorts (the work budget: same input, same result)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=MatchSettings().time_limit_seconds,
+        help="safety cap in seconds on the local search (reported when hit)",
+    )
     return p
 
 
@@ -90,6 +112,8 @@ def result_json(result: MatchResult) -> dict[str, Any]:
         "bound_scope": result.bound_scope,
         "bound_method": result.bound_method,
         "solver": result.solver,
+        "heuristic": result.heuristic,
+        "time_capped": result.time_capped,
         "seconds": round(result.seconds, 4),
         "groups": [
             {
@@ -98,6 +122,9 @@ def result_json(result: MatchResult) -> dict[str, Any]:
                 "kind": g.kind,
                 "locked": g.locked,
                 "score": g.score,
+                "fit": g.fit,
+                "exchange": g.exchange,
+                "note": g.note,
                 "components": dict(g.components),
                 "reasons": list(g.reasons),
             }
@@ -118,13 +145,55 @@ def summary(result: MatchResult, explain: bool) -> str:
         f"gap: {100 * result.gap:.3f}%",
         f"solver: {result.solver}, seconds: {result.seconds:.2f}",
     ]
+    if result.heuristic:
+        lines.append(
+            f"heuristic result: not a proven optimum; at most {100 * result.gap:.3f}% below "
+            "the best possible (certified gap)"
+        )
+    if result.time_capped:
+        lines.append(
+            "stopped by the time limit before the search budget: "
+            "another run may give a different result"
+        )
     for u in result.unmatched:
         lines.append(f"unmatched {u.id}: {u.reason} - {u.message}")
     if explain:
         for g in result.groups:
-            lines.append(f"group {g.id} ({g.kind}, {g.score:.3f}): {', '.join(g.members)}")
+            lines.append(
+                f"group {g.id} ({g.kind}, fit {g.fit:.3f} a pair, exchange: {g.exchange}): "
+                f"{', '.join(g.members)}"
+            )
+            if g.note:
+                lines.append(f"  ({g.note})")
             lines += [f"  - {r}" for r in g.reasons]
     return "\n".join(lines)
+
+
+def _level_gap(text: str) -> int | None:
+    if text.strip().lower() in ("any", "none"):
+        return None
+    try:
+        gap = int(text)
+    except ValueError:
+        raise UsageError(
+            f"--max-level-gap must be a number of levels or 'any', got {text!r}"
+        ) from None
+    if gap < 0:
+        raise UsageError("--max-level-gap must be 0 or more")
+    return gap
+
+
+def _mentor_steps(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    lo, sep, hi = text.partition("-")
+    try:
+        pair = (int(lo), int(hi if sep else lo))
+    except ValueError:
+        raise UsageError(f"--mentor-steps must look like 1-2, got {text!r}") from None
+    if pair[0] > pair[1]:
+        raise UsageError("--mentor-steps: the first number must not be above the second")
+    return pair
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,12 +206,18 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("give PEOPLE.csv, or --weights PAIRS.csv")
         if args.top_k < 1:
             raise UsageError("--top-k must be at least 1")
+        if args.swap_rounds < 0 or args.time_limit <= 0:
+            raise UsageError("--swap-rounds must be 0 or more and --time-limit above 0")
+        max_gap = _level_gap(args.max_level_gap)
+        mentor_steps = _mentor_steps(args.mentor_steps)
         people = read_people(args.people) if args.people else None
         if args.weights is not None:
             pairs = read_pairs(args.weights)
             ids = [p.id for p in people] if people is not None else None
             with _progress(len(pairs)) as progress:
-                result = match_weights(pairs, ids, args.trios, args.time_limit, progress)
+                result = match_weights(
+                    pairs, ids, args.trios, args.time_limit, progress, args.swap_rounds
+                )
         else:
             assert people is not None
             settings = replace(
@@ -154,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                 top_k=args.top_k,
                 seed=args.seed,
                 time_limit_seconds=args.time_limit,
+                swap_rounds=args.swap_rounds,
+                max_level_gap=max_gap,
+                mentor_level_range=mentor_steps,
             )
             with _progress(len(people)) as progress:
                 result = match(people, settings, progress)

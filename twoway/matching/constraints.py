@@ -5,7 +5,10 @@
 - blocked people (either side blocked the other);
 - pairs a program manager broke (`MatchSettings.forbidden_pairs`);
 - past partners, unless the program allows repeats *and* the person has no other feasible
-  partner (handled in candidates.py, which knows who is exhausted).
+  partner (handled in candidates.py, which knows who is exhausted);
+- the level rule: peers at most `max_level_gap` levels apart; in mentor mode the mentor
+  `mentor_level_range` steps ahead. It is a property of the two levels, not a list of pairs,
+  so it is tested from arrays (`level_ok`), never stored pair by pair.
 
 Pairs are stored as int64 keys i * n + j in both orders, so membership tests vectorise.
 """
@@ -33,6 +36,32 @@ class Constraints:
     blocked: set[tuple[int, int]]
     broken: set[tuple[int, int]]
     past_pairs: set[tuple[int, int]]
+    level: npt.NDArray[np.float64]  # each person's level, NaN when unknown
+    mentor: npt.NDArray[np.bool_]  # role is mentor
+    max_gap: int | None  # peer rule (None: no rule)
+    mentor_range: tuple[int, int] | None  # mentor rule (None: no rule)
+
+    @property
+    def has_level_rule(self) -> bool:
+        return self.max_gap is not None or self.mentor_range is not None
+
+    def level_ok(self, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """True where the level rule allows the pair (i[k], j[k]); arrays broadcast, so
+        `level_ok(rows[:, None], cols[None, :])` tests a block."""
+        li, lj = self.level[i], self.level[j]
+        unknown = np.isnan(li) | np.isnan(lj)
+        with np.errstate(invalid="ignore"):
+            if self.max_gap is not None:
+                ok = np.abs(li - lj) <= self.max_gap
+            elif self.mentor_range is not None:
+                # Ahead = the mentor's level minus the other's (peers in mentor mode: no rule).
+                mi, mj = self.mentor[i], self.mentor[j]
+                ahead = np.where(mi, li - lj, lj - li)
+                lo, hi = self.mentor_range
+                ok = ((ahead >= lo) & (ahead <= hi)) | (mi == mj)
+            else:
+                return np.ones(np.broadcast(i, j).shape, dtype=bool)
+        return np.asarray(ok | unknown)
 
     def excluded(
         self, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], past: bool
@@ -43,6 +72,8 @@ class Constraints:
         if past:
             out |= _member(keys, self.past)
         out |= i == j
+        if self.has_level_rule:
+            out |= ~self.level_ok(i, j)
         return out
 
     def violations(self, i: int, j: int, allow_past: bool = False) -> list[str]:
@@ -59,6 +90,8 @@ class Constraints:
             out.append("forbidden_by_manager")
         if not allow_past and pair in self.past_pairs:
             out.append("past_partner")
+        if self.has_level_rule and not self.level_ok(np.array([i]), np.array([j]))[0]:
+            out.append("level_gap")
         return out
 
 
@@ -175,4 +208,21 @@ def build_constraints(cohort: Cohort) -> Constraints:
     mat = sp.csr_matrix(
         (np.ones(allk.size, dtype=np.int8), (allk // max(n, 1), allk % max(n, 1))), shape=(n, n)
     )
-    return Constraints(n, hard, past_keys, mat, reporting, blocked, broken, past)
+    s = cohort.settings
+    level = np.array(
+        [np.nan if p.level is None else float(p.level) for p in cohort.people], dtype=np.float64
+    )
+    return Constraints(
+        n,
+        hard,
+        past_keys,
+        mat,
+        reporting,
+        blocked,
+        broken,
+        past,
+        level,
+        np.array([r == "mentor" for r in cohort.role], dtype=bool),
+        s.max_level_gap if s.mode == "peer" else None,
+        s.mentor_level_range if s.mode == "mentor" else None,
+    )

@@ -10,9 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 from . import bipartite
-from .candidates import Graph, build_graph
+from .candidates import PRICE_LIMIT, PRICED_METHOD, Graph, build_graph, priced_bound
 from .constraints import Constraints, _member, build_constraints
-from .explain import many_pair_reasons, pair_reasons
+from .explain import many_pair_reasons, pair_reasons, steps_text
 from .features import Cohort, build_cohort
 from .model import (
     UNMATCHED_REASONS,
@@ -25,7 +25,7 @@ from .model import (
     Unmatched,
 )
 from .scoring import Scorer
-from .solvers import EXACT_LIMIT, PairScoreFn, improve_by_swaps, solve_pairs
+from .solvers import EXACT_LIMIT, PairScoreFn, Swaps, improve_by_swaps, solve_pairs
 from .trios import attach_trios
 
 Idx = npt.NDArray[np.int64]
@@ -115,6 +115,30 @@ class Context:
         return out
 
 
+def exchange_of(ctx: Context, groups: Sequence[Sequence[int]]) -> list[str]:
+    """ "both", "one" or "none" for each group (see `Group.exchange`)."""
+    flat = [(g, a, b) for g, m in enumerate(groups) for a in m for b in m if a != b]
+    if not flat:
+        return ["none" for _ in groups]
+    arr = np.array(flat, dtype=np.int64)
+    teaches = (ctx.scorer.teach(arr[:, 1], arr[:, 2]) > 0).tolist()
+    gives: list[set[int]] = [set() for _ in groups]
+    gets: list[set[int]] = [set() for _ in groups]
+    for (g, a, b), t in zip(flat, teaches, strict=True):
+        if t:
+            gives[g].add(a)
+            gets[g].add(b)
+    out = []
+    for g, members in enumerate(groups):
+        if not gives[g]:
+            out.append("none")
+        elif all(m in gives[g] and m in gets[g] for m in members):
+            out.append("both")
+        else:
+            out.append("one")
+    return out
+
+
 def _weight(pairs: list[tuple[int, int]], score: PairScoreFn) -> float:
     if not pairs:
         return 0.0
@@ -129,14 +153,14 @@ def _rematch_leftovers(
     pairs: list[tuple[int, int]],
     score: PairScoreFn,
     settings: MatchSettings,
-) -> list[tuple[int, int]]:
+    deadline: float,
+) -> Swaps:
     """Pair up people the large-cohort heuristic left alone, among themselves.
 
     Top-k graphs have hubs: popular people sit on many lists, so some people find every
     candidate taken. Any feasible pair may be used, so we build a fresh candidate graph on
     the people left over, solve it (exactly when small), and polish with pair swaps again.
     """
-    deadline = time.perf_counter() + settings.time_limit_seconds / 2
     for _ in range(3):
         taken = np.zeros(graph.m, dtype=bool)
         if pairs:
@@ -145,12 +169,62 @@ def _rematch_leftovers(
         if left.size < 2:
             break
         sub = build_graph(ctx.cohort, ctx.scorer, ctx.cons, graph.nodes[left], settings.top_k)
-        sol = solve_pairs(sub.m, sub.ei, sub.ej, sub.w, sub.tau, None, 0.0)
+        sol = solve_pairs(sub.m, sub.ei, sub.ej, sub.w, sub.tau, None, rounds=0)
         if not sol.pairs:
             break
         pairs = pairs + [(int(left[a]), int(left[b])) for a, b in sol.pairs]
         pairs = sorted((min(a, b), max(a, b)) for a, b in pairs)
-    return improve_by_swaps(graph.m, graph.ei, graph.ej, graph.w, pairs, score, deadline)
+    return improve_by_swaps(
+        graph.m, graph.ei, graph.ej, graph.w, pairs, score, settings.swap_rounds, deadline
+    )
+
+
+def _explain_level_rule(ctx: Context, unmatched: dict[int, str]) -> None:
+    """Tell people the level rule left out apart from people nobody could take.
+
+    Someone with no feasible partner (or mentor) who would have one without the level rule
+    gets "level_gap" (or "no_mentor_in_level_range") instead.
+    """
+    cons = ctx.cons
+    if not cons.has_level_rule:
+        return
+    c = ctx.cohort
+    s = c.settings
+    mentors = np.array([k for k in range(c.n) if c.role[k] == "mentor"], dtype=np.int64)
+    everyone = np.arange(c.n, dtype=np.int64)
+    for v, code in list(unmatched.items()):
+        if code == "no_feasible_partner":
+            others, new = everyone[everyone != v], "level_gap"
+        elif code == "no_feasible_mentor":
+            others, new = mentors, "no_mentor_in_level_range"
+        else:
+            continue
+        if others.size == 0:
+            continue
+        i = np.full(others.size, v, dtype=np.int64)
+        w, _ = ctx.scorer.pairs(i, others)
+        keys = i * cons.n + others
+        rules = _member(keys, cons.hard) | (others == v)
+        if not s.allow_repeats:
+            rules |= _member(keys, cons.past)
+        if np.any(~rules & (w >= s.min_fit) & (w > 0)):
+            unmatched[v] = new
+
+
+def _unmatched_message(ctx: Context, k: int, code: str) -> str:
+    c = ctx.cohort
+    person = c.people[k]
+    s = c.settings
+    name = person.display_name
+    if code == "level_gap" and s.max_level_gap is not None:
+        gap = s.max_level_gap
+        within = "at the same level" if gap == 0 else f"within {steps_text(gap)} of L{person.level}"
+        return f"{name}: no one {within} passes the other rules (the program's level gap)"
+    if code == "no_mentor_in_level_range" and s.mentor_level_range is not None:
+        lo, hi = s.mentor_level_range
+        span = steps_text(lo) if lo == hi else f"{lo} to {hi} steps"
+        return f"{name}: no mentor {span} ahead of L{person.level} passes the other rules"
+    return f"{name}: {UNMATCHED_REASONS[code]}"
 
 
 def _locks(ctx: Context) -> list[tuple[int, ...]]:
@@ -206,6 +280,7 @@ def match(
     locked_weight = sum(d[0] for d in ctx.describe(locked))
 
     groups: list[tuple[tuple[int, ...], str, bool]] = [(g, "pair", True) for g in locked]
+    trio_of: dict[tuple[int, ...], int] = {}  # a trio's members -> the person who joined
     unmatched: dict[int, str] = {}
     if settings.mode == "peer":
         free = np.ones(c.n, dtype=bool)
@@ -219,13 +294,29 @@ def match(
         # Large pools: an assignment cycle cover polished by pair swaps, then the people it
         # left over re-paired among themselves and one more swap search (below).
         large = graph.m > EXACT_LIMIT
-        budget = settings.time_limit_seconds / 2 if large else 0.0
+        # The swap searches stop on their round budget; the time limit is a safety cap only.
+        deadline = time.perf_counter() + settings.time_limit_seconds
         sol = solve_pairs(
-            graph.m, graph.ei, graph.ej, graph.w, graph.tau, local_score if large else None, budget
+            graph.m,
+            graph.ei,
+            graph.ej,
+            graph.w,
+            graph.tau,
+            local_score if large else None,
+            settings.time_limit_seconds,
+            settings.swap_rounds,
         )
+        if graph.m <= PRICE_LIMIT:
+            # Usually far tighter than the assignment bound's floors on a top-k graph.
+            priced = priced_bound(c, ctx.scorer, ctx.cons, graph)
+            if priced is not None and priced < sol.upper_bound:
+                sol.upper_bound = max(priced, sol.weight)
+                sol.bound_method = PRICED_METHOD
         local_pairs = sol.pairs
         if large:
-            local_pairs = _rematch_leftovers(ctx, graph, local_pairs, local_score, settings)
+            swaps = _rematch_leftovers(ctx, graph, local_pairs, local_score, settings, deadline)
+            local_pairs = swaps.pairs
+            sol.time_capped = sol.time_capped or swaps.time_capped
             sol.weight = _weight(local_pairs, local_score)
         pairs = [(int(nodes[a]), int(nodes[b])) for a, b in local_pairs]
         deg = np.bincount(np.concatenate([graph.ei, graph.ej]), minlength=graph.m)
@@ -241,6 +332,8 @@ def match(
         extra: dict[int, list[int]] = {}
         for person, (k, _) in trios.items():
             extra.setdefault(k, []).append(person)
+        for person, (k, _) in trios.items():
+            trio_of[tuple(sorted((*pairs[k], person)))] = person
         for k, p in enumerate(pairs):
             members = tuple(sorted((*p, *extra.get(k, [])), key=lambda v: v))
             groups.append((members, "trio" if len(members) == 3 else "pair", False))
@@ -257,6 +350,11 @@ def match(
         pair_weight = locked_weight + sol.weight
         upper = locked_weight + sol.upper_bound
         solver, bound_method, scope = sol.solver, sol.bound_method, "pairs"
+        heuristic, time_capped = not sol.exact, sol.time_capped
+        if sol.exact and graph.complete:
+            # Every feasible pair was a candidate and the blossom algorithm is exact: the total
+            # is the optimum itself, so there is no gap to report (the relaxation may be higher).
+            upper, bound_method = pair_weight, "exact optimum (every feasible pair)"
     else:
         res = bipartite.solve_mentor(ctx, in_lock, locked)
         for a, b in res.pairs:
@@ -265,15 +363,25 @@ def match(
         pair_weight = locked_weight + res.weight
         upper = locked_weight + res.upper_bound
         solver, bound_method, scope = res.solver, res.bound_method, "mentor"
+        heuristic, time_capped = False, False
 
     out_groups: list[Group] = []
     total = 0.0
     ordered = sorted(groups, key=lambda g: (not g[2], g[0]))
     described = ctx.describe([g[0] for g in ordered])
-    for gid, ((members, kind, is_locked), (score, comps, reasons)) in enumerate(
-        zip(ordered, described, strict=True), start=1
+    exchanges = exchange_of(ctx, [g[0] for g in ordered])
+    for gid, ((members, kind, is_locked), (score, comps, reasons), exchange) in enumerate(
+        zip(ordered, described, exchanges, strict=True), start=1
     ):
         total += score
+        n_pairs = len(members) * (len(members) - 1) // 2
+        note = ""
+        if kind == "trio":
+            third = c.people[trio_of[members]].display_name if members in trio_of else ""
+            note = (
+                f"a trio: {third} had no partner left (an odd number of people) and fits this "
+                "pair best; its fit is the mean of its three pairs"
+            )
         out_groups.append(
             Group(
                 id=gid,
@@ -283,10 +391,14 @@ def match(
                 reasons=reasons,
                 kind=kind,  # type: ignore[arg-type]
                 locked=is_locked,
+                fit=round(score / max(n_pairs, 1), 6),
+                exchange=exchange,  # type: ignore[arg-type]
+                note=note,
             )
         )
+    _explain_level_rule(ctx, unmatched)
     out_unmatched = tuple(
-        Unmatched(c.ids[k], code, f"{c.people[k].display_name}: {UNMATCHED_REASONS[code]}")
+        Unmatched(c.ids[k], code, _unmatched_message(ctx, k, code))
         for k, code in sorted(unmatched.items())
     )
     gap = 0.0 if upper <= 0 else max(0.0, 1.0 - pair_weight / upper)
@@ -303,6 +415,8 @@ def match(
         bound_scope=scope,
         mode=settings.mode,
         n=c.n,
+        heuristic=heuristic,
+        time_capped=time_capped,
     )
 
 

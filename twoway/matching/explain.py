@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .features import Cohort
+from .goals import shared_phrase
+from .model import Participant
 from .scoring import Scorer
 
 MIN_SHOWN = 1e-6
@@ -96,13 +98,6 @@ def many_pair_reasons(
                 parts.append(f"{b} can help {a} with {' and '.join(ji_)}")
             if parts:
                 out.append((recip[k], "; ".join(parts)))
-        if level[k] > MIN_SHOWN and pi.level is not None and pj.level is not None:
-            if c.settings.mode == "mentor":
-                gap = pi.level - pj.level
-                text = f"levels L{pi.level} and L{pj.level} ({gap} ahead)"
-            else:
-                text = f"levels L{pi.level} and L{pj.level}"
-            out.append((level[k], text))
         if cross[k] > MIN_SHOWN:
             if pi.department and pj.department and pi.department.lower() != pj.department.lower():
                 out.append((cross[k], f"{pi.department} and {pj.department}"))
@@ -111,9 +106,9 @@ def many_pair_reasons(
         if k in minutes and minutes[k] > 0:
             out.append((time_[k], f"{_hours(minutes[k])} of shared availability a week"))
         if goals[k] > MIN_SHOWN:
-            shared = sorted(c.goal_words[a_i] & c.goal_words[b_j])
-            if shared:
-                out.append((goals[k], "shared goals: " + ", ".join(shared[:3])))
+            phrase = shared_phrase(c.goal_text[a_i], c.goal_text[b_j])
+            if phrase:
+                out.append((goals[k], f'shared goal: "{phrase}"'))
         if request[k] > MIN_SHOWN:
             both = pj.id in pi.requested and pi.id in pj.requested
             text = (
@@ -128,8 +123,64 @@ def many_pair_reasons(
         ):
             out.append((meeting[k], f"both can meet in person in {pi.location}"))
         out.sort(key=lambda t: -t[0])
-        result.append(tuple(text for _, text in out[: limits[k]]))
+        kept = [text for _, text in out[: limits[k]]]
+        # Always said, whatever the limit: how their levels relate, and plainly when there
+        # is no skill to trade (with what the pair was matched on instead).
+        always = [level_relation(pi, pj, c.settings.mode)]
+        if not taught.get(k, ([], []))[0] and not taught.get(k, ([], []))[1]:
+            on = [
+                label for label, v in _matched_on(level, cross, time_, goals, request, meeting, k)
+            ]
+            basis = ", ".join(on) if on else "nothing beyond the program's rules"
+            always.append(f"no skill exchange between {a} and {b}: matched on {basis}")
+        result.append(tuple(always + kept))
     return result
+
+
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
+
+
+def steps_text(n: int) -> str:
+    return f"{NUMBER_WORDS.get(n, str(n))} step{'s' if n != 1 else ''}"
+
+
+def level_relation(a: Participant, b: Participant, mode: str) -> str:
+    """How two levels relate, in words: "both L4", "Ana is one step ahead (L5 and L4)"."""
+    if a.level is None and b.level is None:
+        return "levels not known"
+    if a.level is None or b.level is None:
+        who = a if a.level is None else b
+        return f"level not known for {who.display_name}"
+    if a.level == b.level:
+        return f"both L{a.level}"
+    ahead, behind = (a, b) if a.level > b.level else (b, a)
+    assert ahead.level is not None and behind.level is not None
+    gap = ahead.level - behind.level
+    text = f"{ahead.display_name} is {steps_text(gap)} ahead (L{ahead.level} and L{behind.level})"
+    if mode == "mentor" and ahead is b:
+        text += f", though {a.display_name} is the mentor"
+    return text
+
+
+def _matched_on(
+    level: list[float],
+    cross: list[float],
+    time_: list[float],
+    goals: list[float],
+    request: list[float],
+    meeting: list[float],
+    k: int,
+) -> list[tuple[str, float]]:
+    """What a pair without a skill exchange was matched on, strongest first."""
+    rows = [
+        ("close levels", level[k]),
+        ("working in other teams", cross[k]),
+        ("shared time", time_[k]),
+        ("a shared goal", goals[k]),
+        ("a request", request[k]),
+        ("meeting the same way", meeting[k]),
+    ]
+    return sorted((r for r in rows if r[1] > MIN_SHOWN), key=lambda r: -r[1])
 
 
 def pair_reasons(

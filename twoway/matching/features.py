@@ -7,7 +7,6 @@ preference), a small dense matrix (skills, goals) or a bitset (availability in U
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 
+from .goals import GoalText, parse
 from .model import MEETING_PREFERENCES, MatchSettings, Participant
 
 F32 = npt.NDArray[np.float32]
@@ -24,27 +24,13 @@ I64 = npt.NDArray[np.int64]
 SLOT_MINUTES = 30
 SLOTS_PER_WEEK = 7 * 24 * 60 // SLOT_MINUTES  # 336
 WORDS = SLOTS_PER_WEEK // 64 + (SLOTS_PER_WEEK % 64 > 0)  # 6 uint64 words
-GOAL_DIMS = 48
-
-# Words that say nothing about a goal; kept short on purpose (a "light method").
-STOPWORDS = frozenset(
-    """a an and are as at be by for from get getting how i in into is it learn learning more my
-    of on or our so that the their them to want wants with better improve improving new grow
-    some about would like""".split()
-)
-_TOKEN = re.compile(r"[a-z][a-z0-9+#.-]*")
+GOAL_DIMS = 64
+PHRASE_WEIGHT = 2.0
 
 
 def goal_tokens(text: str) -> list[str]:
-    """Lower-cased content words with a naive plural strip (so "skills" meets "skill")."""
-    out = []
-    for tok in _TOKEN.findall(text.lower()):
-        tok = tok.strip(".-")
-        if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss"):
-            tok = tok[:-1]
-        if tok and tok not in STOPWORDS:
-            out.append(tok)
-    return out
+    """What a goal's score compares: meaningful stems and adjacent stems (see goals.py)."""
+    return parse(text).features
 
 
 def _bucket(token: str) -> int:
@@ -127,8 +113,8 @@ class Cohort:
     avail_known: npt.NDArray[np.bool_]
     avail_unit: F32  # (n, SLOTS_PER_WEEK) slot indicator / sqrt(slot count)
     avail_slots: I64  # slot count
-    goals: F32  # (n, GOAL_DIMS) L2-normalised tf-idf of hashed goal words
-    goal_words: list[frozenset[str]]
+    goals: F32  # (n, GOAL_DIMS) L2-normalised tf-idf of hashed goal words and phrases
+    goal_text: list[GoalText]  # each person's goal, parsed (shared between equal texts)
     role: list[str]
     capacity: I64
     settings: MatchSettings
@@ -211,7 +197,8 @@ def build_cohort(people: Sequence[Participant], settings: MatchSettings) -> Coho
         (text_id.setdefault(p.goals, len(text_id)) for p in people), dtype=np.int64, count=n
     )
     texts = list(text_id)
-    text_words = [goal_tokens(t) for t in texts]
+    parsed = [parse(t) for t in texts]
+    text_words = [g.features for g in parsed]
     uses = np.bincount(which, minlength=len(texts)).tolist()
     df: dict[str, int] = {}
     for ws, u in zip(text_words, uses, strict=True):
@@ -220,10 +207,11 @@ def build_cohort(people: Sequence[Participant], settings: MatchSettings) -> Coho
     per_text = np.zeros((len(texts), GOAL_DIMS), dtype=np.float32)
     for t, ws in enumerate(text_words):
         for w in ws:
-            per_text[t, _bucket(w)] += np.log((1.0 + n) / (1.0 + df[w])) + 1.0
+            # A two-word phrase weighs double: sharing one says more than sharing a word.
+            boost = PHRASE_WEIGHT if " " in w else 1.0
+            per_text[t, _bucket(w)] += boost * (np.log((1.0 + n) / (1.0 + df[w])) + 1.0)
     goals = per_text[which]
-    text_sets = [frozenset(ws) for ws in text_words]
-    goal_words = [text_sets[t] for t in which.tolist()]
+    goal_text = [parsed[t] for t in which.tolist()]
     norm = np.linalg.norm(goals, axis=1, keepdims=True)
     goals = np.divide(goals, norm, out=np.zeros_like(goals), where=norm > 0)
 
@@ -250,7 +238,7 @@ def build_cohort(people: Sequence[Participant], settings: MatchSettings) -> Coho
         avail_unit=unit,
         avail_slots=count[:, 0].astype(np.int64),
         goals=goals,
-        goal_words=goal_words,
+        goal_text=goal_text,
         role=[p.role for p in people],
         capacity=np.array([max(int(p.capacity), 0) for p in people], dtype=np.int64),
         settings=settings,

@@ -93,7 +93,7 @@ class Weights:
     """How much each score component counts. Every component itself lies in [0, 1]."""
 
     reciprocity: float = 3.0  # what each can teach the other, averaged over both directions
-    mutual: float = 1.0  # bonus when both directions are non-zero: the two-way street
+    mutual: float = 3.0  # bonus when both directions are non-zero: the two-way street
     level: float = 1.5  # close levels (peer) or the target gap (mentor)
     tenure: float = 0.25  # a tie-breaker: similar hire years
     cross_team: float = 1.0  # half for another team, half for another department
@@ -112,8 +112,13 @@ class MatchSettings:
 
     - `mode`: "peer" (pairs, trios for the odd one out) or "mentor" (mentor -> mentees, each
       mentor up to their `capacity`).
-    - `level_gap`: (lo, hi) target of mentor level minus mentee level in mentor mode.
+    - `level_gap`: (lo, hi) target of mentor level minus mentee level in mentor mode (a
+      weight: the fit falls by half a level outside it).
     - `peer_level_tolerance`: in peer mode the level fit falls linearly to 0 at this gap + 1.
+    - `max_level_gap`: a rule, not a weight: in peer mode no two people in a group are more
+      than this many levels apart (default 1: same level or one step; None: no rule).
+    - `mentor_level_range`: a rule in mentor mode: (lo, hi) steps the mentor must be ahead of
+      the mentee, inclusive (None: no rule). A person with no level is not held to either rule.
     - `min_fit`: no pair below this score is ever formed (and a pair must score above 0).
     - `allow_trios`: attach a person left over to the pair where they add the most.
     - `allow_repeats`: past partners become possible again, but only for someone who has no
@@ -130,6 +135,8 @@ class MatchSettings:
     weights: Weights = field(default_factory=Weights)
     level_gap: tuple[int, int] = (1, 2)
     peer_level_tolerance: int = 2
+    max_level_gap: int | None = 1
+    mentor_level_range: tuple[int, int] | None = None
     min_fit: float = 0.0
     allow_trios: bool = True
     allow_repeats: bool = False
@@ -139,7 +146,11 @@ class MatchSettings:
     seed: int = 0
     # DST differs across the year; availability is converted to UTC for the week of this date.
     reference_date: dt.date = dt.date(2025, 1, 6)
-    time_limit_seconds: float = 10.0  # pair-swap local search budget on very large cohorts
+    # Above EXACT_LIMIT people the pair-swap search runs `swap_rounds` rounds (a work budget:
+    # the same input gives the same result on a busy or an idle machine). The time limit is a
+    # safety cap only; a result it cut short says so in `MatchResult.time_capped`.
+    swap_rounds: int = 50
+    time_limit_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -155,9 +166,19 @@ class PairScore:
     violations: tuple[str, ...] = ()
 
 
+Exchange = Literal["both", "one", "none"]
+
+
 @dataclass(frozen=True)
 class Group:
-    """A formed group: a pair, a trio, or a mentor with one mentee."""
+    """A formed group: a pair, a trio, or a mentor with one mentee.
+
+    `score` sums every pair inside the group (what the totals add up); `fit` is the mean of
+    those pairs, so a trio's fit compares with a pair's. `exchange` says whether skills flow
+    both ways ("both": in a pair each can teach the other something they seek; in a larger
+    group everyone teaches someone and learns from someone), one way only, or not at all.
+    `note` says why a group is not a plain pair (a trio's third member and why).
+    """
 
     id: int
     members: tuple[str, ...]
@@ -166,6 +187,9 @@ class Group:
     reasons: tuple[str, ...]
     kind: Literal["pair", "trio", "mentor", "circle"] = "pair"
     locked: bool = False
+    fit: float = 0.0
+    exchange: Exchange = "none"
+    note: str = ""
 
 
 # Reason codes for people left without a group.
@@ -178,6 +202,8 @@ UNMATCHED_REASONS: dict[str, str] = {
     "capacity_full": "every feasible mentor is at capacity",
     "no_feasible_mentor": "no mentor passes the hard constraints and minimum fit",
     "mentor_unused": "no mentee was assigned to this mentor",
+    "level_gap": "no one within the program's level gap passes the other rules",
+    "no_mentor_in_level_range": "no mentor the program's number of steps ahead passes the rules",
 }
 
 
@@ -197,6 +223,10 @@ class MatchResult:
     `upper_bound` is a certified upper bound on the best possible `pair_weight` for the same
     constraints (see `solvers.py` for why it is valid); `gap` = 1 - pair_weight / upper_bound.
     `bound_scope` says what the bound covers ("pairs" or "mentor").
+    `heuristic` is True when the pairing is not a proven optimum of its candidate graph (large
+    cohorts: a cycle cover polished by pair swaps); `gap` is then the only guarantee.
+    `time_capped` is True when the safety time limit stopped the local search before its
+    work budget: only then may the same input give a different result on another run.
     """
 
     groups: tuple[Group, ...]
@@ -211,6 +241,8 @@ class MatchResult:
     bound_scope: str
     mode: str
     n: int
+    heuristic: bool = False
+    time_capped: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ Components (unweighted, all in [0, 1]):
   is an inner product, which keeps the large-cohort scan exact (see candidates.py).
 - meeting: 1 if preferences are compatible; in person needs the same location, and "video"
   never meets "in_person".
-- goals: cosine similarity of tf-idf vectors of goal words (hashed, 48 dimensions).
+- goals: cosine similarity of tf-idf vectors of goal stems and two-word phrases (hashed, 64
+  dimensions; see goals.py), 0 below GOAL_MIN_SIMILARITY.
 - request: 1 if one asked for the other by name.
 """
 
@@ -31,6 +32,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from .features import SLOT_MINUTES, Cohort
+from .goals import GOAL_MIN_SIMILARITY
 from .model import COMPONENTS
 
 Arr = npt.NDArray[np.float32]
@@ -130,7 +132,11 @@ class Scorer:
         )
         comps["time"] = self._time(i, j, block)
         comps["meeting"] = self._meeting(i, j)
-        comps["goals"] = np.clip(self._dot(c.goals, c.goals, i, j, block), 0.0, 1.0)
+        # Below GOAL_MIN_SIMILARITY goals share filler, not a purpose: no credit at all.
+        cos = np.clip(self._dot(c.goals, c.goals, i, j, block), 0.0, 1.0)
+        comps["goals"] = np.where(cos >= GOAL_MIN_SIMILARITY, cos, np.float32(0.0)).astype(
+            np.float32
+        )
         if block:
             req = self.requests[i[:, 0]][:, j[0]].toarray().astype(np.float32)
         else:

@@ -9,7 +9,9 @@ one vertex whose removal leaves the heaviest alternating path. The same assignme
 diagonal tau gives the bound (half its value, below). On top-k graphs the relaxation is nearly
 integral (at n = 10,000 nearly every cycle is a 2-cycle), so the cover is within a hair of the
 graph's optimum. Vectorised pair swaps that may
-use *any* feasible pair (scored exactly) then polish it within a time budget.
+use *any* feasible pair (scored exactly) then polish it for a fixed number of rounds (a work
+budget, so the same input gives the same pairing whatever the machine's load); a wall-clock
+limit only caps a runaway search, and the result says when it did.
 
 Upper bounds (both valid for the full problem, not just the candidate graph):
 
@@ -49,6 +51,7 @@ F64 = npt.NDArray[np.float64]
 PairScoreFn = Callable[[Idx, Idx], tuple[F64, npt.NDArray[np.bool_]]]
 
 EXACT_LIMIT = 6000
+SWAP_ROUNDS = 50  # rounds of pair swaps: the work budget of the local search
 ASSIGNMENT_LIMIT = 30000  # LAPJVsp beyond this gets slow: auction primal + LP dual bound
 DUAL_ITERATIONS = 150
 SCALE = 1_000_000  # float scores -> integers for the blossom algorithm (exact on 1e-6 grid)
@@ -61,6 +64,15 @@ class Solution:
     upper_bound: float
     solver: str
     bound_method: str
+    exact: bool = True  # the pairing is a proven optimum of the graph it was given
+    time_capped: bool = False  # the local search stopped on the safety time limit
+
+
+@dataclass
+class Swaps:
+    pairs: list[tuple[int, int]]
+    rounds: int  # rounds that applied at least one swap
+    time_capped: bool  # stopped by the deadline before the budget or a local optimum
 
 
 def integer_weights(w: F64) -> tuple[npt.NDArray[np.int64], float]:
@@ -104,21 +116,28 @@ def improve_by_swaps(
     w: F64,
     pairs: list[tuple[int, int]],
     score: PairScoreFn,
-    deadline: float,
-) -> list[tuple[int, int]]:
+    rounds: int = SWAP_ROUNDS,
+    deadline: float = float("inf"),
+) -> Swaps:
     """Pair-swap local search: (a, a'), (b, b') -> (a, b), (a', b') when it gains.
 
     (a, b) runs over candidate edges; (a', b') may be any feasible pair, scored exactly by
     `score`. Unmatched vertices act as partners of weight 0, so this also absorbs people left
-    over. Each round applies a conflict-free set of the best swaps, all at once.
+    over. Each round applies a conflict-free set of the best swaps, all at once. It stops at a
+    local optimum or after `rounds` rounds, whichever comes first: a work budget, so the
+    result never depends on the machine's speed. `deadline` (perf_counter) is a safety cap
+    only; when it stops the search first, `time_capped` says so.
     """
     mate = np.full(m, -1, dtype=np.int64)
     val = np.zeros(m, dtype=np.float64)  # weight of the pair the vertex is in
     for (pa, pb), x in zip(pairs, _pair_weights(pairs, ei, ej, w, m), strict=True):
         mate[pa], mate[pb] = pb, pa
         val[pa] = val[pb] = x
-    for _ in range(50):
+    used_rounds = 0
+    capped = False
+    for _ in range(rounds):
         if time.perf_counter() > deadline:
+            capped = True
             break
         a, b, wab = ei, ej, w
         sel = mate[a] != b
@@ -156,7 +175,9 @@ def improve_by_swaps(
             applied += 1
         if applied == 0:
             break
-    return sorted((int(v), int(mate[v])) for v in range(m) if mate[v] > v)
+        used_rounds += 1
+    out = sorted((int(v), int(mate[v])) for v in range(m) if mate[v] > v)
+    return Swaps(out, used_rounds, capped)
 
 
 def _pair_weights(pairs: list[tuple[int, int]], ei: Idx, ej: Idx, w: F64, m: int) -> F64:
@@ -269,7 +290,20 @@ def dual_bound(
     iterations: int = 300,
     pairs: list[tuple[int, int]] | None = None,
 ) -> float:
-    """Sum of a feasible LP dual (see module docstring).
+    """Sum of a feasible LP dual (see module docstring)."""
+    return float(dual_solution(m, ei, ej, w, tau, iterations, pairs).sum())
+
+
+def dual_solution(
+    m: int,
+    ei: Idx,
+    ej: Idx,
+    w: F64,
+    tau: F64,
+    iterations: int = 300,
+    pairs: list[tuple[int, int]] | None = None,
+) -> F64:
+    """A feasible LP dual y (y_i + y_j >= w_ij on every edge, y_i >= max(tau_i, 0) / 2).
 
     Given a matching, partners move together: a matched pair (i, j) aims at the least
     y_i + y_j that still covers w_ij and every other edge of i and of j, split evenly.
@@ -315,7 +349,7 @@ def dual_bound(
         slack = vals - y[rows] - y[cols]
         if (slack > 0).any():
             np.maximum.at(y, rows[slack > 0], y[rows[slack > 0]] + slack[slack > 0])
-    return float(y.sum())
+    return y
 
 
 def _run_starts(x: Idx) -> npt.NDArray[np.bool_]:
@@ -378,7 +412,9 @@ def _small_round(
     return np.array(sorted(out), dtype=np.int64)
 
 
-def auction_assignment(m: int, ei: Idx, ej: Idx, w: F64, rel_eps: float = 1e-6) -> tuple[Idx, F64]:
+def auction_assignment(
+    m: int, ei: Idx, ej: Idx, w: F64, rel_eps: float = 1e-6, prices_out: F64 | None = None
+) -> tuple[Idx, F64]:
     """A near-optimal maximum-weight assignment with a zero diagonal, by Bertsekas' auction.
 
     For pools where LAPJVsp slows down (about 50 s at n = 100,000, 0.1 s at 10,000). Every
@@ -465,7 +501,29 @@ def auction_assignment(m: int, ei: Idx, ej: Idx, w: F64, rel_eps: float = 1e-6) 
         eps = max(eps / 5.0, final)
     key = rows * m + cols
     arc = vals[np.searchsorted(key, np.arange(m) * m + assigned)]
+    if prices_out is not None:
+        prices_out[:] = prices
     return assigned, arc
+
+
+def auction_dual(m: int, ei: Idx, ej: Idx, w: F64) -> F64:
+    """A feasible dual of the graph's fractional matching LP, near its optimum.
+
+    The auction's final prices p give profits pi_i = max_j (w_ij - p_j) over i's arcs (the
+    zero diagonal included), so pi_i + p_j >= w_ij for every arc, exactly, whatever the
+    prices. Then y_i = (pi_i + p_i) / 2 covers every edge, y_i + y_j >= (w_ij + w_ji) / 2 =
+    w_ij, and y_i >= 0 (the diagonal). By eps-complementary slackness its sum is within
+    m * eps / 2 of half the optimal assignment, the LP optimum.
+    """
+    if m == 0:
+        return np.zeros(0)
+    prices = np.zeros(m)
+    auction_assignment(m, ei, ej, w, prices_out=prices)
+    rows = np.concatenate([ei, ej, np.arange(m)])
+    vals = np.concatenate([w, w, np.zeros(m)]) - prices[np.concatenate([ej, ei, np.arange(m)])]
+    profit = np.full(m, -np.inf)
+    np.maximum.at(profit, rows, vals)
+    return (profit + prices) / 2.0
 
 
 def solve_pairs(
@@ -475,9 +533,16 @@ def solve_pairs(
     w: F64,
     tau: F64,
     score: PairScoreFn | None = None,
-    time_limit: float = 20.0,
+    time_limit: float = float("inf"),
+    rounds: int = SWAP_ROUNDS,
 ) -> Solution:
-    """Best matching we can certify on the graph, its weight and an upper bound."""
+    """Best matching we can certify on the graph, its weight and an upper bound.
+
+    Up to EXACT_LIMIT vertices the pairing is a proven optimum of the graph; beyond, a cycle
+    cover polished by `rounds` rounds of pair swaps (`time_limit` seconds cap the swaps only
+    as a safety net, reported in `time_capped`).
+    """
+    capped = False
     if m <= EXACT_LIMIT:
         pairs = exact_matching(m, ei, ej, w)
         solver = "exact (rustworkx blossom)"
@@ -500,7 +565,8 @@ def solve_pairs(
             solver = "auction cycle cover + pair swaps"
         pairs = cycle_cover_pairs(sigma, arc)
         look = score if score is not None else graph_lookup(m, ei, ej, w)
-        pairs = improve_by_swaps(m, ei, ej, w, pairs, look, deadline)
+        swaps = improve_by_swaps(m, ei, ej, w, pairs, look, rounds, deadline)
+        pairs, capped = swaps.pairs, swaps.time_capped
         if bound >= 0:
             method = "assignment relaxation"
         else:
@@ -508,7 +574,8 @@ def solve_pairs(
             method = "LP dual (fractional matching)"
     weight = _total(pairs, ei, ej, w, m, score)
     # An exact matching on a complete graph is its own proof; the bound may still be higher.
-    return Solution(pairs, weight, max(bound, weight), solver, method)
+    exact = m <= EXACT_LIMIT
+    return Solution(pairs, weight, max(bound, weight), solver, method, exact, capped)
 
 
 def _total(

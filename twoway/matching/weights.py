@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .model import UNMATCHED_REASONS, Group, MatchResult, Unmatched
-from .solvers import solve_pairs
+from .solvers import SWAP_ROUNDS, solve_pairs
 
 Idx = npt.NDArray[np.int64]
 
@@ -23,10 +23,16 @@ def match_weights(
     pairs: Sequence[tuple[str, str, float]],
     ids: Sequence[str] | None = None,
     trios: bool = False,
-    time_limit: float = 20.0,
+    time_limit: float = 300.0,
     progress: Callable[[int, int], None] | None = None,
+    rounds: int = SWAP_ROUNDS,
 ) -> MatchResult:
-    """Match the listed pairs; `ids` (default: every id in `pairs`) are the people."""
+    """Match the listed pairs; `ids` (default: every id in `pairs`) are the people.
+
+    Up to EXACT_LIMIT people the result is a maximum-weight matching; beyond, it is a
+    heuristic (cycle cover and `rounds` rounds of pair swaps) and says so in
+    `MatchResult.heuristic`, with its certified gap. `time_limit` is a safety cap only.
+    """
     t0 = time.perf_counter()
     names = sorted({x for a, b, _ in pairs for x in (a, b)}) if ids is None else list(ids)
     index = {v: k for k, v in enumerate(names)}
@@ -57,7 +63,7 @@ def match_weights(
 
     if progress is not None:
         progress(0, 1)
-    sol = solve_pairs(m, ei, ej, w, np.zeros(m), lookup, time_limit)
+    sol = solve_pairs(m, ei, ej, w, np.zeros(m), lookup, time_limit, rounds)
     if progress is not None:
         progress(1, 1)
     matched = {v for p in sol.pairs for v in p}
@@ -112,18 +118,24 @@ def match_weights(
         else:
             code = "not_chosen"
         unmatched.append(Unmatched(names[v], code, f"{names[v]}: {UNMATCHED_REASONS[code]}"))
-    gap = 0.0 if sol.upper_bound <= 0 else max(0.0, 1.0 - sol.weight / sol.upper_bound)
+    upper, method = sol.upper_bound, sol.bound_method
+    if sol.exact:
+        # The listed graph is the whole problem: an exact matching of it is the optimum.
+        upper, method = sol.weight, "exact optimum (every listed pair)"
+    gap = 0.0 if upper <= 0 else max(0.0, 1.0 - sol.weight / upper)
     return MatchResult(
         groups=tuple(groups),
         unmatched=tuple(unmatched),
         total_weight=round(total, 9),
         pair_weight=round(sol.weight, 9),
-        upper_bound=round(sol.upper_bound, 9),
+        upper_bound=round(upper, 9),
         gap=gap,
         seconds=time.perf_counter() - t0,
         solver=sol.solver,
-        bound_method=sol.bound_method,
+        bound_method=method,
         bound_scope="pairs",
         mode="weights",
         n=m,
+        heuristic=not sol.exact,
+        time_capped=sol.time_capped,
     )
