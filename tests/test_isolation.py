@@ -7,7 +7,6 @@ fails `test_it_covers_every_url`, so isolation is decided for each new page.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,14 @@ from tests.isolation import PUBLIC, ROLE_LEVEL, STAFF, Case
 
 
 def gather_cases() -> dict[str, Case]:
+    """Every `isolation_cases.py` under tests/, nested packages included (tests/integrations/…)."""
     cases: dict[str, Case] = {}
     tests_dir = Path(__file__).parent
-    for info in pkgutil.iter_modules([str(tests_dir)]):
-        if not info.ispkg or not (tests_dir / info.name / "isolation_cases.py").exists():
+    for path in sorted(tests_dir.rglob("isolation_cases.py")):
+        parts = path.relative_to(tests_dir.parent).with_suffix("").parts
+        if any(part.startswith(".") or part == "node_modules" for part in parts):
             continue
-        module = importlib.import_module(f"tests.{info.name}.isolation_cases")
+        module = importlib.import_module(".".join(parts))
         duplicated = set(cases) & set(module.CASES)
         assert not duplicated, f"URL names with two cases: {duplicated}"
         cases.update(module.CASES)

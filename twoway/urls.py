@@ -3,7 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
+from twoway.accounts.forms import SignInForm, SsoAwarePasswordResetForm
 from twoway.core import views as core_views
+from twoway.integrations.sso import urls as sso_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
 
@@ -19,9 +21,19 @@ org_patterns: list[URLPattern | URLResolver] = [
 ]
 
 auth_patterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=SignInForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=SsoAwarePasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -53,7 +65,9 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("twoway.programs.urls")),
     path("o/<slug:org_slug>/", include("twoway.insights.urls")),  # program insights
     path("o/<slug:org_slug>/settings/", include(notification_urls.org_patterns)),
+    path("o/<slug:org_slug>/settings/", include(sso_urls.org_patterns)),
     path("n/", include(notification_urls.public_patterns)),
+    path("sso/", include(sso_urls.urlpatterns)),
     path("admin/", admin.site.urls),
     path("", include("twoway.partnerships.public_urls")),  # calendar feeds
 ]

@@ -45,6 +45,11 @@ class Organization(models.Model):
         default=default_ladder, help_text="Level labels from most junior to most senior."
     )
     time_zone = models.CharField(max_length=64, default="UTC")
+    # Off once the organization signs in through its single sign-on only: its members then get
+    # in through their identity provider, which is where the company turns a leaver off.
+    password_sign_in = models.BooleanField(
+        default=True, help_text="Members may sign in with a Twoway password."
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
