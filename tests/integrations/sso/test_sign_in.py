@@ -258,3 +258,31 @@ def test_a_disabled_connection_has_no_sign_in(
     _set(acme_sso, enabled=False)
     assert Client().get("/sso/acme/login/").status_code == 404
     assert Client().post("/sso/acme/login/").status_code == 404
+
+
+def test_it_takes_entras_domain_owner_claim_for_a_verified_address(
+    world: World, idp: IdentityProvider, acme_sso: SsoConnection
+) -> None:
+    """Entra ID sends no email_verified; with the optional claim xms_edov it says the tenant
+    owns the domain. A provider that does send email_verified=false is not overruled by it."""
+    _set(acme_sso, id_claim="oid", link_by_email=True)
+    erin = Person.objects.create(organization=world.acme, name="Erin", email="erin@acme.example")
+    client = Client()
+    response = sso_sign_in(
+        client,
+        idp,
+        sub="p1",
+        oid="oid-erin",
+        email="erin@acme.example",
+        xms_edov="true",
+        email_verified="false",
+    )
+    assert response.status_code == 403  # type: ignore[attr-defined]
+    response = sso_sign_in(client, idp, sub="p1", oid="oid-erin", email="erin@acme.example")
+    assert response.status_code == 403, "no verification claim at all"  # type: ignore[attr-defined]
+    response = sso_sign_in(
+        client, idp, sub="p1", oid="oid-erin", email="erin@acme.example", xms_edov="true"
+    )
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    erin.refresh_from_db()
+    assert erin.external_id == "oid-erin" and erin.user is not None

@@ -138,11 +138,15 @@ def _admit(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
         hint = " (ask your admin to add the oid optional claim)" if claim == IdClaim.OID else ""
         raise _refuse("no_id", f"Your identity provider did not send your “{claim}”{hint}.")
     email = str(claims.get("email") or "").strip().lower()
-    trusted_email = bool(
-        email
-        and _is_true(claims.get("email_verified"))
-        and email_domain(email) in connection.domains
-    )
+    if "email_verified" in claims:
+        verified = _is_true(claims["email_verified"])
+    else:
+        # Entra ID never sends email_verified; its optional claim xms_edov ("email domain owner
+        # verified") says the tenant owns the address's domain, which is what we rely on here.
+        verified = _is_true(claims.get("xms_edov"))
+    # Only a verified address in a domain the admin listed may find or make a record: a
+    # provider may let people type any address into their own profile.
+    trusted_email = bool(email and verified and email_domain(email) in connection.domains)
 
     how = "external_id"
     found = (

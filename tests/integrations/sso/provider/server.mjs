@@ -6,7 +6,7 @@
 // - clients: registered with dynamic client registration (POST /reg, RFC 7591), as an admin
 //   registers Twoway at their identity provider;
 // - who signs in: the login page at /interaction/<uid> takes the account's claims (sub, email,
-//   email_verified, name, oid) the way a person would type their credentials at their company's
+//   email_verified, xms_edov, name, oid) the way a person would type their credentials at their company's
 //   identity provider. Consent is granted at once, as for a first-party company app.
 //
 // PKCE is required of every client, so the tests fail if the relying party stops sending it.
@@ -44,7 +44,9 @@ server.listen(0, "127.0.0.1", () => {
     },
     claims: {
       openid: ["sub"],
-      email: ["email", "email_verified"],
+      // Entra ID sends no email_verified; its optional claim xms_edov says the tenant owns the
+      // address's domain.
+      email: ["email", "email_verified", "xms_edov"],
       // Entra ID's immutable object id travels in the ID token with the profile scope.
       profile: ["name", "oid"],
     },
@@ -71,7 +73,7 @@ server.listen(0, "127.0.0.1", () => {
       res.end(
         `<h1>Sign in to the test identity provider</h1>` +
           `<form method="post" action="/interaction/${uid}">` +
-          `<input name="sub"><input name="email"><input name="email_verified">` +
+          `<input name="sub"><input name="email"><input name="email_verified"><input name="xms_edov">` +
           `<input name="name"><input name="oid"><button>Sign in</button></form>`,
       );
       return;
@@ -86,6 +88,7 @@ server.listen(0, "127.0.0.1", () => {
       const claims = { name: form.name || form.sub };
       if (form.email) claims.email = form.email;
       if (form.email_verified) claims.email_verified = form.email_verified === "true";
+      if (form.xms_edov) claims.xms_edov = form.xms_edov === "true";
       if (form.oid) claims.oid = form.oid;
       accounts.set(form.sub, claims);
       await provider.interactionFinished(
