@@ -16,6 +16,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from twoway.accounts.models import Membership, Organization, Role, User
 
@@ -88,7 +90,8 @@ def org_view(
             membership = get_membership(request, org_slug)
             org = membership.organization
             if not org.password_sign_in and not signed_in_through_sso(request, org):
-                return redirect("sso_start", org_slug=org.slug)
+                start = reverse("sso_start", kwargs={"org_slug": org.slug})
+                return redirect(f"{start}?{urlencode({'next': request.get_full_path()})}")
             if not membership.has_role(role):
                 raise PermissionDenied("Your role in this organization does not open this page.")
             org_request: OrgRequest = request  # type: ignore[assignment]

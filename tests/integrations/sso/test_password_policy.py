@@ -64,22 +64,25 @@ def test_someone_also_in_a_password_organization_goes_through_sso_at_the_door(
     client, response = password_sign_in("dave@globex.example")
     assert response.status_code == 302  # type: ignore[attr-defined]
     assert client.get("/o/globex/").status_code == 200
-    assert client.get("/o/acme/")["Location"] == "/sso/acme/login/"
+    assert client.get("/o/acme/")["Location"] == "/sso/acme/login/?next=%2Fo%2Facme%2F"
 
 
 def test_a_password_session_is_sent_to_sso_and_an_sso_session_gets_in(
     world: World, idp: IdentityProvider, acme_sso: SsoConnection
 ) -> None:
     sso_only(world)
-    assert client_for(world.alice).get("/o/acme/people/")["Location"] == "/sso/acme/login/"
-    page = Client().get("/sso/acme/login/")
+    door = client_for(world.alice).get("/o/acme/people/")["Location"]
+    assert door == "/sso/acme/login/?next=%2Fo%2Facme%2Fpeople%2F"
+    page = Client().get(door)
     assert b"Sign in with Acme's SSO" in page.content
+    assert b'name="next" value="/o/acme/people/"' in page.content
     assert b"with a password instead" not in page.content
 
     world.alice_person.external_id = "00u1alice"
     world.alice_person.save()
     client = Client()
-    assert sso_sign_in(client, idp, sub="00u1alice").status_code == 302  # type: ignore[attr-defined]
+    response = sso_sign_in(client, idp, next_url="/o/acme/people/", sub="00u1alice")
+    assert response["Location"] == "/o/acme/people/"  # type: ignore[index]
     assert client.get("/o/acme/people/").status_code == 200
 
 
