@@ -17,6 +17,7 @@ import requests
 from django.test import Client
 
 from tests.conftest import World, require_or_skip
+from tests.e2e.conftest import browser, page  # noqa: F401  (Chromium, for test_browser.py)
 from twoway.integrations.sso.models import SsoConnection
 from twoway.integrations.sso.services import sso_connection_save
 
@@ -41,13 +42,13 @@ class IdentityProvider:
         """Follow the provider from the authorization request to its redirect back to us,
         signing in on its login page with these claims. Returns the URL it sends us back to."""
         assert authorize_url.startswith(self.issuer + "/"), authorize_url
-        browser = requests.Session()
+        session = requests.Session()
         url, form = authorize_url, None
         for _ in range(12):
             if form is None:
-                response = browser.get(url, allow_redirects=False, timeout=10)
+                response = session.get(url, allow_redirects=False, timeout=10)
             else:
-                response = browser.post(url, data=form, allow_redirects=False, timeout=10)
+                response = session.post(url, data=form, allow_redirects=False, timeout=10)
                 form = None
             if response.status_code in (302, 303):
                 url = urljoin(url, response.headers["Location"])
