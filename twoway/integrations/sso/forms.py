@@ -23,7 +23,7 @@ class SsoSettingsForm(forms.Form):
         assume_scheme="https",
         label="Issuer or discovery URL",
         help_text="For example https://acme.okta.com, "
-        "https://login.microsoftonline.com/<tenant id>/v2.0 or https://accounts.google.com.",
+        "https://login.microsoftonline.com/TENANT-ID/v2.0 or https://accounts.google.com.",
     )
     client_id = forms.CharField(max_length=255, label="Client ID")
     client_secret = forms.CharField(
