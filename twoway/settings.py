@@ -53,13 +53,14 @@ INSTALLED_APPS = [
     "twoway.feedback",
     "twoway.support",
     "twoway.insights",
-    # Single sign-on: allauth's OpenID Connect provider, one app per organization built from
-    # twoway.integrations.sso's rows by its adapter. allauth's account app is required by the
-    # social one; its own sign-in and sign-up pages are not mounted.
+    # Single sign-on: allauth's OpenID Connect and SAML providers, one app per organization,
+    # built from twoway.integrations.sso's rows by its adapter. allauth's account app is required
+    # by the social one; its own sign-in and sign-up pages are not mounted.
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "twoway.integrations.sso",
 ]
 

@@ -1,15 +1,19 @@
-"""A real OpenID provider on loopback (node + oidc-provider), and helpers to sign in through it
-the way a browser would: our sign-in button, the provider's pages, back to our callback."""
+"""Identity providers on loopback — a real OpenID provider (node + oidc-provider) and a SAML
+provider (saml_idp.py) — and helpers to sign in through them the way a browser would: our
+sign-in button, the provider's pages, back to our callback or assertion consumer service."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import select
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -18,6 +22,8 @@ from django.test import Client
 
 from tests.conftest import World, require_or_skip
 from tests.e2e.conftest import browser, page  # noqa: F401  (Chromium, for test_browser.py)
+from tests.integrations.sso.saml_idp import SamlIdentityProvider
+from tests.integrations.sso.saml_idp import start as start_saml_idp
 from twoway.integrations.sso.models import SsoConnection
 from twoway.integrations.sso.services import sso_connection_save
 
@@ -126,3 +132,74 @@ def sso_sign_in(
     parts = urlsplit(back)
     assert parts.netloc == "testserver", back
     return client.get(f"{parts.path}?{parts.query}")
+
+
+@pytest.fixture(scope="session")
+def saml_idp() -> Iterator[SamlIdentityProvider]:
+    idp, server = start_saml_idp()
+    yield idp
+    server.shutdown()
+    server.server_close()
+
+
+# python3-saml refuses single-label host names such as Django's "testserver" in its URLs.
+SAML_HOST = "twoway.test"
+
+
+@pytest.fixture
+def acme_saml(world: World, saml_idp: SamlIdentityProvider, settings: Any) -> SsoConnection:
+    """Acme's admin has made a SAML app at the provider and saved the settings page."""
+    settings.ALLOWED_HOSTS = [SAML_HOST, "testserver"]
+    return sso_connection_save(
+        organization=world.acme,
+        actor=world.carol,
+        values={
+            "enabled": True,
+            "protocol": "saml",
+            "saml_entity_id": saml_idp.entity_id,
+            "saml_sso_url": saml_idp.sso_url,
+            "saml_certificate": saml_idp.certificate_body,
+            "id_claim": "sub",
+        },
+        client_secret="",
+        domains=["acme.example"],
+        password_sign_in=True,
+    )
+
+
+def _hidden_fields(markup: str) -> dict[str, str]:
+    return {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(
+            r'<input type="hidden" name="([^"]+)" value="([^"]*)">', markup
+        )
+    }
+
+
+def saml_sign_in(
+    client: Client,
+    idp: SamlIdentityProvider,
+    org_slug: str = "acme",
+    tamper: Callable[[str], str] | None = None,
+    **person: str,
+) -> object:
+    """Press "Sign in with <Org>'s SSO", sign in on the SAML provider's page, and let the
+    browser post its answer to our ACS: the response of our finishing step."""
+    # A browser always sends Host; Django's test client does not unless told (python3-saml reads
+    # it to check where the answer was sent, and wants a dotted domain: see SAML_HOST).
+    response = client.post(f"/sso/{org_slug}/login/", HTTP_HOST=SAML_HOST)
+    assert response.status_code == 302, response
+    login_page = requests.get(response["Location"], timeout=10)
+    assert login_page.status_code == 200, login_page.text
+    answer = requests.post(
+        f"{idp.base_url}/login", data={**_hidden_fields(login_page.text), **person}, timeout=10
+    )
+    form = _hidden_fields(answer.text)
+    acs = html.unescape(re.search(r'<form method="post" action="([^"]+)"', answer.text)[1])  # type: ignore[index]
+    if tamper is not None:
+        form["SAMLResponse"] = tamper(form["SAMLResponse"])
+    parts = urlsplit(acs)
+    assert parts.netloc == SAML_HOST, acs
+    finish = client.post(parts.path, form, HTTP_HOST=SAML_HOST)
+    assert finish.status_code == 302, finish
+    return client.get(finish["Location"], HTTP_HOST=SAML_HOST)

@@ -20,4 +20,16 @@ CASES: dict[str, Case] = {
     "openid_connect_callback": Case(
         plain("openid_connect_callback", provider_id="acme"), PUBLIC, expect=NO_SSO
     ),
+    # allauth's assertion consumer service only parks the posted answer in a cookie and sends
+    # the browser on to the finishing step (for SameSite cookies): it answers everyone alike.
+    "saml_acs": Case(
+        plain("saml_acs", organization_slug="acme"),
+        PUBLIC,
+        expect={"alice": 302, "bob": 302, "carol": 302, "dave": 302},
+    ),
+    "saml_finish_acs": Case(
+        plain("saml_finish_acs", organization_slug="acme"), PUBLIC, expect=NO_SSO
+    ),
+    "saml_sls": Case(plain("saml_sls", organization_slug="acme"), PUBLIC, expect=NO_SSO),
+    "saml_metadata": Case(plain("saml_metadata", organization_slug="acme"), PUBLIC, expect=NO_SSO),
 }

@@ -16,6 +16,7 @@ URL = "/o/acme/settings/sso/"
 def form(idp: IdentityProvider, **changes: Any) -> dict[str, Any]:
     data = {
         "enabled": "on",
+        "protocol": "oidc",
         "issuer": idp.issuer + "/",
         "client_id": "twoway-client",
         "client_secret": "s3cret-from-the-console",

@@ -3,14 +3,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cryptography import x509
 from django import forms
 
 from twoway.accounts.models import Organization
 from twoway.integrations.sso.discovery import DiscoveryError, fetch_discovery, normalise_issuer
-from twoway.integrations.sso.models import IdClaim, SsoConnection
+from twoway.integrations.sso.models import IdClaim, Protocol, SsoConnection
 from twoway.integrations.sso.selectors import domains_claimed_elsewhere
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def certificate_body(text: str) -> str:
+    """An X.509 certificate pasted as PEM or bare base64, as the base64 body; ValueError if it
+    is not one."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    body = "".join(line for line in lines if line and "CERTIFICATE" not in line)
+    body = "".join(body.split())
+    pem = "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n"
+    x509.load_pem_x509_certificate(pem.encode())
+    return body
 
 
 class SsoSettingsForm(forms.Form):
@@ -18,20 +30,40 @@ class SsoSettingsForm(forms.Form):
         required=False,
         label="Allow sign-in with this identity provider",
     )
+    protocol = forms.ChoiceField(choices=Protocol.choices, label="Protocol")
     issuer = forms.URLField(
+        required=False,
         max_length=500,
         assume_scheme="https",
         label="Issuer or discovery URL",
         help_text="For example https://acme.okta.com, "
         "https://login.microsoftonline.com/TENANT-ID/v2.0 or https://accounts.google.com.",
     )
-    client_id = forms.CharField(max_length=255, label="Client ID")
+    client_id = forms.CharField(required=False, max_length=255, label="Client ID")
     client_secret = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         label="Client secret",
         help_text="Stored encrypted. Leave empty to keep the one already saved.",
+    )
+    saml_entity_id = forms.CharField(
+        required=False,
+        max_length=500,
+        label="SAML: identity provider's entity ID (issuer)",
+    )
+    saml_sso_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="SAML: identity provider's single sign-on URL",
+        help_text="The HTTP-Redirect binding's URL.",
+    )
+    saml_certificate = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="SAML: signing certificate",
+        help_text="The X.509 certificate (PEM) the provider signs its assertions with.",
     )
     id_claim = forms.ChoiceField(
         choices=IdClaim.choices,
@@ -77,8 +109,11 @@ class SsoSettingsForm(forms.Form):
         self.signed_in_through_sso = signed_in_through_sso
         self.fields["password_sign_in_off"].initial = not organization.password_sign_in
         if connection is not None:
-            for name in ("enabled", "issuer", "client_id", "id_claim", "link_by_email"):
+            for name in ("enabled", "protocol", "issuer", "client_id", "id_claim"):
                 self.fields[name].initial = getattr(connection, name)
+            for name in ("saml_entity_id", "saml_sso_url", "saml_certificate"):
+                self.fields[name].initial = getattr(connection, name)
+            self.fields["link_by_email"].initial = connection.link_by_email
             self.fields["jit_for_allowed_domains"].initial = connection.jit_for_allowed_domains
             self.fields["domains"].initial = "\n".join(connection.domains)
         else:
@@ -104,11 +139,10 @@ class SsoSettingsForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        has_secret = bool(data.get("client_secret")) or bool(
-            self.connection is not None and self.connection.client_secret_encrypted
-        )
-        if not has_secret:
-            self.add_error("client_secret", "Enter the client secret your provider gave you.")
+        if data.get("protocol") == Protocol.SAML:
+            self._clean_saml(data)
+        else:
+            self._clean_oidc(data)
         if data.get("password_sign_in_off"):
             if not data.get("enabled"):
                 self.add_error(
@@ -122,9 +156,33 @@ class SsoSettingsForm(forms.Form):
                     "“Sign in with your company's SSO”), so no one is locked out by a "
                     "mistake in these settings.",
                 )
-        if data.get("enabled") and data.get("issuer") and not self.errors:
+        oidc = data.get("protocol") == Protocol.OIDC
+        if oidc and data.get("enabled") and data.get("issuer") and not self.errors:
             try:
                 fetch_discovery(data["issuer"])
             except DiscoveryError as exc:
                 self.add_error("issuer", str(exc))
         return data
+
+    def _clean_oidc(self, data: dict[str, Any]) -> None:
+        if not data.get("issuer") and "issuer" not in self.errors:
+            self.add_error("issuer", "Enter your provider's issuer URL.")
+        if not data.get("client_id"):
+            self.add_error("client_id", "Enter the client ID your provider gave you.")
+        has_secret = bool(data.get("client_secret")) or bool(
+            self.connection is not None and self.connection.client_secret_encrypted
+        )
+        if not has_secret:
+            self.add_error("client_secret", "Enter the client secret your provider gave you.")
+
+    def _clean_saml(self, data: dict[str, Any]) -> None:
+        if not data.get("saml_entity_id"):
+            self.add_error("saml_entity_id", "Enter your provider's entity ID.")
+        if not data.get("saml_sso_url") and "saml_sso_url" not in self.errors:
+            self.add_error("saml_sso_url", "Enter your provider's single sign-on URL.")
+        try:
+            data["saml_certificate"] = certificate_body(data.get("saml_certificate", ""))
+        except ValueError:
+            self.add_error(
+                "saml_certificate", "Paste the provider's signing certificate (PEM) here."
+            )

@@ -6,13 +6,18 @@ from django.utils import timezone
 from twoway.accounts.models import Organization
 
 
+class Protocol(models.TextChoices):
+    OIDC = "oidc", "OpenID Connect"
+    SAML = "saml", "SAML 2.0"
+
+
 class IdClaim(models.TextChoices):
-    SUB = "sub", "sub (Okta, Google, OneLogin and most providers)"
-    OID = "oid", "oid (Microsoft Entra ID's object id)"
+    SUB = "sub", "sub, or with SAML the NameID (Okta, Google, OneLogin and most providers)"
+    OID = "oid", "oid, or with SAML the objectidentifier claim (Microsoft Entra ID's object id)"
 
 
 class SsoConnection(models.Model):
-    """One organization's OpenID Connect identity provider.
+    """One organization's identity provider, spoken to with OpenID Connect or SAML 2.0.
 
     allauth's `SocialApp` for the organization is built from this row on each request (see
     `adapter.SsoAdapter.list_apps`), so the client secret never leaves this table unencrypted.
@@ -24,9 +29,16 @@ class SsoConnection(models.Model):
     # Part of the redirect URI registered at the identity provider: fixed when the connection
     # is made, so renaming the organization never breaks sign-in.
     provider_id = models.SlugField(max_length=60, unique=True)
-    issuer = models.URLField(max_length=500)
-    client_id = models.CharField(max_length=255)
+    protocol = models.CharField(max_length=4, choices=Protocol.choices, default=Protocol.OIDC)
+    # OpenID Connect
+    issuer = models.URLField(max_length=500, blank=True)
+    client_id = models.CharField(max_length=255, blank=True)
     client_secret_encrypted = models.TextField(blank=True)
+    # SAML 2.0: the identity provider's entity id, its SSO URL (HTTP-Redirect binding) and the
+    # certificate its assertions are signed with (base64, without the PEM armour).
+    saml_entity_id = models.CharField(max_length=500, blank=True)
+    saml_sso_url = models.URLField(max_length=500, blank=True)
+    saml_certificate = models.TextField(blank=True)
     id_claim = models.CharField(max_length=8, choices=IdClaim.choices, default=IdClaim.SUB)
     link_by_email = models.BooleanField(default=False)
     jit_for_allowed_domains = models.BooleanField(default=False)

@@ -19,8 +19,12 @@ from twoway.people.services import person_provision
 # What an admin may change on the settings page, besides the secret and the domains.
 CONNECTION_FIELDS = (
     "enabled",
+    "protocol",
     "issuer",
     "client_id",
+    "saml_entity_id",
+    "saml_sso_url",
+    "saml_certificate",
     "id_claim",
     "link_by_email",
     "jit_for_allowed_domains",
@@ -62,9 +66,10 @@ def sso_connection_save(
     if connection is None:
         connection = SsoConnection(organization=organization, provider_id=organization.slug)
     before = {name: getattr(connection, name) for name in CONNECTION_FIELDS}
+    after = {name: values.get(name, before[name]) for name in CONNECTION_FIELDS}
     before_domains = [] if created else connection.domains
     for name in CONNECTION_FIELDS:
-        setattr(connection, name, values[name])
+        setattr(connection, name, after[name])
     if client_secret:
         connection.client_secret_encrypted = crypto.encrypt(client_secret)
     connection.full_clean()
@@ -75,9 +80,10 @@ def sso_connection_save(
             SsoDomain(connection=connection, domain=d) for d in domains if d not in before_domains
         )
     changes: dict[str, Any] = {
-        name: [before[name], values[name]]
+        # A certificate is long and public: the audit says that it changed, not what it is.
+        name: "changed" if name == "saml_certificate" else [before[name], after[name]]
         for name in CONNECTION_FIELDS
-        if created or before[name] != values[name]
+        if (created and after[name]) or before[name] != after[name]
     }
     if domains != before_domains:
         changes["allowed_domains"] = [before_domains, domains]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from twoway.accounts.access import OrgRequest, org_view, signed_in_through_sso
 from twoway.accounts.models import AuditEvent, Role, User
 from twoway.integrations.sso import selectors
+from twoway.integrations.sso.adapter import saml_entity_id
 from twoway.integrations.sso.forms import SsoSettingsForm
 from twoway.integrations.sso.services import sso_connection_save
 
@@ -54,6 +55,8 @@ def sso_settings(request: OrgRequest) -> HttpResponse:
             "form": form,
             "connection": connection,
             "redirect_uri": callback_url(provider_id),
+            "saml_acs_url": settings.BASE_URL + reverse("saml_acs", args=[provider_id]),
+            "saml_entity_id": saml_entity_id(provider_id),
             "start_url": settings.BASE_URL + reverse("sso_start", args=[request.org.slug]),
             "events": events,
         },
