@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_or_skip
+from tests.integrations.sso.conftest import idp  # noqa: F401  (the OpenID provider, test_sso.py)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -21,7 +21,6 @@ import requests
 from django.test import Client
 
 from tests.conftest import World, require_or_skip
-from tests.e2e.conftest import browser, page  # noqa: F401  (Chromium, for test_browser.py)
 from tests.integrations.sso.saml_idp import SamlIdentityProvider
 from tests.integrations.sso.saml_idp import start as start_saml_idp
 from twoway.integrations.sso.models import SsoConnection

@@ -1,5 +1,6 @@
-"""The sign-in a person makes, in Chromium: work email on Twoway's sign-in page, the provider's
-login page, and back into the organization; and the page someone outside the directory sees."""
+"""Single sign-on as a person makes it, in Chromium: work email on Twoway's sign-in page, the
+provider's login page, and back into the organization; and the page someone outside the
+directory sees."""
 
 from __future__ import annotations
 
