@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.saml",
     "twoway.integrations.sso",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -73,7 +74,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "twoway.lib.http.PrivateCacheMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out account or address before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "twoway.urls"
@@ -186,8 +197,8 @@ SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_AUTHORIZE_URL = env_str("SLACK_AUTHORIZE_URL", "https://slack.com/oauth/v2/authorize")
 
 # Single sign-on (allauth). See README, "Single sign-on". Twoway keeps its own sign-in pages and
-# provisions people itself (twoway.integrations.sso.services), so allauth only runs the OpenID
-# Connect handshake: never its sign-up, its email verification or its token storage.
+# provisions people itself (twoway.integrations.sso.services), so allauth only runs the OIDC or
+# SAML handshake: never its sign-up, its email verification or its token storage.
 SOCIALACCOUNT_ADAPTER = "twoway.integrations.sso.adapter.SsoAdapter"
 SOCIALACCOUNT_ONLY = True
 SOCIALACCOUNT_STORE_TOKENS = False
@@ -198,3 +209,45 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 # Each identity provider call (discovery, token, keys, userinfo) gives up after this long.
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_REQUESTS_TIMEOUT", 10)
+
+# --- security ---------------------------------------------------------------------------------
+# HTTPS: the proxy terminates TLS; these make browsers stay on it. HSTS starts at one year once
+# the site is on https (a trial on http://127.0.0.1 sends none: browsers would remember it).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS", 31_536_000 if BASE_URL.startswith("https://") else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# /healthz answers a load balancer on plain http behind the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# The pages carry no JavaScript and no inline styles, so the policy can be strict: anything
+# injected into a page (a note, a name) can neither run nor load from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in throttling (django-axes): 10 failed attempts for one account, or from one address,
+# lock that account or address out for 15 minutes; a success resets the count.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "twoway.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+if env_bool("BEHIND_PROXY"):
+    # The client's address is the one the proxy saw, not the proxy's own.
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
