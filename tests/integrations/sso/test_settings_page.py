@@ -74,6 +74,11 @@ def test_it_refuses_an_issuer_that_answers_no_discovery_document(
     )
     response = client_for(world.carol).post(URL, form(idp, issuer=idp.issuer + "/nothing-here"))
     assert response.status_code == 400
+    # The same provider under another name: its tokens would name 127.0.0.1 and fail later.
+    other_name = idp.issuer.replace("127.0.0.1", "localhost")
+    response = client_for(world.carol).post(URL, form(idp, issuer=other_name))
+    assert response.status_code == 400
+    assert f"The provider calls itself {idp.issuer}".encode() in response.content
     assert not SsoConnection.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="sso.").exists()
 

@@ -7,7 +7,12 @@ from cryptography import x509
 from django import forms
 
 from twoway.accounts.models import Organization
-from twoway.integrations.sso.discovery import DiscoveryError, fetch_discovery, normalise_issuer
+from twoway.integrations.sso.discovery import (
+    WELL_KNOWN,
+    DiscoveryError,
+    fetch_discovery,
+    normalise_issuer,
+)
 from twoway.integrations.sso.models import IdClaim, Protocol, SsoConnection
 from twoway.integrations.sso.selectors import domains_claimed_elsewhere
 
@@ -159,9 +164,19 @@ class SsoSettingsForm(forms.Form):
         oidc = data.get("protocol") == Protocol.OIDC
         if oidc and data.get("enabled") and data.get("issuer") and not self.errors:
             try:
-                fetch_discovery(data["issuer"])
+                document = fetch_discovery(data["issuer"])
             except DiscoveryError as exc:
                 self.add_error("issuer", str(exc))
+            else:
+                # Every ID token is checked against the document's issuer: a different address
+                # (Entra's /common/, a proxy's) would refuse everyone at sign-in instead of here.
+                named = normalise_issuer(str(document["issuer"]))
+                if WELL_KNOWN not in data["issuer"] and named != data["issuer"]:
+                    self.add_error(
+                        "issuer",
+                        f"The provider calls itself {named}: enter that address "
+                        "(for Entra ID, with your tenant ID rather than /common/).",
+                    )
         return data
 
     def _clean_oidc(self, data: dict[str, Any]) -> None:
