@@ -10,7 +10,7 @@ from django.db import transaction
 
 from twoway.accounts.models import Membership, Organization, Role, User
 from twoway.accounts.services import audit, organization_update_settings
-from twoway.integrations.sso.models import IdClaim, SsoConnection, SsoDomain
+from twoway.integrations.sso.models import SsoConnection, SsoDomain
 from twoway.integrations.sso.selectors import email_domain
 from twoway.lib import crypto
 from twoway.people.models import Person
@@ -108,10 +108,6 @@ def _is_true(value: object) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-def _refuse(reason: str, message: str) -> SsoRefusal:
-    return SsoRefusal(reason, message)
-
-
 def sso_sign_in(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
     """The account to sign in for these verified claims, provisioned if need be; or SsoRefusal.
 
@@ -141,8 +137,11 @@ def _admit(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
     claim = connection.id_claim
     external_id = str(claims.get(claim) or "").strip()
     if not external_id:
-        hint = " (ask your admin to add the oid optional claim)" if claim == IdClaim.OID else ""
-        raise _refuse("no_id", f"Your identity provider did not send your “{claim}”{hint}.")
+        raise SsoRefusal(
+            "no_id",
+            f"Your identity provider did not send your “{claim}”. "
+            "Ask your Twoway admin to check the single sign-on settings.",
+        )
     email = str(claims.get("email") or "").strip().lower()
     if "email_verified" in claims:
         verified = _is_true(claims["email_verified"])
@@ -166,7 +165,7 @@ def _admit(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
             if not connection.link_by_email or (
                 by_email.external_id and by_email.external_id != external_id
             ):
-                raise _refuse(
+                raise SsoRefusal(
                     "not_linked",
                     f"{org.name}'s directory lists {email} under another identity. "
                     "Ask your Twoway admin to link your account.",
@@ -174,14 +173,14 @@ def _admit(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
             found, how = by_email, "email"
     if found is None:
         if not (connection.jit_for_allowed_domains and trusted_email):
-            raise _refuse(
+            raise SsoRefusal(
                 "not_in_directory",
                 f"You are not in {org.name}'s Twoway directory yet. "
                 "Ask your Twoway admin or HR team to add you.",
             )
         how = "just_in_time"
     elif not found.is_active:
-        raise _refuse(
+        raise SsoRefusal(
             "deactivated", f"Your place in {org.name}'s Twoway directory has been closed."
         )
 
@@ -196,13 +195,13 @@ def _admit(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
             user = User.objects.create_user(address, None, name=name)
     assert user is not None
     if not user.is_active:
-        raise _refuse("deactivated", "Your Twoway account has been turned off.")
+        raise SsoRefusal("deactivated", "Your Twoway account has been turned off.")
     if user.is_staff or user.is_superuser:
         # An identity provider run by one customer must never open an operator's account.
-        raise _refuse("operator", "This account signs in with its password only.")
+        raise SsoRefusal("operator", "This account signs in with its password only.")
     if Membership.objects.filter(user=user).exclude(organization=org).exists():
         # Single sign-on vouches for one organization; this account reaches others too.
-        raise _refuse(
+        raise SsoRefusal(
             "other_organizations",
             "Your Twoway account also belongs to another organization, so it signs in with "
             "its password. Ask your Twoway admin if this is unexpected.",
@@ -213,7 +212,7 @@ def _admit(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
     )
     person = person_provision(organization=org, user=user, source="sso")
     if found is not None and person.pk != found.pk:
-        raise _refuse(
+        raise SsoRefusal(
             "not_linked",
             f"Your Twoway account is linked to another record in {org.name}'s directory. "
             "Ask your Twoway admin to fix it.",
