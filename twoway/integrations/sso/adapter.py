@@ -162,8 +162,11 @@ class SsoAdapter(DefaultSocialAccountAdapter):
             user = sso_sign_in(connection=connection, claims=claims)
         except SsoRefusal as refusal:
             raise ImmediateHttpResponse(_refused(request, org.name, refusal.message)) from None
+        # login() starts a fresh session when someone else was signed in, so the list only
+        # ever holds organizations whose provider vouched for this same person.
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        request.session[SSO_SESSION_KEY] = [org.pk]
+        earlier = request.session.get(SSO_SESSION_KEY, [])
+        request.session[SSO_SESSION_KEY] = sorted({*earlier, org.pk})
         request.session["org"] = org.slug
         next_url = sociallogin.state.get("next") or ""
         if not url_has_allowed_host_and_scheme(
