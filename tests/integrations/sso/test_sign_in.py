@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.test import Client
 
-from tests.conftest import World
+from tests.conftest import World, client_for
 from tests.integrations.sso.conftest import IdentityProvider, sso_sign_in
 from twoway.accounts.access import SSO_SESSION_KEY
 from twoway.accounts.models import AuditEvent, Membership, User
@@ -286,3 +286,17 @@ def test_it_takes_entras_domain_owner_claim_for_a_verified_address(
     assert response.status_code == 302  # type: ignore[attr-defined]
     erin.refresh_from_db()
     assert erin.external_id == "oid-erin" and erin.user is not None
+
+
+def test_signing_in_as_someone_else_leaves_nothing_of_the_earlier_session(
+    world: World, idp: IdentityProvider, acme_sso: SsoConnection
+) -> None:
+    world.alice_person.external_id = "00u1alice"
+    world.alice_person.save()
+    client = client_for(world.dave)
+    assert client.get("/o/globex/").status_code == 200
+    response = sso_sign_in(client, idp, sub="00u1alice")
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    assert client.session["_auth_user_id"] == str(world.alice.pk)
+    assert client.session[SSO_SESSION_KEY] == [world.acme.pk]
+    assert client.get("/o/globex/").status_code == 404
