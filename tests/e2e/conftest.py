@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_or_skip
-from tests.integrations.sso.conftest import idp  # noqa: F401  (the OpenID provider, test_sso.py)
+
+# The identity providers on loopback, for test_sso.py.
+from tests.integrations.sso.conftest import idp, saml_idp  # noqa: F401
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

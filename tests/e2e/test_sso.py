@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import World
 from tests.integrations.sso.conftest import IdentityProvider
+from tests.integrations.sso.saml_idp import SamlIdentityProvider
 from twoway.integrations.sso.services import sso_connection_save
 
 pytestmark = pytest.mark.browser
@@ -75,3 +76,37 @@ def test_someone_outside_the_directory_is_told_why(
     assert "You are not in Acme's Twoway directory yet" in page.locator("[role=alert]").inner_text()
     page.goto(f"{live_server.url}/o/acme/")
     assert "/accounts/login/" in page.url
+
+
+def test_a_person_signs_in_through_saml(
+    live_server: Any, page: Any, world: World, saml_idp: SamlIdentityProvider
+) -> None:
+    """The provider's answer comes back as a cross-site POST: allauth parks it and continues
+    with a same-site GET, so the session that started the sign-in is found again."""
+    world.alice_person.external_id = "00u1alice"
+    world.alice_person.save()
+    sso_connection_save(
+        organization=world.acme,
+        actor=world.carol,
+        values={
+            "enabled": True,
+            "protocol": "saml",
+            "saml_entity_id": saml_idp.entity_id,
+            "saml_sso_url": saml_idp.sso_url,
+            "saml_certificate": saml_idp.certificate_body,
+            "id_claim": "sub",
+        },
+        client_secret="",
+        domains=["acme.example"],
+        password_sign_in=True,
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_sso_email", "alice@acme.example")
+    page.click("text=Continue with SSO")
+    page.click("text=Sign in with Acme's SSO")
+    page.wait_for_url(f"{saml_idp.base_url}/sso**")
+    page.fill("input[name=name_id]", "00u1alice")
+    page.fill("input[name=email]", "alice@acme.example")
+    page.click("form button")
+    page.wait_for_url(f"{live_server.url}/o/acme/")
+    assert "Alice Archer" in page.locator(".who").inner_text()
