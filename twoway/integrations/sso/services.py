@@ -134,6 +134,10 @@ def sso_sign_in(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User
 @transaction.atomic
 def _admit(*, connection: SsoConnection, claims: Mapping[str, Any]) -> User:
     org = connection.organization
+    # One admission at a time per organization: someone's first sign-in in several tabs at
+    # once would otherwise race to create the same account. Each holds the lock for a few
+    # queries, so a whole company arriving on its first morning barely notices.
+    SsoConnection.objects.select_for_update().filter(pk=connection.pk).first()
     claim = connection.id_claim
     external_id = str(claims.get(claim) or "").strip()
     if not external_id:
