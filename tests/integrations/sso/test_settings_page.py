@@ -127,3 +127,19 @@ def test_passwords_go_off_only_after_the_admin_came_in_through_sso(
     response = sso.post(URL, {**without_sso, "password_sign_in_off": "on"})
     assert response.status_code == 400
     assert SsoConnection.objects.get(organization=world.acme).enabled
+
+
+def test_operators_can_turn_a_connection_off_in_the_admin(
+    world: World, acme_sso: SsoConnection
+) -> None:
+    from twoway.accounts.models import User
+
+    operator = User.objects.create_superuser("ops@example.com", "x")
+    admin = Client()
+    admin.force_login(operator)
+    page = admin.get(f"/admin/sso/ssoconnection/{acme_sso.pk}/change/")
+    assert page.status_code == 200
+    assert b"acme.example" in page.content  # the allowed domains, inline
+    assert b"client_secret" not in page.content
+    # allauth's own tables are not offered: sign-in is set up per organization, not there.
+    assert admin.get("/admin/socialaccount/socialapp/").status_code == 404
