@@ -40,16 +40,16 @@ class SsoSettingsForm(forms.Form):
         required=False,
         max_length=500,
         assume_scheme="https",
-        label="Issuer or discovery URL",
+        label="OpenID Connect: issuer or discovery URL",
         help_text="For example https://acme.okta.com, "
         "https://login.microsoftonline.com/TENANT-ID/v2.0 or https://accounts.google.com.",
     )
-    client_id = forms.CharField(required=False, max_length=255, label="Client ID")
+    client_id = forms.CharField(required=False, max_length=255, label="OpenID Connect: client ID")
     client_secret = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        label="Client secret",
+        label="OpenID Connect: client secret",
         help_text="Stored encrypted. Leave empty to keep the one already saved.",
     )
     saml_entity_id = forms.CharField(
