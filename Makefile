@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format typecheck pytest clean
+.PHONY: demo test test-fast lint imports format typecheck pytest clean
+
+# The import contracts of pyproject.toml that `make test` enforces ("notifications" joins them
+# once that app imports no domain app).
+IMPORT_CONTRACTS := layers engine lib integrations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +27,21 @@ demo: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports $(addprefix --contract ,$(IMPORT_CONTRACTS))
 	$(BIN)/mypy twoway tests $(wildcard bench)
 	$(BIN)/pytest
+
+# Everything but the slow property/scale tests and the browser: under a minute, for a quick loop.
+test-fast: $(DEV_STAMP)
+	$(BIN)/pytest -m "not slow and not browser"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports $(addprefix --contract ,$(IMPORT_CONTRACTS))
+
+imports: $(DEV_STAMP)
+	$(BIN)/lint-imports
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .

@@ -33,10 +33,10 @@ def build(size: int, share: float) -> tuple[object, object, float, float]:
     from django.utils import timezone
 
     from twoway.accounts.models import Membership, Role, User
-    from twoway.insights import demo
+    from twoway.demo import insights as demo
+    from twoway.demo.seed import seed_organization
     from twoway.insights.aggregate import refresh_org
     from twoway.people.models import Person
-    from twoway.people.seed import seed_organization
     from twoway.programs.models import Enrolment, Partnership, PartnershipMember, Program
 
     t0 = time.perf_counter()

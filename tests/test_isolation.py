@@ -21,11 +21,10 @@ def gather_cases() -> dict[str, Case]:
     """Every `isolation_cases.py` under tests/, nested packages included (tests/integrations/…)."""
     cases: dict[str, Case] = {}
     tests_dir = Path(__file__).parent
-    for path in sorted(tests_dir.rglob("isolation_cases.py")):
-        parts = path.relative_to(tests_dir.parent).with_suffix("").parts
-        if any(part.startswith(".") or part == "node_modules" for part in parts):
-            continue
-        module = importlib.import_module(".".join(parts))
+    # tests/<app>/isolation_cases.py and tests/integrations/<name>/isolation_cases.py alike.
+    for found in sorted(tests_dir.rglob("isolation_cases.py")):
+        parts = found.relative_to(tests_dir).with_suffix("").parts
+        module = importlib.import_module(".".join(("tests", *parts)))
         duplicated = set(cases) & set(module.CASES)
         assert not duplicated, f"URL names with two cases: {duplicated}"
         cases.update(module.CASES)

@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "twoway.feedback",
     "twoway.support",
     "twoway.insights",
+    "twoway.integrations.slack",
+    "twoway.directory",
+    "twoway.integrations.scim",
+    "twoway.api",
     # Single sign-on: allauth's OpenID Connect and SAML providers, one app per organization,
     # built from twoway.integrations.sso's rows by its adapter. allauth's account app is required
     # by the social one; its own sign-in and sign-up pages are not mounted.
@@ -74,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "twoway.core.middleware.DomainErrorMiddleware",
     "csp.middleware.CSPMiddleware",
     "twoway.lib.http.PrivateCacheMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -190,6 +195,16 @@ LOGGING = {
 
 # Notifications (the outbox worker, Slack). See README, "Notifications".
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
+# Every SMTP socket operation gives up after this long. Well below the lease: a relay that
+# stalls must not keep a message past its lease, or another worker would send it a second time.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", max(1, min(30, OUTBOX_LEASE_SECONDS // 4)))
+if EMAIL_TIMEOUT * 2 >= OUTBOX_LEASE_SECONDS:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be less than half of OUTBOX_LEASE_SECONDS")
+# Channel → transport class; each outside system is a package under twoway/integrations/.
+TWOWAY_TRANSPORTS = {
+    "email": "twoway.integrations.email.transport.EmailTransport",
+    "slack": "twoway.integrations.slack.transport.SlackTransport",
+}
 SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID", "")
 SLACK_CLIENT_SECRET = env_secret("SLACK_CLIENT_SECRET")
 SLACK_SIGNING_SECRET = env_secret("SLACK_SIGNING_SECRET")
@@ -251,3 +266,6 @@ if env_bool("BEHIND_PROXY"):
     # The client's address is the one the proxy saw, not the proxy's own.
     AXES_IPWARE_PROXY_COUNT = 1
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# The public API (/api/v1/). See README, "API".
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)

@@ -3,8 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
-from twoway.accounts.forms import SignInForm, SsoAwarePasswordResetForm
+from twoway.accounts.forms import SignInForm
+from twoway.api import urls as api_urls
 from twoway.core import views as core_views
+from twoway.directory import urls as directory_urls
+from twoway.integrations.email.password_reset import OutboxPasswordResetForm
+from twoway.integrations.scim import urls as scim_urls
+from twoway.integrations.slack import urls as slack_urls
 from twoway.integrations.sso import urls as sso_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
@@ -13,6 +18,7 @@ org_patterns: list[URLPattern | URLResolver] = [
     path("", core_views.org_home, name="org_home"),
     path("me/", people_views.my_profile, name="my_profile"),
     path("me/edit/", people_views.my_profile_edit, name="my_profile_edit"),
+    path("me/setup/", people_views.person_setup, name="person_setup"),
     path("people/", people_views.directory, name="directory"),
     path("people/<int:person_id>/", people_views.person_detail, name="person_detail"),
     path("settings/", account_views.org_settings, name="org_settings"),
@@ -23,7 +29,7 @@ org_patterns: list[URLPattern | URLResolver] = [
 auth_patterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        core_views.SignInView.as_view(
             redirect_authenticated_user=True, authentication_form=SignInForm
         ),
         name="login",
@@ -31,7 +37,7 @@ auth_patterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(form_class=SsoAwarePasswordResetForm),
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
         name="password_reset",
     ),
     path(
@@ -65,8 +71,16 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("twoway.programs.urls")),
     path("o/<slug:org_slug>/", include("twoway.insights.urls")),  # program insights
     path("o/<slug:org_slug>/settings/", include(notification_urls.org_patterns)),
-    path("o/<slug:org_slug>/settings/", include(sso_urls.org_patterns)),
+    path("o/<slug:org_slug>/settings/", include(directory_urls.org_patterns)),
+    path("", include(directory_urls.public_patterns)),  # invitation links
     path("n/", include(notification_urls.public_patterns)),
+    path("o/<slug:org_slug>/settings/", include(slack_urls.org_patterns)),
+    path("n/", include(slack_urls.public_patterns)),
+    path("o/<slug:org_slug>/settings/", include(scim_urls.org_patterns)),
+    path("scim/v2/", include(scim_urls.public_patterns)),
+    path("api/v1/", include(api_urls.urlpatterns)),
+    path("o/<slug:org_slug>/settings/", include(api_urls.org_patterns)),
+    path("o/<slug:org_slug>/settings/", include(sso_urls.org_patterns)),
     path("sso/", include(sso_urls.urlpatterns)),
     path("admin/", admin.site.urls),
     path("", include("twoway.partnerships.public_urls")),  # calendar feeds

@@ -16,6 +16,8 @@ CASES: dict[str, Case] = {
     "org_home": Case(org_url("org_home"), ANY_MEMBER),
     "my_profile": Case(org_url("my_profile"), ANY_MEMBER),
     "my_profile_edit": Case(org_url("my_profile_edit"), ANY_MEMBER),
+    # Everyone here has a record already: the POST changes nothing and redirects.
+    "person_setup": Case(org_url("person_setup"), ANY_MEMBER, method="post"),
     "directory": Case(org_url("directory"), ANY_MEMBER),
     "person_detail": Case(
         org_url("person_detail", person_id=lambda w: w.alice_person.pk), ANY_MEMBER

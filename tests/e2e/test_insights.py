@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
 
 from tests.e2e.test_programs import sign_in
-from twoway.core.demo_steps import DEMO_STEPS
-from twoway.people.seed import seed_organization
+from twoway.demo import demo_build
+from twoway.demo.seed import seed_organization
 from twoway.programs.models import Program
 
 pytestmark = pytest.mark.browser
@@ -20,9 +19,7 @@ def test_a_program_manager_sees_every_chart_of_the_demo_dashboard(
     live_server: Any, page: Any, transactional_db: None
 ) -> None:
     result = seed_organization(people=160, seed=3, slug="north")
-    for step in DEMO_STEPS:
-        module, function = step.split(":")
-        getattr(importlib.import_module(module), function)(org=result.org, seed=3)
+    demo_build(org=result.org, seed=3)
     program = Program.objects.get(organization=result.org, name="Peer partners 2026")
     base = live_server.url
     sign_in(page, base, result.sign_ins["Program manager"][0])

@@ -12,9 +12,9 @@ import time_machine
 from django.utils import timezone
 
 from twoway.accounts.models import Membership, Role, User
+from twoway.demo.seed import DEMO_PASSWORD, seed_organization
 from twoway.meetings.models import CheckIn, PrivateNote
 from twoway.people.models import Person
-from twoway.people.seed import DEMO_PASSWORD, seed_organization
 from twoway.programs.models import Partnership, PartnershipMember, Program, ProgramStatus
 from twoway.programs.services import partnership_create
 

@@ -9,8 +9,8 @@ import pytest
 
 from tests.programs.helpers import enrol
 from twoway.accounts.models import Membership, User
+from twoway.demo.seed import DEMO_PASSWORD, seed_organization
 from twoway.people.models import Person
-from twoway.people.seed import DEMO_PASSWORD, seed_organization
 from twoway.programs import rounds
 from twoway.programs.models import Partnership, Program, ProgramStatus
 

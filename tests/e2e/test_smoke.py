@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
+from twoway.demo.seed import seed_organization
 from twoway.people.models import Person
-from twoway.people.seed import seed_organization
 
 pytestmark = pytest.mark.browser
 

@@ -314,3 +314,19 @@ def test_the_backfill_rebuilds_the_same_counts(world: World) -> None:
     assert np.isfinite(
         ProgramSnapshot.objects.get(program=program).data["wellbeing"]["energy"]["n"]
     )
+
+
+def test_the_closing_answer_goes_through_its_service(world: World) -> None:
+    from twoway.insights.services import closing_survey_answer
+    from twoway.lib.errors import Conflict, Invalid, NotFound
+
+    program = Program.objects.create(organization=world.acme, name="Done", status="open")
+    p = pair(program, world.alice_person, world.bob_person, started_days_ago=200, status="ended")
+    with pytest.raises(Invalid):
+        closing_survey_answer(partnership=p, person=world.alice_person, recommend=11)
+    with pytest.raises(NotFound):  # carol was not in the pair
+        closing_survey_answer(partnership=p, person=world.carol_person, recommend=5)
+    closing_survey_answer(partnership=p, person=world.alice_person, recommend=7)
+    with pytest.raises(Conflict):
+        closing_survey_answer(partnership=p, person=world.alice_person, recommend=3)
+    assert list(ClosingSurvey.objects.values_list("recommend", flat=True)) == [7]

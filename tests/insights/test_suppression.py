@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,6 +96,7 @@ def test_it_never_leaves_a_cell_recoverable_when_a_reader_knows_it_is_the_only_h
     ),
     st.integers(2, 10),
 )
+@pytest.mark.slow
 def test_it_is_safe_for_any_table(cells: list[list[int]], k: int) -> None:
     t = suppress(
         cells, k, [f"r{i}" for i in range(len(cells))], [f"c{j}" for j in range(len(cells[0]))]

@@ -20,6 +20,9 @@ from twoway.matching.synthetic import cohort
 
 from .test_properties import check_rules, reference
 
+# Scale tests: thousands of people each.
+pytestmark = pytest.mark.slow
+
 
 def force_large(monkeypatch: pytest.MonkeyPatch, auction: bool) -> None:
     """Send any cohort through the large path: top-k linear scan, cycle cover, swaps."""

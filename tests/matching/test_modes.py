@@ -6,6 +6,7 @@ import itertools
 
 import networkx as nx
 import numpy as np
+import pytest
 
 from twoway.matching import MatchSettings, Participant, match, match_weights
 from twoway.matching.candidates import build_graph
@@ -117,6 +118,7 @@ def test_weights_mode_is_a_maximum_weight_matching_of_listed_pairs() -> None:
     assert any(len(grp.members) == 3 for grp in with_trios.groups)
 
 
+@pytest.mark.slow
 def test_the_bound_holds_against_the_full_optimum_on_a_top_k_graph() -> None:
     people = cohort(160, seed=3)
     ctx = Context.build(people, MatchSettings())

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import networkx as nx
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,9 @@ from twoway.matching.synthetic import cohort
 
 from .strategies import cohorts
 from .strategies import settings as int_settings
+
+# Property tests against networkx: many generated cohorts each.
+pytestmark = pytest.mark.slow
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

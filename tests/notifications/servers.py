@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 def free_port() -> int:
@@ -25,12 +25,23 @@ def free_port() -> int:
 
 
 class SinkHandler:
-    """Keeps every accepted message; refuses RCPT for addresses in `refuse` with their reply."""
+    """Keeps every accepted message; refuses RCPT for addresses in `refuse` with their reply,
+    and every MAIL FROM with `mail_reply` when it is set (a relay refusing us)."""
 
     def __init__(self) -> None:
         self.raw: list[bytes] = []
         self.refuse: dict[str, str] = {}
+        self.mail_reply: str | None = None
         self.lock = threading.Lock()
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.mail_reply is not None:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -48,12 +59,26 @@ class SinkHandler:
 
 
 class SmtpSink:
-    def __init__(self) -> None:
+    """With `password`, the relay offers AUTH (without TLS, on loopback) and accepts only that
+    password, for any user."""
+
+    def __init__(self, password: str | None = None) -> None:
         # aiosmtpd logs every SMTP command at INFO: thousands of lines slow the sink down.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.handler = SinkHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        auth: dict[str, Any] = {}
+        if password is not None:
+
+            def authenticator(
+                server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+            ) -> AuthResult:
+                ok = isinstance(data, LoginPassword) and data.password == password.encode()
+                # handled=False: aiosmtpd answers the refusal itself (535).
+                return AuthResult(success=ok, handled=False)
+
+            auth = {"authenticator": authenticator, "auth_require_tls": False}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **auth)
 
     def __enter__(self) -> SmtpSink:
         self.controller.start()
@@ -145,3 +170,19 @@ class FakeSlack:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class SilentServer:
+    """Accepts connections and never says a word: a relay that stalls."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = int(self.sock.getsockname()[1])
+
+    def __enter__(self) -> SilentServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()

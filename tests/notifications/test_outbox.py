@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from tests.conftest import World
 from tests.notifications.helpers import drain, row
+from twoway.integrations.email.transport import EmailTransport
 from twoway.notifications.models import NotificationSettings, OutboxMessage, OutboxStatus
 from twoway.notifications.services import notify, notify_group, preference_set
-from twoway.notifications.transports import EmailTransport, TransportError
+from twoway.notifications.transports import TransportError
 from twoway.notifications.worker import MAX_ATTEMPTS, backoff, claim
 
 CTX = {"sender": "Bob Baker", "program": "Peers", "days": 5, "url": "/o/acme/"}
@@ -148,8 +149,14 @@ class RaisingBackend:
     ("exc", "permanent"),
     [
         (smtplib.SMTPRecipientsRefused({"x@y": (550, b"no such user")}), True),
+        (smtplib.SMTPRecipientsRefused({"x@y": (553, b"5.1.3 bad address syntax")}), True),
         (smtplib.SMTPRecipientsRefused({"x@y": (451, b"greylisted")}), False),
-        (smtplib.SMTPDataError(554, b"rejected"), True),
+        # The relay refusing us, not the address: fixed by configuration, so retried.
+        (smtplib.SMTPRecipientsRefused({"x@y": (550, b"5.7.1 relaying denied")}), False),
+        (smtplib.SMTPRecipientsRefused({"x@y": (554, b"5.7.1 access denied")}), False),
+        (smtplib.SMTPSenderRefused(554, b"5.7.1 sender rejected", "twoway@x"), False),
+        (smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"), False),
+        (smtplib.SMTPDataError(554, b"rejected"), False),
         (smtplib.SMTPServerDisconnected("gone"), False),
         (ConnectionRefusedError(111, "refused"), False),
     ],

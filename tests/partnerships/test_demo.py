@@ -3,13 +3,13 @@ from __future__ import annotations
 import pytest
 
 from twoway.accounts.models import Membership, Role
+from twoway.demo.partnerships import seed_demo
+from twoway.demo.seed import seed_organization
 from twoway.feedback.models import FeedbackEntry, PulseResponse
 from twoway.feedback.selectors import feedback_for
 from twoway.goals.models import Goal
 from twoway.meetings.models import CheckIn, PrivateNote, SharedNote
-from twoway.partnerships.demo import seed_demo
 from twoway.people.models import Person
-from twoway.people.seed import seed_organization
 from twoway.programs.models import Partnership
 
 

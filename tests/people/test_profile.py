@@ -3,10 +3,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.conftest import World, client_for
+from tests.conftest import PASSWORD, World, client_for
+from twoway.accounts.models import AuditEvent, Membership, Role, User
 from twoway.people.models import AvailabilityWindow, Direction, Person, PersonSkill, Skill
 
 EDIT = reverse("my_profile_edit", kwargs={"org_slug": "acme"})
@@ -101,14 +103,70 @@ def test_a_skill_of_another_org_cannot_be_attached(world: World) -> None:
     assert not PersonSkill.objects.filter(skill=world.globex_skill).exists()
 
 
-def test_a_member_without_a_person_record_gets_one(world: World) -> None:
-    from twoway.accounts.models import Membership, User
-
-    erin = User.objects.create_user("erin@acme.example", "x", name="Erin Ek")
+def erin_without_a_record(world: World) -> User:
+    erin = User.objects.create_user("erin@acme.example", PASSWORD, name="Erin Ek")
     Membership.objects.create(user=erin, organization=world.acme)
-    response = client_for(erin).get(reverse("my_profile", kwargs={"org_slug": "acme"}))
-    assert response.status_code == 200
+    return erin
+
+
+def test_it_creates_nothing_when_a_member_without_a_record_reads_a_page(world: World) -> None:
+    erin = erin_without_a_record(world)
+    client = client_for(erin)
+    before = Person.objects.count()
+    for name in ("my_profile", "my_profile_edit", "programs_list", "requests", "my_partnerships"):
+        response = client.get(reverse(name, kwargs={"org_slug": "acme"}))
+        assert response.status_code == 409, name
+        assert "Set up my profile" in response.content.decode()
+    assert Person.objects.count() == before
+    assert not AuditEvent.objects.filter(action="person.provision").exists()
+
+
+def test_it_sets_up_the_record_when_the_member_asks(world: World) -> None:
+    erin = erin_without_a_record(world)
+    response = client_for(erin).post(
+        reverse("person_setup", kwargs={"org_slug": "acme"}), {"next": "/o/acme/programs/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/o/acme/programs/"
     assert Person.objects.get(organization=world.acme, user=erin).name == "Erin Ek"
+    assert AuditEvent.objects.get(action="person.provision").details["source"] == "self_service"
+
+
+def test_it_sets_up_the_record_at_sign_in(world: World) -> None:
+    erin = erin_without_a_record(world)
+    response = Client().post(
+        reverse("login"), {"username": "erin@acme.example", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    person = Person.objects.get(organization=world.acme, user=erin)
+    assert person.email == "erin@acme.example"
+    # Signing in again changes nothing.
+    Client().post(reverse("login"), {"username": "erin@acme.example", "password": PASSWORD})
+    assert Person.objects.filter(user=erin).count() == 1
+
+
+def test_it_links_the_directory_record_when_an_admin_adds_a_member(world: World) -> None:
+    """The Django admin's "add membership" gives the member the record with their email."""
+    listed = Person.objects.create(
+        organization=world.acme, name="Erin Ek", email="ERIN@acme.example"
+    )
+    erin = User.objects.create_user("erin@acme.example", PASSWORD, name="Erin Ek")
+    operator = User.objects.create_superuser("op@twoway.example", PASSWORD)
+    response = client_for(operator).post(
+        reverse("admin:accounts_membership_add"),
+        {
+            "user": erin.pk,
+            "organization": world.acme.pk,
+            "role": Role.PARTICIPANT,
+            "created_0": "2026-01-05",
+            "created_1": "09:00:00",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    listed.refresh_from_db()
+    assert listed.user == erin
+    assert Membership.objects.filter(user=erin, organization=world.acme).exists()
+    assert AuditEvent.objects.filter(action="membership.added", actor=operator).exists()
 
 
 def test_the_edit_page_query_count_does_not_grow_with_skills(world: World) -> None:

@@ -3,12 +3,13 @@ from __future__ import annotations
 import datetime as dt
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 from django.db.models import Count, Q
 
 from twoway.accounts.models import Membership, Role
+from twoway.demo.seed import seed_organization
 from twoway.people.models import AvailabilityWindow, Direction, Person, PersonSkill, Skill, Team
-from twoway.people.seed import seed_organization
 
 TODAY = dt.date(2026, 11, 1)
 
@@ -91,6 +92,7 @@ def test_the_seed_command_refuses_an_existing_slug(db: None) -> None:
     assert Person.objects.filter(organization__slug="dup").count() == 20
 
 
+@pytest.mark.slow
 def test_demo_prepares_data_once_and_prints_sign_ins(db: None) -> None:
     out = StringIO()
     call_command("demo", no_serve=True, people=40, stdout=out)

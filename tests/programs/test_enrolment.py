@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-import pytest
 from django.urls import reverse
 
-from tests.conftest import World, client_for, make_member
+from tests.conftest import PASSWORD, World, client_for, make_member
 from tests.programs.helpers import enrol, make_program
-from twoway.accounts.models import Role
+from twoway.accounts.models import Role, User
 from twoway.notifications.models import OutboxMessage
 from twoway.people.models import Department, Person
 from twoway.programs import services
@@ -23,7 +23,7 @@ from twoway.programs.models import (
     ProgramStatus,
     RequestStatus,
 )
-from twoway.programs.onboarding import onboarding_match_new_hire
+from twoway.programs.onboarding import onboarding_start
 
 
 def enrol_url(program: Program) -> str:
@@ -179,20 +179,24 @@ def test_a_program_manager_creates_and_opens_a_program(world: World) -> None:
     assert program in programs_open_to(world.alice_person)
 
 
-@pytest.mark.django_db(transaction=True)
+def new_hire(world: World, name: str, **fields: Any) -> Person:
+    return Person.objects.create(
+        organization=world.acme,
+        name=name,
+        email=f"{name.split()[0].lower()}@acme.example",
+        level=3,
+        hire_date=dt.date.today() - dt.timedelta(days=3),
+        **fields,
+    )
+
+
 def test_a_new_hire_gets_an_onboarding_buddy(world: World) -> None:
     program = make_program(
         world.acme, name="Welcome buddies", kind=ProgramKind.ONBOARDING, max_tenure_days=60
     )
     buddy = enrol(program, world.bob_person, role="mentor", capacity=2)  # level 4
-    newbie = Person.objects.create(
-        organization=world.acme,
-        name="Nina New",
-        email="nina@acme.example",
-        level=3,
-        hire_date=dt.date.today() - dt.timedelta(days=3),
-    )
-    # Saving the new hire is enough: the signal enrols and matches them once the save commits.
+    newbie = new_hire(world, "Nina New")
+    onboarding_start(organization=world.acme, people=[newbie])
     enrolment = Enrolment.objects.get(program=program, person=newbie)
     assert enrolment.role == "mentee"
     pairs = PartnershipMember.objects.filter(
@@ -205,12 +209,68 @@ def test_a_new_hire_gets_an_onboarding_buddy(world: World) -> None:
     assert OutboxMessage.objects.filter(recipient=newbie, kind="introduction").exists()
 
 
+def test_saving_a_person_row_starts_no_matching_by_itself(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """No signal per row: a bulk import makes its people, then starts onboarding once."""
+    program = make_program(world.acme, kind=ProgramKind.ONBOARDING, max_tenure_days=60)
+    enrol(program, world.bob_person, role="mentor", capacity=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        new_hire(world, "Nina New")
+    assert not Enrolment.objects.filter(program=program, role="mentee").exists()
+
+
+def test_it_pairs_a_whole_import_in_one_call(world: World) -> None:
+    program = make_program(world.acme, kind=ProgramKind.ONBOARDING, max_tenure_days=60)
+    enrol(program, world.bob_person, role="mentor", capacity=2)
+    enrol(program, world.carol_person, role="mentor", capacity=2)
+    hires = [new_hire(world, name) for name in ("Nina New", "Omar Odd", "Pia Pan")]
+    made = onboarding_start(organization=world.acme, people=hires)
+    assert len(made) == 3
+    mentees = PartnershipMember.objects.filter(partnership__program=program, role="mentee")
+    assert set(mentees.values_list("person_id", flat=True)) == {h.pk for h in hires}
+    # A second call for the same people changes nothing: they are enrolled already.
+    assert onboarding_start(organization=world.acme, people=hires) == []
+
+
+def test_an_admin_adding_a_person_starts_their_onboarding_once(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    program = make_program(world.acme, kind=ProgramKind.ONBOARDING, max_tenure_days=60)
+    enrol(program, world.bob_person, role="mentor", capacity=2)
+    operator = User.objects.create_superuser("op@twoway.example", PASSWORD)
+    hired = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(operator).post(
+            reverse("admin:people_person_add"),
+            {
+                "organization": world.acme.pk,
+                "name": "Nina New",
+                "email": "nina@acme.example",
+                "level": "3",
+                "hire_date": hired,
+                "time_zone": "UTC",
+                "meeting_preference": "either",
+                "is_active": "on",
+                "created_0": hired,
+                "created_1": "09:00:00",
+                "skills-TOTAL_FORMS": "0",
+                "skills-INITIAL_FORMS": "0",
+                "availability-TOTAL_FORMS": "0",
+                "availability-INITIAL_FORMS": "0",
+            },
+        )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    nina = Person.objects.get(email="nina@acme.example")
+    assert PartnershipMember.objects.filter(person=nina, role="mentee").count() == 1
+
+
 def test_an_old_hire_is_not_enrolled_as_a_new_teammate(world: World) -> None:
     program = make_program(world.acme, kind=ProgramKind.ONBOARDING, max_tenure_days=60)
     old = make_member(
         world.acme, "old@acme.example", "Olga Old", Role.PARTICIPANT, hire_date=dt.date(2015, 1, 1)
     )[1]
-    assert onboarding_match_new_hire(old) == []
+    assert onboarding_start(organization=world.acme, people=[old]) == []
     assert not Enrolment.objects.filter(program=program, person=old).exists()
 
 

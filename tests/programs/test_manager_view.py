@@ -7,6 +7,7 @@ from django.urls import reverse
 from tests.conftest import World, client_for, make_member
 from tests.programs.helpers import enrol, make_program
 from twoway.accounts.models import Role
+from twoway.people.models import Person
 from twoway.programs.models import PartnershipSource
 from twoway.programs.services import partnership_create, partnership_end
 from twoway.support.models import UncertainFlag
@@ -94,3 +95,38 @@ def test_the_operators_admin_never_shows_a_private_reason_for_ending(world: Worl
     assert "programs.partnershipmember" not in {
         f"{m._meta.app_label}.{m._meta.model_name}" for m in site._registry
     }
+
+
+def test_a_manager_in_a_pair_never_sees_that_their_own_partner_feels_uncertain(
+    world: World,
+) -> None:
+    """Bob manages the program and is Alice's partner: the support page promised Alice "your
+    partner will not know". Another manager still sees the pair."""
+    program = make_program(world.acme)
+    partnership = partnership_create(
+        program=program,
+        people=[world.alice_person, world.bob_person],
+        source=PartnershipSource.HAND,
+    )
+    UncertainFlag.objects.create(partnership=partnership, person=world.alice_person)
+    bob_page = client_for(world.bob).get(detail(program.pk)).content.decode()
+    assert "Pairs that feel uncertain" not in bob_page
+    assert "1 uncertain" not in bob_page
+    erin = make_member(world.acme, "erin@acme.example", "Erin Ek", Role.PROGRAM_MANAGER)[0]
+    erin_page = client_for(erin).get(detail(program.pk)).content.decode()
+    section = erin_page.split("Pairs that feel uncertain", 1)[1].split("Active partnerships", 1)[0]
+    assert "Alice Archer" in section and "Bob Baker" in section
+
+
+def test_org_admins_do_not_see_which_pairs_feel_uncertain(world: World) -> None:
+    """The list is for the program's managers, as the support page says; org admins see the
+    program's aggregates."""
+    program = make_program(world.acme)
+    finn = Person.objects.create(organization=world.acme, name="Finn Fox", email="f@acme.example")
+    partnership = partnership_create(
+        program=program, people=[world.alice_person, finn], source=PartnershipSource.HAND
+    )
+    UncertainFlag.objects.create(partnership=partnership, person=world.alice_person)
+    page = client_for(world.carol).get(detail(program.pk)).content.decode()
+    assert "Active partnerships" in page  # carol does see the manager's view
+    assert "Pairs that feel uncertain" not in page

@@ -146,7 +146,7 @@ def test_hard_rules_stop_a_request(world: World, program: Program, rule: str) ->
     receiver = world.alice_person
     if rule == "block":
         Block.objects.create(person=world.alice_person, blocked=world.bob_person)
-        message = "not available"
+        message = "reporting line"
     elif rule == "manager":
         Person.objects.filter(pk=world.alice_person.pk).update(manager=world.bob_person)
         receiver.refresh_from_db()
@@ -178,6 +178,28 @@ def test_a_block_does_not_tell_who_blocked_whom(world: World, program: Program) 
             program=program, sender=world.bob_person, receiver=world.alice_person, note="Hi"
         )
     assert "block" not in str(raised.value).lower()
+
+
+def test_it_tells_a_blocked_person_exactly_what_a_reporting_line_conflict_says(
+    world: World, program: Program
+) -> None:
+    """The README promises the blocked person is never told: Bob, blocked by Alice, reads the
+    same words as Bob asking his own manager Carol."""
+    from twoway.programs.models import Block
+
+    Block.objects.create(person=world.alice_person, blocked=world.bob_person)
+    with pytest.raises(ProgramError) as blocked:
+        services.request_send(
+            program=program, sender=world.bob_person, receiver=world.alice_person, note="Hi"
+        )
+    Block.objects.all().delete()
+    Person.objects.filter(pk=world.bob_person.pk).update(manager=world.alice_person)
+    world.bob_person.refresh_from_db()
+    with pytest.raises(ProgramError) as reporting_line:
+        services.request_send(
+            program=program, sender=world.bob_person, receiver=world.alice_person, note="Hi"
+        )
+    assert str(blocked.value) == str(reporting_line.value)
 
 
 def test_the_request_pages_take_a_participant_from_request_to_partner(

@@ -10,9 +10,9 @@ from django.urls import reverse
 from tests.conftest import World, client_for
 from tests.programs.helpers import enrol, make_program
 from twoway.accounts.models import Membership, Role, User
+from twoway.demo.seed import seed_organization
 from twoway.notifications.models import OutboxMessage
 from twoway.people.models import Person
-from twoway.people.seed import seed_organization
 from twoway.programs import rounds
 from twoway.programs.cohort import pool
 from twoway.programs.models import (

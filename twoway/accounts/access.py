@@ -3,7 +3,8 @@
 Every view under /o/<org>/ goes through `org_view`: it loads the membership of the signed-in user
 in that organization or answers 404, so an organization one does not belong to looks exactly like
 one that does not exist. Objects are then loaded with the `access_*` helpers, scoped to that
-organization, so an id from another organization is a 404 too.
+organization, so an id from another organization is a 404 too. Both raise the domain errors of
+`twoway.lib.errors`, which the web maps to pages in one place (`twoway.core.middleware`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from twoway.accounts.models import Membership, Organization, Role, User
+from twoway.lib.errors import NotAllowed, NotFound
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HttpResponse)
@@ -58,13 +59,13 @@ def password_sign_in_refused_by(user: User) -> Organization | None:
 
 def get_membership(request: HttpRequest, org_slug: str) -> Membership:
     if not request.user.is_authenticated:
-        raise Http404
+        raise NotFound
     try:
         return Membership.objects.select_related("organization", "user").get(
             user=request.user, organization__slug=org_slug
         )
     except Membership.DoesNotExist:
-        raise Http404 from None
+        raise NotFound from None
 
 
 def org_view(
@@ -93,7 +94,7 @@ def org_view(
                 start = reverse("sso_start", kwargs={"org_slug": org.slug})
                 return redirect(f"{start}?{urlencode({'next': request.get_full_path()})}")
             if not membership.has_role(role):
-                raise PermissionDenied("Your role in this organization does not open this page.")
+                raise NotAllowed("Your role in this organization does not open this page.")
             org_request: OrgRequest = request  # type: ignore[assignment]
             org_request.org = membership.organization
             org_request.membership = membership

@@ -1,13 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from twoway.accounts.models import AuditEvent, Membership, Organization, User
 
 
 class MembershipInline(admin.TabularInline[Membership, User]):
+    """Roles can change here; a membership is added on its own page (people's admin), which
+    gives the member their employee record at the same time."""
+
     model = Membership
     extra = 0
     autocomplete_fields = ["organization"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -43,15 +50,6 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
     ]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin[Membership]):
-    list_display = ["user", "organization", "role", "created"]
-    list_filter = ["role", "organization"]
-    search_fields = ["user__email", "user__name", "organization__name"]
-    autocomplete_fields = ["user", "organization"]
-    list_select_related = ["user", "organization"]
 
 
 @admin.register(AuditEvent)

@@ -4,7 +4,7 @@ import zoneinfo
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm
 
 from twoway.accounts.access import password_sign_in_refused_by
 from twoway.accounts.models import Membership, Organization, Role
@@ -103,13 +103,3 @@ class SignInForm(AuthenticationForm):
                 "Use “Sign in with your company's SSO” below.",
                 code="sso_only",
             )
-
-
-class SsoAwarePasswordResetForm(PasswordResetForm):
-    """Sends no reset link to someone who may not sign in with a password anyway: a new
-    password would open nothing, and the mail would suggest otherwise."""
-
-    def get_users(self, email: str) -> Any:
-        for user in super().get_users(email):
-            if password_sign_in_refused_by(user) is None:
-                yield user

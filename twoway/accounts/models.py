@@ -8,6 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from twoway.lib.validators import single_line
+
 DEFAULT_LADDER = ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8"]
 
 
@@ -18,14 +20,14 @@ def default_ladder() -> list[str]:
 class Organization(models.Model):
     """The tenant: every other row belongs to exactly one organization."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     slug = models.SlugField(max_length=60, unique=True)
     min_group_size = models.PositiveSmallIntegerField(
         default=5,
         validators=[MinValueValidator(2), MaxValueValidator(100)],
         help_text="No aggregate figure is shown for fewer people than this.",
     )
-    hr_contact_name = models.CharField(max_length=200, blank=True)
+    hr_contact_name = models.CharField(max_length=200, blank=True, validators=[single_line])
     hr_contact_email = models.EmailField(blank=True)
     professional_help_url = models.URLField(
         blank=True, help_text="Employee assistance programme (EAP) or counselling service."
@@ -96,7 +98,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """Someone who can sign in. What they are inside an organization lives on Person."""
 
     email = models.EmailField(unique=True)
-    name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, blank=True, validators=[single_line])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the operators' admin.")
     date_joined = models.DateTimeField(default=timezone.now)

@@ -5,16 +5,17 @@ from typing import Any
 from django.db import transaction
 
 from twoway.accounts.models import AuditEvent, Membership, Organization, Role, User
+from twoway.lib.errors import Conflict
 
 
-class LastAdminError(Exception):
-    pass
+class LastAdminError(Conflict):
+    """The last org admin cannot step down: someone must be able to run the organization."""
 
 
 def audit(
     *, org: Organization, actor: User | None, action: str, target: str = "", **details: Any
-) -> None:
-    AuditEvent.objects.create(
+) -> AuditEvent:
+    return AuditEvent.objects.create(
         organization=org, actor=actor, action=action, target=target, details=details
     )
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,6 +13,7 @@ from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Membership, User
 from twoway.people import selectors
 from twoway.people.models import Direction
+from twoway.people.services import person_provision_memberships
 from twoway.programs.eligibility import programs_open_to
 from twoway.programs.models import MatchRequest, ProgramStatus, RequestStatus
 from twoway.programs.selectors import open_partnerships_of, partners_of
@@ -28,6 +31,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         log.exception("healthz: the database did not answer")
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+class SignInView(LoginView):
+    """Django's sign-in, then each of the member's organizations gets their employee record if
+    it has none yet (a page read never makes one)."""
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user: User = form.get_user()
+        person_provision_memberships(user=user, source="sign_in")
+        return response
 
 
 @login_required

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from twoway.feedback.models import (
     FitCheck,
     PulseResponse,
 )
+from twoway.lib.errors import InvalidInput
 from twoway.meetings.models import CheckIn
 from twoway.people.models import Person
 from twoway.programs.models import Partnership
@@ -48,12 +48,12 @@ def feedback_write(
     every other, or the round's deadline (two weeks after it opened) has passed."""
     ids = _member_ids(partnership)
     if author.pk not in ids or subject.pk not in ids:
-        raise ValidationError("Feedback is between the members of a partnership.")
+        raise InvalidInput("Feedback is between the members of a partnership.")
     if author.pk == subject.pk:
-        raise ValidationError("Write about your partner, not yourself.")
+        raise InvalidInput("Write about your partner, not yourself.")
     cleaned = {k: (answers.get(k) or "").strip() for k in FEEDBACK_FIELDS}
     if not cleaned["appreciated"]:
-        raise ValidationError({"appreciated": "Start with what you appreciated."})
+        raise InvalidInput({"appreciated": "Start with what you appreciated."})
     # Lock the partnership row so two members writing at once do not open two rounds.
     Partnership.objects.select_for_update().filter(pk=partnership.pk).first()
     feedback_round = open_round(partnership)
@@ -62,22 +62,22 @@ def feedback_write(
             partnership=partnership, opened_by=author, deadline=timezone.now() + FEEDBACK_WINDOW
         )
     if FeedbackEntry.objects.filter(round=feedback_round, author=author, subject=subject).exists():
-        raise ValidationError("You have already written in this round; wait for the reveal.")
+        raise InvalidInput("You have already written in this round; wait for the reveal.")
     try:
         with transaction.atomic():
             return FeedbackEntry.objects.create(
                 round=feedback_round, author=author, subject=subject, **cleaned
             )
     except IntegrityError:
-        raise ValidationError("You have already written in this round.") from None
+        raise InvalidInput("You have already written in this round.") from None
 
 
 @transaction.atomic
 def fit_check_set(*, partnership: Partnership, person: Person, answer: str) -> FitCheck:
     if person.pk not in _member_ids(partnership):
-        raise ValidationError("Only a member answers the fit check.")
+        raise InvalidInput("Only a member answers the fit check.")
     if answer not in FitAnswer.values:
-        raise ValidationError({"answer": "Choose one answer."})
+        raise InvalidInput({"answer": "Choose one answer."})
     fit, _ = FitCheck.objects.update_or_create(
         partnership=partnership, person=person, defaults={"answer": answer}
     )
@@ -103,13 +103,13 @@ def pulse_record(
     if len(word) > 40:
         errors["word"] = "One word, or a few: at most 40 characters."
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors)
     if checkin is not None:
         partnership = checkin.partnership
         if person.pk not in _member_ids(partnership):
-            raise ValidationError("Only a member answers the pulse for a check-in.")
+            raise InvalidInput("Only a member answers the pulse for a check-in.")
         if PulseResponse.objects.filter(person=person, checkin=checkin).exists():
-            raise ValidationError("You already answered the pulse for this check-in.")
+            raise InvalidInput("You already answered the pulse for this check-in.")
     return PulseResponse.objects.create(
         person=person,
         partnership=partnership,

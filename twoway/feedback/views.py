@@ -11,9 +11,11 @@ from twoway.accounts.access import OrgRequest, org_view
 from twoway.feedback import selectors, services
 from twoway.feedback.forms import FeedbackForm, FitForm, PulseForm
 from twoway.feedback.models import FitAnswer
+from twoway.lib.web import apply_errors, render_tz, tz_of
 from twoway.meetings.selectors import access_checkin
-from twoway.partnerships.web import apply_errors, me, render_tz, space, space_context, tz_of
+from twoway.people.access import me
 from twoway.programs.selectors import partners_of
+from twoway.programs.web import space, space_context
 
 
 @org_view()

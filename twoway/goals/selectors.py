@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
 
 from twoway.goals.models import Goal, GoalEvent, Milestone
+from twoway.lib.errors import NotFound
 from twoway.people.models import Person
 from twoway.programs.models import Partnership
 
@@ -26,5 +26,5 @@ def access_goal(*, partnership: Partnership, viewer: Person, goal_id: int) -> Go
         .first()
     )
     if goal is None:
-        raise Http404
+        raise NotFound
     return goal

@@ -3,11 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from twoway.goals.models import Goal, GoalEvent, GoalEventKind, GoalStatus, Milestone
+from twoway.lib.errors import InvalidInput
 from twoway.people.models import Person
 from twoway.programs.models import Partnership
 
@@ -16,12 +16,12 @@ EDITABLE = ("title", "description", "template", "is_private")
 
 def _require_member(partnership: Partnership, person: Person) -> None:
     if not partnership.members.filter(person=person).exists():
-        raise ValidationError("Only a member of the partnership can set its goals.")
+        raise InvalidInput("Only a member of the partnership can set its goals.")
 
 
 def _require_owner(goal: Goal, person: Person) -> None:
     if goal.owner_id != person.pk:
-        raise ValidationError("Only the person who set a goal changes it.")
+        raise InvalidInput("Only the person who set a goal changes it.")
 
 
 @transaction.atomic
@@ -38,7 +38,7 @@ def goal_create(
     _require_member(partnership, owner)
     title = (title or template).strip()
     if not title:
-        raise ValidationError({"title": "Give the goal a name, or pick one of the templates."})
+        raise InvalidInput({"title": "Give the goal a name, or pick one of the templates."})
     goal = Goal.objects.create(
         partnership=partnership,
         owner=owner,
@@ -70,7 +70,7 @@ def goal_update(*, goal: Goal, by: Person, fields: dict[str, Any], note: str = "
             changes[name] = [before, value]
             setattr(goal, name, value)
     if not goal.title:
-        raise ValidationError({"title": "A goal needs a name."})
+        raise InvalidInput({"title": "A goal needs a name."})
     if changes or note:
         goal.save()
         GoalEvent.objects.create(
@@ -86,9 +86,9 @@ def goal_progress(
     """A progress update, with the status (active, achieved, dropped) and a line on what moved."""
     _require_owner(goal, by)
     if not 0 <= progress <= 100:
-        raise ValidationError({"progress": "Progress goes from 0 to 100 %."})
+        raise InvalidInput({"progress": "Progress goes from 0 to 100 %."})
     if status not in GoalStatus.values:
-        raise ValidationError({"status": "Choose a status."})
+        raise InvalidInput({"status": "Choose a status."})
     if status == GoalStatus.ACHIEVED:
         progress = 100
     changes: dict[str, list[Any]] = {}
@@ -110,7 +110,7 @@ def milestone_add(*, goal: Goal, by: Person, title: str, due_on: dt.date | None)
     _require_owner(goal, by)
     title = title.strip()
     if not title:
-        raise ValidationError({"title": "Name the milestone."})
+        raise InvalidInput({"title": "Name the milestone."})
     milestone = Milestone.objects.create(goal=goal, title=title, due_on=due_on)
     GoalEvent.objects.create(
         goal=goal,

@@ -11,7 +11,8 @@ from django.shortcuts import redirect
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.goals import selectors, services
 from twoway.goals.forms import GoalForm, MilestoneForm, ProgressForm
-from twoway.partnerships.web import apply_errors, render_tz, space, space_context
+from twoway.lib.web import apply_errors, render_tz
+from twoway.programs.web import space, space_context
 
 
 def _templates(partnership: Any) -> list[str]:

@@ -23,8 +23,11 @@ from twoway.feedback.selectors import PULSE_WORDING, my_pulses, pulse_chart
 from twoway.goals.models import Goal, GoalStatus
 from twoway.insights import dashboard
 from twoway.insights.models import ClosingSurvey
+from twoway.insights.services import closing_survey_answer
+from twoway.lib.errors import Conflict, Invalid
+from twoway.lib.web import render_tz, tz_of
 from twoway.meetings.models import CheckIn, CheckinStatus
-from twoway.partnerships.web import me, render_tz, tz_of
+from twoway.people.access import me
 from twoway.programs.models import Partnership, PartnershipMember, PartnershipStatus
 from twoway.programs.selectors import access_program
 
@@ -123,11 +126,10 @@ def closing_survey(request: OrgRequest, partnership_id: int) -> HttpResponse:
         value = int(request.POST.get("recommend", ""))
     except ValueError:
         value = -1
-    if not 0 <= value <= 10:
-        messages.error(request, "Choose a number from 0 to 10.")
+    try:
+        closing_survey_answer(partnership=partnership, person=person, recommend=value)
+    except (Invalid, Conflict) as exc:
+        messages.error(request, str(exc))
     else:
-        ClosingSurvey.objects.get_or_create(
-            partnership=partnership, person=person, defaults={"recommend": value}
-        )
         messages.success(request, "Thank you. Only the program's totals ever show your answer.")
     return redirect("my_insights", request.org.slug)

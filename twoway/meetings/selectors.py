@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from twoway.lib import crypto
+from twoway.lib.errors import NotAllowed, NotFound
 from twoway.meetings import ics
 from twoway.meetings.models import (
     AgendaItem,
@@ -62,13 +62,27 @@ def access_checkin(*, partnership: Partnership, checkin_id: int) -> CheckIn:
         .first()
     )
     if checkin is None:
-        raise Http404
+        raise NotFound
     checkin.partnership = partnership
     return checkin
 
 
-class NotYours(PermissionError):
-    pass
+def checkin_for_member(*, person: Person, checkin_id: int) -> CheckIn | None:
+    """A check-in of one of `person`'s own partnerships (for answers that name only the
+    check-in, such as a button in Slack), or None."""
+    return (
+        CheckIn.objects.filter(
+            pk=checkin_id,
+            partnership__organization_id=person.organization_id,
+            partnership__members__person=person,
+        )
+        .select_related("partnership__organization", "partnership__program")
+        .first()
+    )
+
+
+class NotYours(NotAllowed):
+    """Someone other than its author asked for a private note."""
 
 
 def private_note_text(*, note: PrivateNote, reader: Person) -> str:
@@ -99,7 +113,7 @@ def person_for_feed_token(token: str) -> Person:
     feed = CalendarFeed.objects.select_related("person", "person__organization").filter(token=token)
     found = feed.first()
     if found is None or not token:
-        raise Http404
+        raise NotFound
     CalendarFeed.objects.filter(pk=found.pk).update(last_fetched=timezone.now())
     return found.person
 

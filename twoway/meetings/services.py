@@ -11,12 +11,12 @@ import zoneinfo
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from twoway.lib import crypto
+from twoway.lib.errors import InvalidInput
 from twoway.meetings import ics
 from twoway.meetings.models import (
     AgendaItem,
@@ -36,8 +36,8 @@ from twoway.people.models import Person
 from twoway.programs.models import Partnership
 
 
-class CheckinError(ValidationError):
-    pass
+class CheckinError(InvalidInput):
+    """Also a ValidationError, so that forms show it field by field."""
 
 
 def _members(partnership: Partnership) -> list[Person]:

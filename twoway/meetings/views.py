@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from twoway.accounts.access import OrgRequest, org_view
+from twoway.lib.web import apply_errors, render_tz, tz_of
 from twoway.meetings import ics, selectors, services
 from twoway.meetings.forms import (
     AgendaForm,
@@ -27,15 +28,8 @@ from twoway.meetings.forms import (
 )
 from twoway.meetings.markdown import render_markdown
 from twoway.meetings.models import CheckinStatus
-from twoway.partnerships.web import (
-    apply_errors,
-    me,
-    members,
-    render_tz,
-    space,
-    space_context,
-    tz_of,
-)
+from twoway.people.access import me
+from twoway.programs.web import members, space, space_context
 
 
 @org_view()
@@ -208,17 +202,10 @@ def checkin_detail(request: OrgRequest, partnership_id: int, checkin_id: int) ->
         "has_started": checkin.scheduled_start <= timezone.now(),
         "is_scheduled": checkin.status == CheckinStatus.SCHEDULED,
         "show_next": checkin.status == CheckinStatus.HELD and partnership.is_open,
-        "pulse_done": _pulse_done(person, checkin),
     }
     return render_tz(
         request, person, "meetings/checkin.html", context, status=400 if bound else 200
     )
-
-
-def _pulse_done(person: Any, checkin: Any) -> bool:
-    from twoway.feedback.models import PulseResponse
-
-    return PulseResponse.objects.filter(person=person, checkin=checkin).exists()
 
 
 def _apply(action: str, data: dict[str, Any], *, checkin: Any, person: Any) -> str:

@@ -8,8 +8,6 @@ from twoway.notifications.models import (
     NotificationSettings,
     OutboxMessage,
     OutboxStatus,
-    SlackIdentity,
-    SlackWorkspace,
 )
 from twoway.notifications.services import outbox_retry
 
@@ -29,7 +27,7 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
         "sent_at",
     ]
     list_filter = ["status", "channel", "kind", "organization"]
-    search_fields = ["dedupe_key", "recipient__email", "last_error"]
+    search_fields = ["dedupe_key", "recipient__email", "recipient_email", "last_error"]
     raw_id_fields = ["recipient"]
     date_hierarchy = "due_at"
     # The context may hold what people wrote (a request's note): operators see the envelope.
@@ -37,6 +35,7 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
     readonly_fields = [
         "organization",
         "recipient",
+        "recipient_email",
         "kind",
         "channel",
         "template",
@@ -76,19 +75,6 @@ class NotificationSettingsAdmin(admin.ModelAdmin[NotificationSettings]):
 class NotificationPreferenceAdmin(admin.ModelAdmin[NotificationPreference]):
     list_display = ["person", "kind", "channel", "updated"]
     list_filter = ["kind", "channel"]
-    raw_id_fields = ["person"]
-
-
-@admin.register(SlackWorkspace)
-class SlackWorkspaceAdmin(admin.ModelAdmin[SlackWorkspace]):
-    list_display = ["organization", "team_name", "team_id", "installed_at"]
-    exclude = ["bot_token_encrypted"]
-    readonly_fields = ["team_id", "bot_user_id", "installed_by", "installed_at"]
-
-
-@admin.register(SlackIdentity)
-class SlackIdentityAdmin(admin.ModelAdmin[SlackIdentity]):
-    list_display = ["person", "workspace", "slack_user_id", "linked_at"]
     raw_id_fields = ["person"]
 
 

@@ -32,6 +32,12 @@ KINDS: dict[str, Kind] = {
         Kind("partnership", "Partnership updates", "Changes to your partnerships."),
         Kind("digest", "Weekly digest", "A Monday summary of your week (turn it on below)."),
         Kind("program_summary", "Program summary", "Weekly, for program managers."),
+        Kind(
+            "admin_notice",
+            "Admin notices",
+            "For org admins: changes to where a program's HR escalations go.",
+        ),
+        Kind("invitation", "Invitations", "Your invitation to sign in to Twoway."),
     ]
 }
 

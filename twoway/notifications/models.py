@@ -1,9 +1,9 @@
 """The outbox: every message Twoway sends is first a row here, written in the same transaction as
 the change that causes it, so a crash or a retry never loses or doubles a message.
 
-Also here: what each person chose (channel per kind, quiet hours, pause), the Slack workspace an
-organization connected, and the scheduler's tick rows that keep two workers from running the
-same job twice.
+Also here: what each person chose (channel per kind, quiet hours, pause), and the scheduler's
+tick rows that keep two workers from running the same job twice. What an outside system needs
+to remember (a Slack workspace) lives in its package under twoway/integrations/.
 """
 
 from __future__ import annotations
@@ -33,8 +33,19 @@ class OutboxStatus(models.TextChoices):
 
 
 class OutboxMessage(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="outbox")
+    """One message to a person (their channel, quiet hours and preferences apply) or to a plain
+    email address that is nobody's account here (an HR contact; a password reset, which belongs
+    to no organization)."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
+    )
+    recipient_email = models.EmailField(
+        blank=True, help_text="The address, when the message goes to no person (email only)."
+    )
     kind = models.CharField(max_length=60, help_text="What the message is about, e.g. 'intro'.")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     template = models.CharField(max_length=100)
@@ -62,6 +73,13 @@ class OutboxMessage(models.Model):
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["dedupe_key"], name="outbox_dedupe_key_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(recipient__isnull=False, recipient_email="")
+                    | (Q(recipient__isnull=True) & ~Q(recipient_email=""))
+                ),
+                name="outbox_person_or_address",
+            ),
         ]
         indexes = [
             # Only pending rows are ever scanned by the worker: keep that index small.
@@ -74,7 +92,7 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient_id} ({self.dedupe_key})"
+        return f"{self.kind} to {self.recipient_id or 'an address'} ({self.dedupe_key})"
 
     @property
     def message_id(self) -> str:
@@ -164,57 +182,6 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.kind}: {self.channel}"
-
-
-class SlackWorkspace(models.Model):
-    """An organization's connected Slack workspace; the bot token is stored encrypted."""
-
-    organization = models.OneToOneField(
-        Organization, on_delete=models.CASCADE, related_name="slack_workspace"
-    )
-    team_id = models.CharField(max_length=40, unique=True)
-    team_name = models.CharField(max_length=200, blank=True)
-    bot_user_id = models.CharField(max_length=40, blank=True)
-    bot_token_encrypted = models.TextField()
-    installed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    installed_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"Slack {self.team_name or self.team_id}"
-
-    @property
-    def bot_token(self) -> str:
-        from twoway.lib.crypto import decrypt
-
-        return decrypt(self.bot_token_encrypted)
-
-    def set_bot_token(self, token: str) -> None:
-        from twoway.lib.crypto import encrypt
-
-        self.bot_token_encrypted = encrypt(token)
-
-
-class SlackIdentity(models.Model):
-    """A person linked to their Slack user (found by email through users.lookupByEmail)."""
-
-    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="slack_identity")
-    workspace = models.ForeignKey(
-        SlackWorkspace, on_delete=models.CASCADE, related_name="identities"
-    )
-    slack_user_id = models.CharField(max_length=40)
-    linked_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "slack_user_id"], name="one_person_per_slack_user"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.person_id} = {self.slack_user_id}"
 
 
 class JobTick(models.Model):

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from twoway.accounts.models import AuditEvent, User
+from twoway.accounts.models import AuditEvent, Organization, User
 from twoway.notifications.models import (
     Channel,
     ChannelChoice,
@@ -21,8 +21,8 @@ from twoway.notifications.models import (
     NotificationSettings,
     OutboxMessage,
     OutboxStatus,
-    SlackWorkspace,
 )
+from twoway.notifications.transports import SEALED_KEY, reachable_organizations, seal
 from twoway.people.models import Person
 
 
@@ -35,7 +35,9 @@ class Attachment:
 
 def notify(
     *,
-    person: Person,
+    person: Person | None = None,
+    email: str = "",
+    organization: Organization | None = None,
     kind: str,
     template: str,
     context: dict[str, Any],
@@ -43,23 +45,39 @@ def notify(
     due_at: dt.datetime | None = None,
     channel: str = Channel.EMAIL,
     attachments: Sequence[Attachment] = (),
+    sealed: dict[str, str] | None = None,
 ) -> OutboxMessage | None:
-    """Queue one message for `person`, once.
+    """Queue one message, once: to `person`, or by email to a plain address `email` that is
+    nobody's account here (an HR contact, a password reset) in `organization` (if any).
 
     Call it inside the transaction of the change that causes the message. `context` must be
     JSON-serialisable (it is rendered at send time with templates/emails/<template>-subject.txt,
-    -body.txt and -body.html). A second call with the same `dedupe_key` is a no-op and returns
-    None, so retries and double clicks never double a message.
+    -body.txt and -body.html); `sealed` values join it at send time but rest encrypted (a reset
+    link, a confidential message). A second call with the same `dedupe_key` is a no-op and
+    returns None, so retries and double clicks never double a message.
     """
+    if (person is None) == (not email):
+        raise ValueError("notify() needs a person or an email address, not both")
+    organization_id: int | None
+    if person is not None:
+        organization_id = person.organization_id
+    else:
+        organization_id = organization.pk if organization is not None else None
+        # A plain address has no Slack identity nor preferences: it is always email.
+        channel = Channel.EMAIL
+    stored = dict(context)
+    if sealed:
+        stored[SEALED_KEY] = seal(sealed)
     try:
         with transaction.atomic():
             return OutboxMessage.objects.create(
-                organization_id=person.organization_id,
+                organization_id=organization_id,
                 recipient=person,
+                recipient_email="" if person is not None else email,
                 kind=kind,
                 channel=channel,
                 template=template,
-                context=context,
+                context=stored,
                 attachments=[
                     {"filename": a.filename, "content": a.content, "mimetype": a.mimetype}
                     for a in attachments
@@ -132,12 +150,13 @@ def resolve_channel(message: OutboxMessage, prefs: dict[str, str] | None = None)
 
     Slack falls back to email when the organization has no workspace connected.
     """
+    if message.recipient is None or message.organization_id is None:
+        return Channel.EMAIL
     if prefs is None:
         prefs = preferences_for(message.recipient)
     channel = prefs.get(message.kind, message.channel)
-    if (
-        channel == Channel.SLACK
-        and not SlackWorkspace.objects.filter(organization_id=message.organization_id).exists()
+    if channel == Channel.SLACK and not reachable_organizations(
+        Channel.SLACK, [message.organization_id]
     ):
         return Channel.EMAIL
     return channel
@@ -188,32 +207,24 @@ def outbox_retry(*, message: OutboxMessage, actor: User | None) -> None:
         claim_token="",
         attempts=0,
     )
-    AuditEvent.objects.create(
-        organization_id=message.organization_id,
-        actor=actor,
-        action="outbox.retry",
-        target=f"message {message.pk}",
-        details={"kind": message.kind, "last_error": message.last_error[:500]},
-    )
-
-
-# Kinds sent to the whole partnership at once: on Slack they go to one group DM.
-GROUP_KINDS = {"introduction"}
+    if message.organization_id is not None:
+        # A message of no organization (a password reset) is retried by operators only.
+        AuditEvent.objects.create(
+            organization_id=message.organization_id,
+            actor=actor,
+            action="outbox.retry",
+            target=f"message {message.pk}",
+            details={"kind": message.kind, "last_error": message.last_error[:500]},
+        )
 
 
 def group_ids(message: OutboxMessage) -> list[int]:
-    """Person ids a message is addressed to together (a group DM on Slack), or []."""
+    """Person ids a message is addressed to together (a group DM on Slack), or [].
+
+    The sender names the group in the context (`group`: the person ids), as `notify_group` and
+    the introduction of a new pair do; the outbox itself knows nothing of partnerships.
+    """
     group = message.context.get("group")
     if isinstance(group, list):
         return sorted(pk for pk in group if isinstance(pk, int))
-    partnership_id = message.context.get("partnership_id")
-    if message.kind in GROUP_KINDS and isinstance(partnership_id, int):
-        from twoway.programs.models import PartnershipMember
-
-        return sorted(
-            PartnershipMember.objects.filter(
-                partnership_id=partnership_id,
-                partnership__organization_id=message.organization_id,
-            ).values_list("person_id", flat=True)
-        )
     return []

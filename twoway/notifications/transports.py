@@ -1,33 +1,41 @@
 """Transports: how one outbox row leaves the building (healthchecks style).
 
-Each transport has `send(message, delivery_id=…)` that returns when the message was handed over
-and raises `TransportError(permanent=…)` when it was not: permanent errors (a refused address, a
+Each outside system is a package under `twoway/integrations/<name>/` whose `transport.py` has a
+class with `send(message, delivery_id=…)`: it returns when the message was handed over and
+raises `TransportError(permanent=…)` when it was not. Permanent errors (a refused address, a
 Slack user who is gone) stop retries and show up for admins; the others are retried with backoff.
-`TRANSPORTS` maps a channel to its transport; the worker looks them up there.
+
+`settings.TWOWAY_TRANSPORTS` maps a channel to the dotted path of its transport class;
+`build_transports()` makes a fresh set for each worker process. This module knows no
+integration by name, and the integrations share only what is here (rendering helpers), never
+one another's code.
 """
 
 from __future__ import annotations
 
-import contextlib
-import smtplib
-from email.mime.base import MIMEBase
-from email.mime.text import MIMEText
+import json
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.backends.base import BaseEmailBackend
 from django.template import Context
-from django.template.loader import get_template, render_to_string
+from django.template.loader import get_template
+from django.utils.module_loading import import_string
 
+from twoway.lib import crypto
 from twoway.notifications.kinds import kind_label
-from twoway.notifications.models import Channel, OutboxMessage
+from twoway.notifications.models import OutboxMessage
 
 
 class TransportError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    """`permanent`: no retry will deliver this message (stop, show it to admins). `relay`: the
+    way out is down or refuses us (an SMTP relay's outage, its authentication) — nothing is
+    wrong with this message, so it waits for the relay however many attempts that takes."""
+
+    def __init__(self, message: str, *, permanent: bool = False, relay: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.relay = relay
 
 
 class Transport(Protocol):
@@ -38,18 +46,69 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+def build_transports() -> dict[str, Transport]:
+    """A fresh set per worker process (they hold connections)."""
+    return {channel: import_string(path)() for channel, path in settings.TWOWAY_TRANSPORTS.items()}
+
+
+def reachable_organizations(channel: str, organization_ids: Iterable[int | None]) -> set[int]:
+    """Of these organizations, the ones `channel` can reach now. A transport class that needs
+    an organization to connect it first (Slack: a workspace) says which with its own
+    `reachable_organizations(ids)`; any other reaches them all. An unknown channel reaches none.
+    """
+    path = settings.TWOWAY_TRANSPORTS.get(channel)
+    if path is None:
+        return set()
+    ids = {pk for pk in organization_ids if pk is not None}
+    check = getattr(import_string(path), "reachable_organizations", None)
+    return set(check(ids)) if check is not None else ids
+
+
+# --- what every message template sees ---------------------------------------------------------
+
+SEALED_KEY = "_sealed"
+
+
+def seal(values: dict[str, str]) -> str:
+    """Encrypt the parts of a message's context that must not rest in the database in clear (a
+    password-reset link, what someone confides to HR); `template_context` opens them at send
+    time, so they exist in clear only in the message itself."""
+    return crypto.encrypt(json.dumps(values))
+
+
+def unseal(message: OutboxMessage) -> dict[str, Any]:
+    sealed = message.context.get(SEALED_KEY)
+    if not sealed:
+        return {}
+    try:
+        values = json.loads(crypto.decrypt(str(sealed)))
+    except (crypto.InvalidToken, ValueError) as exc:
+        # The key that sealed it was dropped: no retry will open it.
+        raise TransportError(
+            "the sealed part of the message cannot be decrypted", permanent=True
+        ) from exc
+    return dict(values) if isinstance(values, dict) else {}
+
+
 def template_context(message: OutboxMessage) -> dict[str, Any]:
-    """What every message template sees: the stored context, the recipient and links."""
+    """The stored context (sealed parts opened), the recipient and links."""
     from twoway.notifications.services import unsubscribe_url
 
+    context = {k: v for k, v in message.context.items() if k != SEALED_KEY}
+    person = message.recipient
     return {
-        **message.context,
-        "recipient": message.recipient,
+        **context,
+        **unseal(message),
+        "recipient": person,
+        "recipient_email": person.email if person is not None else message.recipient_email,
         "organization": message.organization,
         "base_url": settings.BASE_URL,
         "kind": message.kind,
         "kind_label": kind_label(message.kind),
-        "unsubscribe_url": unsubscribe_url(person=message.recipient, kind=message.kind),
+        # A plain address (an HR contact, a password reset) has no preferences to change.
+        "unsubscribe_url": (
+            unsubscribe_url(person=person, kind=message.kind) if person is not None else ""
+        ),
     }
 
 
@@ -61,108 +120,6 @@ def render_plain(name: str, context: dict[str, Any]) -> str:
 
 
 def render_subject(message: OutboxMessage, context: dict[str, Any]) -> str:
+    # One line whatever a name holds: a line break in a subject is a header injection.
     subject = render_plain(f"emails/{message.template}-subject.txt", context)
     return " ".join(subject.split())
-
-
-def build_email(message: OutboxMessage, *, delivery_id: str = "") -> EmailMultiAlternatives:
-    context = template_context(message)
-    subject = render_subject(message, context)
-    text = render_plain(f"emails/{message.template}-body.txt", context)
-    html = render_to_string(f"emails/{message.template}-body.html", context)
-    unsubscribe = context["unsubscribe_url"]
-    headers = {
-        "Message-ID": message.message_id,
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Auto-Submitted": "auto-generated",
-        "X-Twoway-Kind": message.kind,
-    }
-    if delivery_id:
-        # Which claim delivered it: lets support (and the crash test) trace a delivery to one
-        # worker and attempt.
-        headers["X-Twoway-Delivery"] = delivery_id
-    email = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.recipient.email],
-        headers=headers,
-    )
-    email.attach_alternative(html, "text/html")
-    for attachment in message.attachments or []:
-        email.attach(_mime_attachment(attachment))
-    return email
-
-
-def _mime_attachment(attachment: dict[str, str]) -> MIMEBase:
-    mimetype = attachment.get("mimetype") or "application/octet-stream"
-    base, _, params = mimetype.partition(";")
-    maintype, _, subtype = base.strip().partition("/")
-    if maintype != "text":
-        raise TransportError(f"only text attachments are stored, not {mimetype}", permanent=True)
-    part = MIMEText(attachment["content"], subtype, "utf-8")
-    for param in params.split(";"):
-        if "=" in param:
-            key, value = param.split("=", 1)
-            part.set_param(key.strip(), value.strip())
-    if subtype == "calendar" and "method" not in params:
-        # Calendar clients only offer "accept" for an invitation that says it is a request.
-        part.set_param("method", "REQUEST")
-    part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
-    return part
-
-
-class EmailTransport:
-    """SMTP through Django's email backend, keeping one connection open between messages."""
-
-    channel: str = Channel.EMAIL.value
-
-    def __init__(self) -> None:
-        self._connection: BaseEmailBackend | None = None
-
-    def _open(self) -> BaseEmailBackend:
-        if self._connection is None:
-            connection = get_connection(fail_silently=False)
-            connection.open()
-            self._connection = connection
-        return self._connection
-
-    def close(self) -> None:
-        if self._connection is not None:
-            # A broken connection is being dropped anyway.
-            with contextlib.suppress(Exception):
-                self._connection.close()
-            self._connection = None
-
-    def send(self, message: OutboxMessage, *, delivery_id: str) -> None:
-        if not message.recipient.email:
-            raise TransportError("the recipient has no email address", permanent=True)
-        email = build_email(message, delivery_id=delivery_id)
-        try:
-            self._open().send_messages([email])
-        except smtplib.SMTPRecipientsRefused as exc:
-            self.close()
-            codes = [code for code, _ in exc.recipients.values()]
-            permanent = bool(codes) and all(code >= 500 for code in codes)
-            detail = "; ".join(f"{a}: {c} {m!r}" for a, (c, m) in exc.recipients.items())
-            raise TransportError(f"recipient refused: {detail}", permanent=permanent) from exc
-        except smtplib.SMTPResponseException as exc:
-            self.close()
-            raise TransportError(
-                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
-            ) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            self.close()
-            raise TransportError(f"SMTP: {exc}") from exc
-
-
-def _slack_transport() -> Transport:
-    from twoway.notifications.slack import SlackTransport
-
-    return SlackTransport()
-
-
-def build_transports() -> dict[str, Transport]:
-    """A fresh set per worker process (they hold connections)."""
-    return {Channel.EMAIL.value: EmailTransport(), Channel.SLACK.value: _slack_transport()}

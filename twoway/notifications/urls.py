@@ -12,14 +12,8 @@ org_patterns: list[URLPattern | URLResolver] = [
         views.outbox_retry_view,
         name="notification_outbox_retry",
     ),
-    path("slack/", views.slack_settings, name="slack_settings"),
-    path("slack/install/", views.slack_install, name="slack_install"),
-    path("slack/disconnect/", views.slack_disconnect, name="slack_disconnect"),
 ]
 
 public_patterns: list[URLPattern | URLResolver] = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="notifications_unsubscribe"),
-    path("slack/oauth/", views.slack_oauth_callback, name="slack_oauth_callback"),
-    path("slack/interactive/", views.slack_interactive, name="slack_interactive"),
-    path("slack/commands/", views.slack_command, name="slack_command"),
 ]

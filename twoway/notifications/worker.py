@@ -51,10 +51,14 @@ from twoway.notifications.models import (
     NotificationSettings,
     OutboxMessage,
     OutboxStatus,
-    SlackWorkspace,
 )
 from twoway.notifications.services import group_ids, resolve_channel
-from twoway.notifications.transports import Transport, TransportError, build_transports
+from twoway.notifications.transports import (
+    Transport,
+    TransportError,
+    build_transports,
+    reachable_organizations,
+)
 from twoway.programs.rounds import run_pending_rounds
 
 log = logging.getLogger(__name__)
@@ -139,7 +143,7 @@ def _group_sender(message: OutboxMessage, group: list[int]) -> int | None:
     for other in OutboxMessage.objects.filter(
         dedupe_key__in=[f"{base}:{pk}" for pk in group]
     ).select_related("recipient"):
-        if resolve_channel(other) == ChannelChoice.SLACK:
+        if other.recipient_id is not None and resolve_channel(other) == ChannelChoice.SLACK:
             on_slack.append(other.recipient_id)
     return min(on_slack) if on_slack else None
 
@@ -166,14 +170,14 @@ class BatchInfo:
                 s.person_id: s for s in NotificationSettings.objects.filter(person_id__in=people)
             },
             prefs=prefs,
-            slack_orgs=set(
-                SlackWorkspace.objects.filter(
-                    organization_id__in={m.organization_id for m in rows}
-                ).values_list("organization_id", flat=True)
+            slack_orgs=reachable_organizations(
+                ChannelChoice.SLACK, {m.organization_id for m in rows}
             ),
         )
 
     def channel(self, message: OutboxMessage) -> str:
+        if message.recipient_id is None:
+            return ChannelChoice.EMAIL
         channel = self.prefs.get(message.recipient_id, {}).get(message.kind, message.channel)
         if channel == ChannelChoice.SLACK and message.organization_id not in self.slack_orgs:
             return ChannelChoice.EMAIL
@@ -191,6 +195,9 @@ def send_one(
     info = info or BatchInfo.load([message])
     now = timezone.now()
     person = message.recipient
+    if person is None:
+        # A plain address (an HR contact, a password reset): no preferences, always email.
+        return _deliver(message, token, transports, lease_end, ChannelChoice.EMAIL)
     if not person.is_active or person.left_on is not None:
         _finish(message, token, status=OutboxStatus.SKIPPED, skip_reason="the person has left")
         return "skipped"
@@ -221,13 +228,25 @@ def send_one(
                 skip_reason="sent once to the group DM",
             )
             return "skipped"
+    return _deliver(message, token, transports, lease_end, channel)
+
+
+def _deliver(
+    message: OutboxMessage,
+    token: str,
+    transports: dict[str, Transport],
+    lease_end: dt.datetime,
+    channel: str,
+) -> str:
     if timezone.now() > lease_end - LEASE_MARGIN:
         _finish(message, token, attempts=F("attempts") - 1, claim_token="")
         return "released"
     try:
         transports[channel].send(message, delivery_id=token)
     except TransportError as exc:
-        return _failed(message, token, str(exc), permanent=exc.permanent, channel=channel)
+        return _failed(
+            message, token, str(exc), permanent=exc.permanent, relay=exc.relay, channel=channel
+        )
     except Exception as exc:
         # A bug (a missing template, bad context) is retried too: it may be fixed by a deploy,
         # and after MAX_ATTEMPTS it shows in the admin list with its traceback.
@@ -247,10 +266,18 @@ def send_one(
 
 
 def _failed(
-    message: OutboxMessage, token: str, error: str, *, permanent: bool, channel: str
+    message: OutboxMessage,
+    token: str,
+    error: str,
+    *,
+    permanent: bool,
+    channel: str,
+    relay: bool = False,
 ) -> str:
     attempts = message.attempts  # already counts this attempt (claim increments it)
-    if permanent or attempts >= MAX_ATTEMPTS:
+    # A relay that is down or refuses us says nothing about this message: it keeps waiting
+    # (backoff up to BACKOFF_MAX) rather than failing with the rest of the queue.
+    if permanent or (attempts >= MAX_ATTEMPTS and not relay):
         if not permanent:
             error = f"gave up after {attempts} attempts: {error}"
         _finish(

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 
+from twoway.lib.errors import Conflict, InvalidInput
 from twoway.meetings.models import CheckinSeries
 from twoway.meetings.services import checkin_series_cancel
 from twoway.notifications.services import notify
@@ -14,8 +15,8 @@ from twoway.programs.models import Partnership, PartnershipStatus
 from twoway.programs.services import PartnershipClosed, partnership_end
 
 
-class AlreadyEnded(ValidationError):
-    pass
+class AlreadyEnded(Conflict, ValidationError):
+    """Also a ValidationError, so that the closing form shows it like its other errors."""
 
 
 @transaction.atomic
@@ -66,9 +67,9 @@ def reflection_save(
 ) -> Reflection:
     """The closing reflection, for the author; shared with the partner only if they choose."""
     if not partnership.members.filter(person=author).exists():
-        raise ValidationError("Only a member writes a reflection.")
+        raise InvalidInput("Only a member writes a reflection.")
     if not (learned.strip() or taught.strip()):
-        raise ValidationError({"learned": "Write at least one of the two."})
+        raise InvalidInput({"learned": "Write at least one of the two."})
     reflection, _ = Reflection.objects.update_or_create(
         partnership=partnership,
         author=author,

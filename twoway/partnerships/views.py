@@ -9,13 +9,14 @@ from twoway.accounts.access import OrgRequest, org_view
 from twoway.feedback.forms import FitForm
 from twoway.feedback.selectors import feedback_for, my_fit_check
 from twoway.goals.selectors import visible_goals
+from twoway.lib.web import apply_errors, render_tz
 from twoway.meetings import selectors as meetings
 from twoway.meetings.models import CheckinStatus
 from twoway.partnerships import selectors, services
 from twoway.partnerships.forms import EndForm, ReflectionForm
 from twoway.partnerships.models import Reflection
-from twoway.partnerships.web import apply_errors, render_tz, space, space_context
 from twoway.programs.selectors import partners_of
+from twoway.programs.web import space, space_context
 
 
 @org_view()

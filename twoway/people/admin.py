@@ -1,6 +1,37 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from twoway.accounts.models import Membership, User
 from twoway.people.models import AvailabilityWindow, Department, Person, PersonSkill, Skill, Team
+from twoway.people.services import membership_add, people_joined
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin[Membership]):
+    """Here rather than in accounts: adding a member also gives them their employee record."""
+
+    list_display = ["user", "organization", "role", "created"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__email", "user__name", "organization__name"]
+    autocomplete_fields = ["user", "organization"]
+    list_select_related = ["user", "organization"]
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        actor: User = request.user  # type: ignore[assignment]
+        added = membership_add(
+            organization=obj.organization,
+            user=obj.user,
+            role=obj.role,
+            actor=actor,
+            source="admin",
+        )
+        # The admin goes on with `obj` (its log entry, the redirect): make it the saved row.
+        obj.__dict__.update(added.__dict__)
 
 
 class PersonSkillInline(admin.TabularInline[PersonSkill, Person]):
@@ -40,6 +71,12 @@ class PersonAdmin(admin.ModelAdmin[Person]):
     autocomplete_fields = ["department", "team"]
     list_select_related = ["organization", "department", "team"]
     inlines = [PersonSkillInline, AvailabilityInline]
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            people_joined(organization=obj.organization, people=[obj])
+
     date_hierarchy = "hire_date"
 
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import Organization
+from twoway.lib.validators import single_line
 
 
 def validate_time_zone(value: str) -> None:
@@ -71,7 +72,7 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="people",
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     email = models.EmailField()
     # The directory's keys: the identity provider's immutable id (SCIM externalId, Entra oid,
     # Okta user id) and the HR system's employee number. Emails change; these do not.
@@ -99,6 +100,8 @@ class Person(models.Model):
         max_length=12, choices=MeetingPreference.choices, default=MeetingPreference.EITHER
     )
     is_active = models.BooleanField(default=True)
+    # On a leave of absence (the HR file's "leave" status): still employed, still a member.
+    on_leave = models.BooleanField(default=False)
     left_on = models.DateField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.shortcuts import get_object_or_404
 
 from twoway.accounts.models import Organization, User
+from twoway.lib.errors import NotFound
 from twoway.people.models import AvailabilityWindow, Person, PersonSkill, Skill, Team
 
 
@@ -23,8 +23,11 @@ def _with_profile(qs: QuerySet[Person]) -> QuerySet[Person]:
 
 
 def access_person(*, org: Organization, person_id: int) -> Person:
-    """A person of this organization, or 404 (another organization's id looks like no one)."""
-    return get_object_or_404(_with_profile(Person.objects.filter(organization=org)), pk=person_id)
+    """A person of this organization, or NotFound (another organization's id looks like no one)."""
+    person = _with_profile(Person.objects.filter(organization=org, pk=person_id)).first()
+    if person is None:
+        raise NotFound
+    return person
 
 
 def profile_of(person: Person) -> Person:

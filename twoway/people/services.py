@@ -1,14 +1,39 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
 
-from twoway.accounts.models import Organization, User
+from twoway.accounts.models import Membership, Organization, User
 from twoway.accounts.services import audit
+from twoway.lib.validators import one_line
 from twoway.people.models import AvailabilityWindow, Direction, Person, PersonSkill, Skill
+
+JoinedHandler = Callable[..., None]
+_joined_handlers: list[JoinedHandler] = []
+
+
+def on_people_joined(handler: JoinedHandler) -> JoinedHandler:
+    """Register `handler(organization=, people=)`, run once per batch of new people.
+
+    For apps above people (programs' onboarding buddies) that people's services cannot import.
+    """
+    _joined_handlers.append(handler)
+    return handler
+
+
+def people_joined(*, organization: Organization, people: Sequence[Person]) -> None:
+    """Tell the registered handlers about new people: call once per import or creation, with
+    everyone it made. They run after the transaction commits (the people's skills and
+    availability are saved by then), and never undo it."""
+    if not people:
+        return
+    batch = list(people)
+    for handler in _joined_handlers:
+        transaction.on_commit(functools.partial(handler, organization=organization, people=batch))
 
 
 def person_for(*, organization: Organization, user: User) -> Person | None:
@@ -29,6 +54,7 @@ def person_provision(*, organization: Organization, user: User, source: str) -> 
             .filter(organization=organization, email__iexact=user.email, user__isnull=True)
             .first()
         )
+        created = person is None
         if person is not None:
             person.user = user
             person.save(update_fields=["user", "updated"])
@@ -36,9 +62,12 @@ def person_provision(*, organization: Organization, user: User, source: str) -> 
             person = Person.objects.create(
                 organization=organization,
                 user=user,
-                name=user.name or user.email.split("@")[0],
+                # A sign-in's name may come from outside (an identity provider): one line.
+                name=one_line(user.name) or user.email.split("@")[0],
                 email=user.email,
             )
+        if created:
+            people_joined(organization=organization, people=[person])
         audit(
             org=organization,
             actor=None,
@@ -50,9 +79,34 @@ def person_provision(*, organization: Organization, user: User, source: str) -> 
     return person
 
 
-def person_get_or_create_for_user(*, org: Organization, user: User) -> Person:
-    """Kept for the views that still provision on first visit; see person_provision."""
-    return person_provision(organization=org, user=user, source="first_visit")
+def person_provision_memberships(*, user: User, source: str) -> list[Person]:
+    """Provision the user's record in every organization they are a member of but have none."""
+    missing = (
+        Membership.objects.filter(user=user)
+        .exclude(organization__people__user=user)
+        .select_related("organization")
+    )
+    return [
+        person_provision(organization=m.organization, user=user, source=source) for m in missing
+    ]
+
+
+@transaction.atomic
+def membership_add(
+    *, organization: Organization, user: User, role: str, actor: User | None, source: str
+) -> Membership:
+    """Make `user` a member of the organization, with their employee record, in one step."""
+    membership = Membership.objects.create(user=user, organization=organization, role=role)
+    audit(
+        org=organization,
+        actor=actor,
+        action="membership.added",
+        target=user.email,
+        role=role,
+        source=source,
+    )
+    person_provision(organization=organization, user=user, source=source)
+    return membership
 
 
 @transaction.atomic

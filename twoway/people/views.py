@@ -4,20 +4,18 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import User
 from twoway.people import selectors
+from twoway.people.access import me
 from twoway.people.forms import AvailabilityFormSet, DirectorySearchForm, ProfileForm, SkillsForm
 from twoway.people.models import Direction, Person
-from twoway.people.services import person_get_or_create_for_user, person_update_profile
+from twoway.people.services import person_provision, person_update_profile
 
 PAGE_SIZE = 24
-
-
-def _me(request: OrgRequest) -> Person:
-    user: User = request.user  # type: ignore[assignment]
-    return person_get_or_create_for_user(org=request.org, user=user)
 
 
 def _skills_by_direction(person: Person) -> dict[str, list[object]]:
@@ -30,7 +28,7 @@ def _skills_by_direction(person: Person) -> dict[str, list[object]]:
 
 @org_view()
 def my_profile(request: OrgRequest) -> HttpResponse:
-    person = selectors.profile_of(_me(request))
+    person = selectors.profile_of(me(request))
     return render(
         request,
         "people/profile.html",
@@ -40,7 +38,7 @@ def my_profile(request: OrgRequest) -> HttpResponse:
 
 @org_view()
 def my_profile_edit(request: OrgRequest) -> HttpResponse:
-    person = selectors.profile_of(_me(request))
+    person = selectors.profile_of(me(request))
     skills = selectors.org_skills(request.org)
     strengths = {(ps.direction, ps.skill_id): ps.strength for ps in person.skills.all()}
     windows_initial = [
@@ -118,3 +116,18 @@ def person_detail(request: OrgRequest, person_id: int) -> HttpResponse:
         "people/profile.html",
         {"person": person, "is_me": is_me, **_skills_by_direction(person)},
     )
+
+
+@require_POST
+@org_view()
+def person_setup(request: OrgRequest) -> HttpResponse:
+    """A member without an employee record asks for one (the page a read shows them instead of
+    making one behind their back)."""
+    user: User = request.user  # type: ignore[assignment]
+    person_provision(organization=request.org, user=user, source="self_service")
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("my_profile_edit", org_slug=request.org.slug)

@@ -6,4 +6,8 @@ class ProgramsConfig(AppConfig):
     label = "programs"
 
     def ready(self) -> None:
-        from twoway.programs import onboarding  # noqa: F401  (connects the new-hire signal)
+        from twoway.people.services import on_people_joined
+        from twoway.programs.onboarding import onboarding_start_safely
+
+        # New people (an admin, a sign-in, an import) get onboarding buddies, once per batch.
+        on_people_joined(onboarding_start_safely)

@@ -120,9 +120,17 @@ class ProgramForm(forms.ModelForm[Program]):
                 label=WEIGHT_HELP.get(name, name),
             )
 
-    def _save_m2m(self) -> None:
-        super()._save_m2m()  # type: ignore[misc]
-        self.instance.invitees.set(self.cleaned_data.get("invite_emails") or [])
+    def program_fields(self) -> dict[str, Any]:
+        """What program_create / program_update take: the plain fields (the many-to-many ones
+        go separately), with the goal templates and matching settings worked out in clean()."""
+        fields = {
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if name not in ("eligible_departments",)
+        }
+        fields["goal_templates"] = self.instance.goal_templates
+        fields["matching_settings"] = self.instance.matching_settings
+        return fields
 
     def weight_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith("weight_")]

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import Organization, User
+from twoway.lib.validators import single_line
 from twoway.people.models import Department, MeetingPreference, Person
 
 
@@ -61,7 +62,7 @@ class Program(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="programs"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     description = models.TextField(blank=True, max_length=5000)
     kind = models.CharField(
         max_length=20, choices=ProgramKind.choices, default=ProgramKind.PEER_PAIRS
@@ -99,7 +100,7 @@ class Program(models.Model):
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     goal_templates = models.JSONField(default=default_goal_templates, blank=True)
-    hr_contact_name = models.CharField(max_length=200, blank=True)
+    hr_contact_name = models.CharField(max_length=200, blank=True, validators=[single_line])
     hr_contact_email = models.EmailField(blank=True)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -25,6 +25,7 @@ from twoway.matching.circles import form_circles
 from twoway.people.models import Person
 from twoway.programs.cohort import engine_settings, participants_for, pool
 from twoway.programs.models import (
+    Enrolment,
     MatchRound,
     PartnershipSource,
     Program,
@@ -180,7 +181,13 @@ def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]
 
 
 def _draft(match_round: MatchRound) -> MatchRound:
-    locked = MatchRound.objects.select_for_update().select_related("program").get(pk=match_round.pk)
+    # Only the round row: a joined program locked FOR UPDATE would hold up every request answer
+    # and enrolment of the program while the round is adjusted or published.
+    locked = (
+        MatchRound.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("program", "program__organization")
+        .get(pk=match_round.pk)
+    )
     if locked.status != RoundStatus.DRAFT:
         raise ProgramError(
             "Only a draft can be changed; wait for it to finish or start a new round."
@@ -242,10 +249,18 @@ def round_adjust(
 def round_publish(*, match_round: MatchRound, actor: User) -> int:
     """Make every group of the draft an active partnership and introduce its members."""
     draft = _draft(match_round)
-    program = Program.objects.select_related("organization").get(pk=draft.program_id)
-    in_pool = {e.person_id: e for e in pool(program)}
+    program = draft.program
     groups = draft.result.get("groups", [])
     ids = {m for g in groups for m in g["members"]}
+    # The members' enrolments, by primary key, as a request answer locks them: an accept at the
+    # same moment waits, and whichever comes second sees the other's partnership.
+    list(
+        Enrolment.objects.select_for_update(of=("self",), no_key=True)
+        .filter(program=program, person_id__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    in_pool = {e.person_id: e for e in pool(program)}
     missing = sorted(ids - set(in_pool))
     if missing:
         names = ", ".join(Person.objects.filter(pk__in=missing).values_list("name", flat=True)[:5])

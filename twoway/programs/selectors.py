@@ -3,11 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from twoway.accounts.models import Organization
+from twoway.lib.errors import NotFound
+from twoway.notifications.selectors import stalled_partnerships
 from twoway.people.models import Person
+from twoway.programs.cohort import pool
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Enrolment,
@@ -36,17 +38,17 @@ def partnerships_with_members(qs: QuerySet[Partnership]) -> QuerySet[Partnership
 def access_partnership(
     *, org: Organization, person: Person | None, partnership_id: int
 ) -> Partnership:
-    """A partnership of this organization that `person` is a member of, or 404.
+    """A partnership of this organization that `person` is a member of, or NotFound.
 
     Nobody else — program managers and org admins included — opens a partnership's own space:
     they see programs and aggregates, never a pair's goals, notes or feedback.
     """
     if person is None:
-        raise Http404
+        raise NotFound
     qs = Partnership.objects.filter(organization=org, pk=partnership_id, members__person=person)
     partnership = partnerships_with_members(qs).first()
     if partnership is None:
-        raise Http404
+        raise NotFound
     return partnership
 
 
@@ -65,7 +67,7 @@ def access_program(*, org: Organization, program_id: int) -> Program:
     try:
         return Program.objects.select_related("organization").get(organization=org, pk=program_id)
     except Program.DoesNotExist:
-        raise Http404 from None
+        raise NotFound from None
 
 
 def partnerships_of(person: Person, program: Program | None = None) -> list[Partnership]:
@@ -86,7 +88,6 @@ class EnrolmentRow:
 
 def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
     """Each enrolment with where it stands: in the pool, matched, snoozed or withdrawn."""
-    from twoway.programs.cohort import pool
 
     in_pool = set(pool(program).values_list("pk", flat=True))
     enrolments = (
@@ -121,10 +122,8 @@ def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
 
 def program_overview(program: Program) -> dict[str, object]:
     """What a program manager sees on the program page: counts, rounds and pairs — never a
-    pair's private notes, reasons for ending or pulse answers."""
-    from twoway.notifications.selectors import stalled_partnerships
-    from twoway.programs.cohort import pool
-    from twoway.support.selectors import uncertain_partnerships
+    pair's private notes, reasons for ending or pulse answers. (Apps above programs add their
+    parts through `twoway.programs.sections`.)"""
 
     partnerships = Partnership.objects.filter(program=program)
     by_status = dict(partnerships.values_list("status").annotate(n=Count("id")))
@@ -152,8 +151,6 @@ def program_overview(program: Program) -> dict[str, object]:
         # Fit ratings are private answers: only their average over enough people is shown.
         "fit_average": round(sum(ratings) / len(ratings), 1) if len(ratings) >= min_group else None,
         "fit_count": len(ratings),
-        # Which pairs feel uncertain (never who said so), for the manager to check in kindly.
-        "uncertain": partnerships_with_members(uncertain_partnerships(program))[:50],
         # No check-in held within 3x the cadence: names only, never notes or pulse answers.
         "stalled": stalled_partnerships(program)[:50],
         "min_group": min_group,

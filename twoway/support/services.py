@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from twoway.notifications.services import notify
 from twoway.people.models import Person
 from twoway.programs.models import Partnership
 from twoway.support.models import HelpRequest, UncertainFlag
@@ -25,8 +23,9 @@ def help_request_send(
 
     Sent only with the person's explicit consent. The email carries their own message and how to
     reach them — never the pair's notes, goals or feedback, and not the partner's name.
-    The HR contact is an address, not a Person, so notify() cannot reach them: the email goes
-    with send_mail once the transaction has committed.
+    The HR contact is an address, not a Person: the outbox addresses it by email, in the same
+    transaction as the request, so an SMTP outage only delays it (the worker retries). What the
+    person wrote rests encrypted in the outbox (`sealed`), opened only to send it.
     """
     _require_member(partnership, person)
     if not consent:
@@ -49,28 +48,15 @@ def help_request_send(
         hr_name=hr_name,
         hr_email=hr_email,
     )
-    context = {
-        "hr_name": hr_name,
-        "person_name": person.name,
-        "person_email": person.email,
-        "program": partnership.program.name,
-        "organization": partnership.organization.name,
-        "message": message,
-        "base_url": settings.BASE_URL,
-    }
-    subject = render_to_string("emails/support_hr_request-subject.txt", context).strip()
-    body = render_to_string("emails/support_hr_request-body.txt", context)
-
-    def send() -> None:
-        send_mail(
-            subject,
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [hr_email],
-            fail_silently=False,
-        )
-
-    transaction.on_commit(send)
+    notify(
+        email=hr_email,
+        organization=partnership.organization,
+        kind="hr_request",
+        template="support_hr_request",
+        context={"hr_name": hr_name, "program": partnership.program.name},
+        sealed={"person_name": person.name, "person_email": person.email, "message": message},
+        dedupe_key=f"hr-request:{request.pk}",
+    )
     return request
 
 

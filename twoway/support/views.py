@@ -7,7 +7,9 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
-from twoway.partnerships.web import apply_errors, me, render_tz, space, space_context
+from twoway.lib.web import apply_errors, render_tz
+from twoway.people.access import me
+from twoway.programs.web import space, space_context
 from twoway.support import selectors, services
 from twoway.support.forms import HelpRequestForm
 
@@ -45,6 +47,8 @@ def support_page(request: OrgRequest, partnership_id: int) -> HttpResponse:
             **space_context(partnership, person),
             "form": form,
             "hr_name": hr_name,
+            # The address too, not only a name: a person confiding in HR sees where it goes.
+            "hr_email": hr_email,
             "has_hr": bool(hr_email),
             "uncertain": selectors.feels_uncertain(partnership=partnership, person=person),
         },
@@ -60,7 +64,7 @@ def uncertain_flag(request: OrgRequest, partnership_id: int) -> HttpResponse:
     services.uncertain_flag_set(partnership=partnership, person=person, uncertain=uncertain)
     messages.success(
         request,
-        "Noted. Only your program manager sees it — your partner does not."
+        "Noted. Only your program managers see it — your partner does not."
         if uncertain
         else "Flag removed.",
     )

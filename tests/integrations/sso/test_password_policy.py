@@ -5,6 +5,7 @@ from django.test import Client
 
 from tests.conftest import PASSWORD, World, client_for
 from tests.integrations.sso.conftest import IdentityProvider, sso_sign_in
+from tests.notifications.helpers import drain
 from twoway.accounts.models import Membership, User
 from twoway.integrations.sso.models import SsoConnection
 
@@ -37,10 +38,12 @@ def test_members_of_an_sso_only_organization_cannot_use_a_password(
 def test_password_reset_is_no_way_around_it(world: World, acme_sso: SsoConnection) -> None:
     sso_only(world)
     response = Client().post("/accounts/password-reset/", {"email": "alice@acme.example"})
-    assert response.status_code == 302
+    assert response.status_code == 302  # the same answer as for anyone: no account probing
+    assert drain() == {}
     assert mail.outbox == []
     # Globex still uses passwords: Dave gets his link.
     Client().post("/accounts/password-reset/", {"email": "dave@globex.example"})
+    assert drain() == {"sent": 1}
     assert [m.to for m in mail.outbox] == [["dave@globex.example"]]
 
 

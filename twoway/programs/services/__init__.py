@@ -18,7 +18,7 @@ from twoway.programs.services.partnerships import (
     partnership_end,
     partnership_introduce,
 )
-from twoway.programs.services.programs import program_set_status
+from twoway.programs.services.programs import program_create, program_set_status, program_update
 from twoway.programs.services.requests import (
     request_accept,
     request_decline,
@@ -38,7 +38,9 @@ __all__ = [
     "partnership_create",
     "partnership_end",
     "partnership_introduce",
+    "program_create",
     "program_set_status",
+    "program_update",
     "request_accept",
     "request_decline",
     "request_send",

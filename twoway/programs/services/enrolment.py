@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from twoway.people.models import Person
@@ -14,12 +13,10 @@ from twoway.programs.models import (
     Enrolment,
     EnrolmentRole,
     EnrolmentStatus,
-    MatchRequest,
     Program,
-    RequestStatus,
 )
 from twoway.programs.services.errors import ProgramError
-from twoway.programs.services.requests import _close_request
+from twoway.programs.services.requests import _withdraw_open_requests_of
 
 
 @transaction.atomic
@@ -64,19 +61,12 @@ def enrolment_save(
 @transaction.atomic
 def enrolment_withdraw(*, enrolment: Enrolment) -> Enrolment:
     """Leave a program. Open requests are withdrawn; partnerships already running go on."""
+    # The enrolment first, then its requests: the order every answer to a request locks in.
+    enrolment = Enrolment.objects.select_for_update(of=("self",), no_key=True).get(pk=enrolment.pk)
     enrolment.status = EnrolmentStatus.WITHDRAWN
     enrolment.withdrawn_at = timezone.now()
     enrolment.save(update_fields=["status", "withdrawn_at", "updated"])
-    for request in MatchRequest.objects.filter(
-        Q(sender=enrolment.person) | Q(receiver=enrolment.person),
-        program=enrolment.program,
-        status=RequestStatus.OPEN,
-    ).select_related("sender", "receiver"):
-        _close_request(
-            request,
-            RequestStatus.WITHDRAWN,
-            tell_sender=request.receiver_id == enrolment.person_id,
-        )
+    _withdraw_open_requests_of(enrolment.program, [enrolment.person_id])
     return enrolment
 
 

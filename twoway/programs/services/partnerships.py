@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from twoway.lib.errors import InvalidInput
 from twoway.notifications.services import notify
 from twoway.people.models import Person
 from twoway.programs.models import (
@@ -47,11 +47,11 @@ def partnership_create(
 ) -> Partnership:
     """Start an active partnership between two or more people of the program's organization."""
     if len(people) < 2:
-        raise ValidationError("A partnership needs at least two people.")
+        raise InvalidInput("A partnership needs at least two people.")
     if len({p.pk for p in people}) != len(people):
-        raise ValidationError("A person cannot partner with themselves.")
+        raise InvalidInput("A person cannot partner with themselves.")
     if any(p.organization_id != program.organization_id for p in people):
-        raise ValidationError("Everyone in a partnership belongs to the program's organization.")
+        raise InvalidInput("Everyone in a partnership belongs to the program's organization.")
     start = start or timezone.localdate()
     partnership = Partnership.objects.create(
         organization_id=program.organization_id,
@@ -76,7 +76,11 @@ def partnership_create(
 def partnership_introduce(
     partnership: Partnership, people: Sequence[Person], reasons: Sequence[str]
 ) -> None:
-    """Tell each member who they were matched with, why, and what each can bring the other."""
+    """Tell each member who they were matched with, why, and what each can bring the other.
+
+    `group` names all the members: on Slack the pair is introduced once, in their group DM,
+    with `group_reasons` (the reasons in the third person, read by everyone there)."""
+    group = sorted(p.pk for p in people)
     for person in people:
         others = [p for p in people if p.pk != person.pk]
         notify(
@@ -91,6 +95,8 @@ def partnership_introduce(
                 "reasons": reasons_for(reasons, person.name),
                 "cadence_weeks": partnership.program.checkin_every_weeks,
                 "cadence_minutes": partnership.program.checkin_minutes,
+                "group": group,
+                "group_reasons": list(reasons),
             },
             dedupe_key=f"intro:{partnership.pk}:{person.pk}",
         )
@@ -118,9 +124,9 @@ def partnership_end(
         raise PartnershipClosed("This partnership has already ended.")
     member = PartnershipMember.objects.filter(partnership=locked, person=by).first()
     if member is None:
-        raise ValidationError("Only a member can end a partnership.")
+        raise InvalidInput("Only a member can end a partnership.")
     if fit_rating is not None and not 1 <= fit_rating <= 5:
-        raise ValidationError("The fit rating goes from 1 to 5.")
+        raise InvalidInput("The fit rating goes from 1 to 5.")
     locked.status = PartnershipStatus.COMPLETED if completed else PartnershipStatus.ENDED
     locked.ended_at = timezone.now()
     locked.ended_by = by

@@ -35,11 +35,16 @@ def _people_conflict(program: Program, a: Person, b: Person) -> str | None:
     """Why these two may not be paired, in words for the person asking, or None."""
     if a.pk == b.pk:
         return "You cannot send a request to yourself."
+    # A block and a reporting line get the same words: the blocked person is never told, so
+    # nothing may tell the two apart (nor who blocked whom).
+    not_pairable = (
+        f"You and {b.name} cannot be peer partners: peers come from outside each other's "
+        "reporting line, among other rules."
+    )
     if Block.objects.filter(Q(person=a, blocked=b) | Q(person=b, blocked=a)).exists():
-        # Do not say who blocked whom.
-        return f"{b.name} is not available for a request."
+        return not_pairable
     if b.pk in {p.pk for p in a.manager_chain()} or a.pk in {p.pk for p in b.manager_chain()}:
-        return "Peer partners come from outside one's own reporting line."
+        return not_pairable
     shared = PartnershipMember.objects.filter(person=b, partnership__members__person=a)
     if shared.filter(partnership__status__in=OPEN_PARTNERSHIP_STATUSES).exists():
         return f"You and {b.name} are already partners."
@@ -48,11 +53,30 @@ def _people_conflict(program: Program, a: Person, b: Person) -> str | None:
     return None
 
 
-def _active_enrolment(program: Program, person: Person, *, lock: bool = False) -> Enrolment | None:
-    qs = Enrolment.objects.filter(program=program, person=person, status=EnrolmentStatus.ACTIVE)
-    if lock:
-        qs = qs.select_for_update()
-    return qs.first()
+def _lock_enrolments(program_id: int, person_ids: list[int]) -> dict[int, Enrolment]:
+    """Lock the active enrolments of these people in this program, by primary key.
+
+    Every write that concerns a request takes its locks in one order — these enrolments by
+    primary key, then request rows by primary key — and locks only those rows (`of=("self",)`):
+    joining the program, organization or person into a FOR UPDATE would lock them too, and two
+    answers in one program would then wait on each other in opposite orders (a deadlock). FOR NO
+    KEY UPDATE leaves rows that merely point at an enrolment free to be written.
+    """
+    enrolments = (
+        Enrolment.objects.select_for_update(of=("self",), no_key=True)
+        .filter(program_id=program_id, person_id__in=person_ids, status=EnrolmentStatus.ACTIVE)
+        .select_related("person")
+        .order_by("pk")
+    )
+    return {e.person_id: e for e in enrolments}
+
+
+def _lock_request(request_id: int) -> MatchRequest:
+    return (
+        MatchRequest.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("program", "program__organization", "sender", "receiver")
+        .get(pk=request_id)
+    )
 
 
 @transaction.atomic
@@ -63,10 +87,13 @@ def request_send(*, program: Program, sender: Person, receiver: Person, note: st
     note = note.strip()
     if not note:
         raise ProgramError("Add a short note: say why you would like to be peers.")
-    sender_enrolment = _active_enrolment(program, sender, lock=True)
+    # Both enrolments, so that two people asking each other at the same moment run one after
+    # the other and the second finds the first's request: they are paired, not left waiting.
+    enrolments = _lock_enrolments(program.pk, [sender.pk, receiver.pk])
+    sender_enrolment = enrolments.get(sender.pk)
     if sender_enrolment is None:
         raise ProgramError("Join the program before you send a request.")
-    receiver_enrolment = _active_enrolment(program, receiver)
+    receiver_enrolment = enrolments.get(receiver.pk)
     if receiver_enrolment is None or receiver_enrolment.is_snoozed() or not receiver.is_active:
         raise ProgramError(f"{receiver.name} is not taking requests in this program right now.")
     conflict = _people_conflict(program, sender, receiver)
@@ -91,11 +118,9 @@ def request_send(*, program: Program, sender: Person, receiver: Person, note: st
     request = MatchRequest.objects.create(
         program=program, sender=sender, receiver=receiver, note=note
     )
-    mirror = (
-        MatchRequest.objects.select_for_update()
-        .filter(program=program, sender=receiver, receiver=sender, status=RequestStatus.OPEN)
-        .first()
-    )
+    mirror = MatchRequest.objects.filter(
+        program=program, sender=receiver, receiver=sender, status=RequestStatus.OPEN
+    ).first()
     if mirror is not None:
         # "We asked for each other": pair them now. Close this request first so that the
         # capacity clean-up inside the accept does not tell the sender it was withdrawn.
@@ -154,29 +179,16 @@ def _close_request(
 def request_accept(*, request: MatchRequest, by: Person, response: str = "") -> Partnership:
     """Accept a request: both people become partners, unless either is full.
 
-    Locks are taken in one order everywhere — both enrolments by primary key, then the request —
-    so two accepts at once that share a person run one after the other, and the second sees the
-    first's partnership: nobody is ever over capacity, and no two accepts deadlock. When someone
-    reaches capacity, their other open requests are withdrawn and those senders told.
+    Locks are taken in one order everywhere (see `_lock_enrolments`), so two accepts at once that
+    share a person run one after the other, and the second sees the first's partnership: nobody
+    is ever over capacity, and no two answers deadlock. When someone reaches capacity, their
+    other open requests are withdrawn and those senders told.
     """
     sender_id, receiver_id, program_id = MatchRequest.objects.filter(pk=request.pk).values_list(
         "sender_id", "receiver_id", "program_id"
     )[0]
-    enrolments = list(
-        Enrolment.objects.select_for_update()
-        .filter(
-            program_id=program_id,
-            person_id__in=[sender_id, receiver_id],
-            status=EnrolmentStatus.ACTIVE,
-        )
-        .select_related("person")
-        .order_by("pk")
-    )
-    locked = (
-        MatchRequest.objects.select_for_update()
-        .select_related("program", "program__organization", "sender", "receiver")
-        .get(pk=request.pk)
-    )
+    enrolments = list(_lock_enrolments(program_id, [sender_id, receiver_id]).values())
+    locked = _lock_request(request.pk)
     if locked.receiver_id != by.pk:
         raise ProgramError("Only the person who received a request can accept it.")
     if locked.status != RequestStatus.OPEN:
@@ -208,27 +220,32 @@ def request_accept(*, request: MatchRequest, by: Person, response: str = "") -> 
         partnership=partnership,
     )
     partnership_introduce(partnership, [locked.sender, locked.receiver], scored.reasons)
-    for enrolment in enrolments:
-        if partners_in_program(program, enrolment.person) >= enrolment.capacity:
-            _withdraw_open_requests_of(program, enrolment.person)
+    full = [e.person_id for e in enrolments if partners_in_program(program, e.person) >= e.capacity]
+    if full:
+        _withdraw_open_requests_of(program, full)
     return partnership
 
 
-def _withdraw_open_requests_of(program: Program, person: Person) -> None:
-    """`person` is full: close the requests still waiting on them or from them."""
-    for other in MatchRequest.objects.filter(
-        Q(sender=person) | Q(receiver=person), program=program, status=RequestStatus.OPEN
-    ).select_related("sender", "receiver", "program", "program__organization"):
-        _close_request(other, RequestStatus.WITHDRAWN, tell_sender=other.receiver_id == person.pk)
+def _withdraw_open_requests_of(program: Program, person_ids: list[int]) -> None:
+    """These people are full: close the requests still waiting on them or from them.
+
+    One statement locks them all by primary key, the order every other answer uses."""
+    for other in (
+        MatchRequest.objects.select_for_update(of=("self",), no_key=True)
+        .filter(
+            Q(sender_id__in=person_ids) | Q(receiver_id__in=person_ids),
+            program=program,
+            status=RequestStatus.OPEN,
+        )
+        .select_related("sender", "receiver", "program", "program__organization")
+        .order_by("pk")
+    ):
+        _close_request(other, RequestStatus.WITHDRAWN, tell_sender=other.receiver_id in person_ids)
 
 
 @transaction.atomic
 def request_decline(*, request: MatchRequest, by: Person, response: str = "") -> MatchRequest:
-    locked = (
-        MatchRequest.objects.select_for_update()
-        .select_related("program", "sender", "receiver")
-        .get(pk=request.pk)
-    )
+    locked = _lock_request(request.pk)
     if locked.receiver_id != by.pk:
         raise ProgramError("Only the person who received a request can decline it.")
     if locked.status != RequestStatus.OPEN:
@@ -239,7 +256,7 @@ def request_decline(*, request: MatchRequest, by: Person, response: str = "") ->
 
 @transaction.atomic
 def request_withdraw(*, request: MatchRequest, by: Person) -> MatchRequest:
-    locked = MatchRequest.objects.select_for_update().get(pk=request.pk)
+    locked = _lock_request(request.pk)
     if locked.sender_id != by.pk:
         raise ProgramError("Only the sender can withdraw a request.")
     if locked.status != RequestStatus.OPEN:

@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
+from twoway.people.access import me as _me
 from twoway.people.models import Person
 from twoway.programs import services
 from twoway.programs.models import (
     Block,
 )
-from twoway.programs.views.common import _me
 
 
 @org_view()

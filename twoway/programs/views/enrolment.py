@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
+from twoway.people.access import me as _me
 from twoway.people.models import Direction, Person
 from twoway.people.selectors import org_skills
 from twoway.programs import selectors, services
@@ -21,7 +22,6 @@ from twoway.programs.models import (
     EnrolmentStatus,
     Program,
 )
-from twoway.programs.views.common import _me
 
 
 @org_view()

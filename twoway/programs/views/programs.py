@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -13,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Role
-from twoway.accounts.services import audit
+from twoway.lib.web import apply_errors
+from twoway.people.access import me as _me
 from twoway.programs import selectors, services
 from twoway.programs.eligibility import is_eligible, programs_open_to
 from twoway.programs.forms import (
@@ -25,7 +27,8 @@ from twoway.programs.models import (
     Program,
     ProgramStatus,
 )
-from twoway.programs.views.common import _is_manager, _me, _user
+from twoway.programs.sections import program_sections
+from twoway.programs.views.common import _is_manager, _user
 
 
 @org_view()
@@ -54,15 +57,21 @@ def program_new(request: OrgRequest) -> HttpResponse:
         request.POST or None, org=request.org, instance=Program(organization=request.org)
     )
     if request.method == "POST" and form.is_valid():
-        program = form.save(commit=False)
-        program.created_by = _user(request)
-        program.save()
-        form.save_m2m()
-        audit(org=request.org, actor=_user(request), action="program.created", target=program.name)
-        messages.success(
-            request, f"{program.name} is created as a draft. Open it when you are ready."
-        )
-        return redirect("program_detail", org_slug=request.org.slug, program_id=program.pk)
+        try:
+            program = services.program_create(
+                organization=request.org,
+                actor=_user(request),
+                fields=form.program_fields(),
+                departments=form.cleaned_data["eligible_departments"],
+                invitees=form.cleaned_data["invite_emails"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{program.name} is created as a draft. Open it when you are ready."
+            )
+            return redirect("program_detail", org_slug=request.org.slug, program_id=program.pk)
     return render(
         request,
         "programs/form.html",
@@ -76,10 +85,19 @@ def program_edit(request: OrgRequest, program_id: int) -> HttpResponse:
     program = selectors.access_program(org=request.org, program_id=program_id)
     form = ProgramForm(request.POST or None, org=request.org, instance=program)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        audit(org=request.org, actor=_user(request), action="program.edited", target=program.name)
-        messages.success(request, "Program saved.")
-        return redirect("program_detail", org_slug=request.org.slug, program_id=program.pk)
+        try:
+            services.program_update(
+                program=program,
+                actor=_user(request),
+                fields=form.program_fields(),
+                departments=form.cleaned_data["eligible_departments"],
+                invitees=form.cleaned_data["invite_emails"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Program saved.")
+            return redirect("program_detail", org_slug=request.org.slug, program_id=program.pk)
     return render(
         request,
         "programs/form.html",
@@ -107,6 +125,7 @@ def program_detail(request: OrgRequest, program_id: int) -> HttpResponse:
     }
     if manager:
         context.update(selectors.program_overview(program))
+        context.update(program_sections(program=program, viewer=me, role=request.membership.role))
     return render(request, "programs/detail.html", context)
 
 

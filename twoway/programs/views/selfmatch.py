@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.matching import pair_score, suggest
+from twoway.people.access import me as _me
 from twoway.programs import selectors, services
 from twoway.programs.cohort import engine_settings, participants_for, pool
 from twoway.programs.forms import (
@@ -24,7 +25,6 @@ from twoway.programs.models import (
     MatchRequest,
     RequestStatus,
 )
-from twoway.programs.views.common import _me
 from twoway.programs.views.enrolment import _my_enrolment
 from twoway.programs.wording import reasons_for
 

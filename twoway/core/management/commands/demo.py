@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 from typing import Any
@@ -11,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from twoway.accounts.models import Membership, Organization, Role
-from twoway.core.demo_steps import DEMO_STEPS
-from twoway.people.seed import DEMO_PASSWORD, seed_organization
+from twoway.demo import demo_build
+from twoway.demo.seed import DEMO_PASSWORD, seed_organization
 
 
 class Command(BaseCommand):
@@ -29,10 +28,7 @@ class Command(BaseCommand):
         if not Organization.objects.exists():
             with transaction.atomic():
                 result = seed_organization(people=options["people"], seed=options["seed"])
-                for step in DEMO_STEPS:
-                    module_name, function_name = step.split(":")
-                    function = getattr(importlib.import_module(module_name), function_name)
-                    function(org=result.org, seed=options["seed"])
+                demo_build(org=result.org, seed=options["seed"])
             self.stdout.write(f"Seeded {result.org.name} with {result.people} people.")
         self.stdout.write(f"\nSign in at http://{options['addrport']}/ with one of:")
         memberships = Membership.objects.filter(user__email__endswith=".example").select_related(

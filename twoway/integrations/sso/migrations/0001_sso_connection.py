@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0002_organization_password_sign_in'),
+        ('accounts', '0003_organization_password_sign_in'),
     ]
 
     operations = [

@@ -1,0 +1,3 @@
+from tests.notifications.conftest import smtp
+
+__all__ = ["smtp"]

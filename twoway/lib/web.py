@@ -1,0 +1,51 @@
+"""Small helpers for views of every app: time zones and form errors."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any, Protocol
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+
+class HasTimeZone(Protocol):
+    time_zone: str
+
+
+def tz_of(person: HasTimeZone) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(person.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def render_tz(
+    request: HttpRequest,
+    person: HasTimeZone,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    """Render with dates shown in the viewer's own time zone."""
+    with timezone.override(tz_of(person)):
+        return render(
+            request,
+            template,
+            {"me": person, "viewer_tz": person.time_zone, **context},
+            status=status,
+        )
+
+
+def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)

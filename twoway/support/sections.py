@@ -1,0 +1,26 @@
+"""What support adds to a program's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twoway.accounts.models import Role
+from twoway.people.models import Person
+from twoway.programs.models import Program
+from twoway.programs.sections import program_section
+from twoway.programs.selectors import partnerships_with_members
+from twoway.support.selectors import uncertain_partnerships
+
+
+@program_section
+def uncertain_pairs(*, program: Program, viewer: Person, role: str) -> dict[str, Any]:
+    """Pairs where someone feels uncertain, for the program managers to check in kindly.
+
+    The support page promises "only your program manager sees it — your partner does not". So:
+    program managers only (org admins see the program's aggregates, not this list), and never a
+    pair the manager is in themselves, where the list would tell them what their own partner
+    said."""
+    if role != Role.PROGRAM_MANAGER:
+        return {}
+    pairs = uncertain_partnerships(program).exclude(members__person=viewer)
+    return {"uncertain": partnerships_with_members(pairs)[:50]}
