@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='password_sign_in',
-            field=models.BooleanField(default=True, help_text='Members may sign in with a Twoway password.'),
+            field=models.BooleanField(db_default=True, default=True, help_text='Members may sign in with a Twoway password.'),
         ),
     ]
