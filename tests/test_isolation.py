@@ -18,6 +18,7 @@ from tests.isolation import PUBLIC, ROLE_LEVEL, STAFF, Case
 
 
 def gather_cases() -> dict[str, Case]:
+    """Every `isolation_cases.py` under tests/, nested packages included (tests/integrations/…)."""
     cases: dict[str, Case] = {}
     tests_dir = Path(__file__).parent
     # tests/<app>/isolation_cases.py and tests/integrations/<name>/isolation_cases.py alike.

@@ -85,6 +85,15 @@ INSTALLED_APPS = [
     "twoway.directory",
     "twoway.integrations.scim",
     "twoway.api",
+    # Single sign-on: allauth's OpenID Connect and SAML providers, one app per organization,
+    # built from twoway.integrations.sso's rows by its adapter. allauth's account app is required
+    # by the social one; its own sign-in and sign-up pages are not mounted.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "twoway.integrations.sso",
     "axes",
 ]
 
@@ -100,6 +109,7 @@ MIDDLEWARE = [
     "twoway.core.middleware.DomainErrorMiddleware",
     "csp.middleware.CSPMiddleware",
     "twoway.lib.http.PrivateCacheMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -239,6 +249,20 @@ SLACK_CLIENT_SECRET = env_secret("SLACK_CLIENT_SECRET")
 SLACK_SIGNING_SECRET = env_secret("SLACK_SIGNING_SECRET")
 SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_AUTHORIZE_URL = env_str("SLACK_AUTHORIZE_URL", "https://slack.com/oauth/v2/authorize")
+
+# Single sign-on (allauth). See README, "Single sign-on". Twoway keeps its own sign-in pages and
+# provisions people itself (twoway.integrations.sso.services), so allauth only runs the OIDC or
+# SAML handshake: never its sign-up, its email verification or its token storage.
+SOCIALACCOUNT_ADAPTER = "twoway.integrations.sso.adapter.SsoAdapter"
+SOCIALACCOUNT_ONLY = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+# Each identity provider call (discovery, token, keys, userinfo) gives up after this long.
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_REQUESTS_TIMEOUT", 10)
 
 # --- security ---------------------------------------------------------------------------------
 # HTTPS: the proxy terminates TLS; these make browsers stay on it. HSTS starts at one year once

@@ -3,12 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from twoway.accounts import views as account_views
+from twoway.accounts.forms import SignInForm
 from twoway.api import urls as api_urls
 from twoway.core import views as core_views
 from twoway.directory import urls as directory_urls
 from twoway.integrations.email.password_reset import OutboxPasswordResetForm
 from twoway.integrations.scim import urls as scim_urls
 from twoway.integrations.slack import urls as slack_urls
+from twoway.integrations.sso import urls as sso_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
 
@@ -25,7 +27,13 @@ org_patterns: list[URLPattern | URLResolver] = [
 ]
 
 auth_patterns = [
-    path("login/", core_views.SignInView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        core_views.SignInView.as_view(
+            redirect_authenticated_user=True, authentication_form=SignInForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
@@ -72,6 +80,8 @@ urlpatterns = [
     path("scim/v2/", include(scim_urls.public_patterns)),
     path("api/v1/", include(api_urls.urlpatterns)),
     path("o/<slug:org_slug>/settings/", include(api_urls.org_patterns)),
+    path("o/<slug:org_slug>/settings/", include(sso_urls.org_patterns)),
+    path("sso/", include(sso_urls.urlpatterns)),
     path("admin/", admin.site.urls),
     path("", include("twoway.partnerships.public_urls")),  # calendar feeds
 ]

@@ -11,6 +11,9 @@ import pytest
 
 from tests.conftest import require_or_skip
 
+# The identity providers on loopback, for test_sso.py.
+from tests.integrations.sso.conftest import idp, saml_idp  # noqa: F401
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

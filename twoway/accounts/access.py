@@ -15,8 +15,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
-from twoway.accounts.models import Membership, Organization, Role
+from twoway.accounts.models import Membership, Organization, Role, User
 from twoway.lib.errors import NotAllowed, NotFound
 
 P = ParamSpec("P")
@@ -28,6 +31,30 @@ class OrgRequest(HttpRequest):
 
     org: Organization
     membership: Membership
+
+
+# The organizations whose single sign-on admitted this session (written by integrations.sso).
+SSO_SESSION_KEY = "twoway_sso_orgs"
+
+
+def signed_in_through_sso(request: HttpRequest, org: Organization) -> bool:
+    return org.pk in request.session.get(SSO_SESSION_KEY, [])
+
+
+def password_sign_in_refused_by(user: User) -> Organization | None:
+    """The organization whose policy stops this user signing in with a password, or None.
+
+    Only people who belong to nothing but such organizations are stopped: someone also in an
+    organization that allows passwords may sign in, and `org_view` then sends them through
+    single sign-on at the door of each organization that requires it. Operators (staff) keep
+    their password for the Django admin.
+    """
+    if user.is_staff or user.is_superuser:
+        return None
+    orgs = [m.organization for m in user.memberships.select_related("organization")]
+    if orgs and all(not org.password_sign_in for org in orgs):
+        return orgs[0]
+    return None
 
 
 def get_membership(request: HttpRequest, org_slug: str) -> Membership:
@@ -62,6 +89,10 @@ def org_view(
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = get_membership(request, org_slug)
+            org = membership.organization
+            if not org.password_sign_in and not signed_in_through_sso(request, org):
+                start = reverse("sso_start", kwargs={"org_slug": org.slug})
+                return redirect(f"{start}?{urlencode({'next': request.get_full_path()})}")
             if not membership.has_role(role):
                 raise NotAllowed("Your role in this organization does not open this page.")
             org_request: OrgRequest = request  # type: ignore[assignment]

@@ -4,7 +4,9 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
+from twoway.accounts.access import password_sign_in_refused_by
 from twoway.accounts.models import Membership, Organization, Role
 
 
@@ -83,3 +85,21 @@ class MembershipRoleForm(forms.Form):
             )
         except Membership.DoesNotExist:
             raise forms.ValidationError("That member is not in this organization.") from None
+
+
+class SignInForm(AuthenticationForm):
+    """Email and password, refused for people whose organizations sign in through SSO only.
+
+    The refusal comes after the password was checked, so it tells nothing to someone who does
+    not know it.
+    """
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        org = password_sign_in_refused_by(user)
+        if org is not None:
+            raise forms.ValidationError(
+                f"{org.name} signs in through its single sign-on, not with a password. "
+                "Use “Sign in with your company's SSO” below.",
+                code="sso_only",
+            )

@@ -47,6 +47,13 @@ class Organization(models.Model):
         default=default_ladder, help_text="Level labels from most junior to most senior."
     )
     time_zone = models.CharField(max_length=64, default="UTC")
+    # Off once the organization signs in through its single sign-on only: its members then get
+    # in through their identity provider, which is where the company turns a leaver off. The
+    # column has a database default too, so code that predates it (a deploy in progress, a
+    # migration test's historical models) can still create organizations.
+    password_sign_in = models.BooleanField(
+        default=True, db_default=True, help_text="Members may sign in with a Twoway password."
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.urls import reverse
 
+from twoway.accounts.access import password_sign_in_refused_by
 from twoway.notifications.services import notify
 
 
@@ -22,6 +23,13 @@ class OutboxPasswordResetForm(PasswordResetForm):
     answers the same either way), with the email queued rather than sent. The link rests
     encrypted until it is sent, and is built on BASE_URL, not on the Host header of whoever
     asked."""
+
+    def get_users(self, email: str) -> Any:
+        # No link for someone whose organization signs in through SSO only: a new password
+        # would open nothing, and the mail would suggest otherwise.
+        for user in super().get_users(email):
+            if password_sign_in_refused_by(user) is None:
+                yield user
 
     def send_mail(
         self,
