@@ -24,6 +24,7 @@ from twoway.programs.services.requests import (
     request_decline,
     request_send,
     request_withdraw,
+    requests_close_for_full,
 )
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "request_decline",
     "request_send",
     "request_withdraw",
+    "requests_close_for_full",
 ]

@@ -220,14 +220,25 @@ def request_accept(*, request: MatchRequest, by: Person, response: str = "") -> 
         partnership=partnership,
     )
     partnership_introduce(partnership, [locked.sender, locked.receiver], scored.reasons)
-    full = [e.person_id for e in enrolments if partners_in_program(program, e.person) >= e.capacity]
-    if full:
-        _withdraw_open_requests_of(program, full)
+    requests_close_for_full(program=program, enrolments=enrolments)
     return partnership
 
 
+def requests_close_for_full(*, program: Program, enrolments: list[Enrolment]) -> None:
+    """Whoever of these people is now full: close the requests still waiting on them or from
+    them, and tell each sender kindly (a request to a full person would only fail on accept).
+
+    Callers hold these enrolments' locks; one statement then locks the requests by primary
+    key, the order every other answer uses."""
+    person_ids = [
+        e.person_id for e in enrolments if partners_in_program(program, e.person) >= e.capacity
+    ]
+    if person_ids:
+        _withdraw_open_requests_of(program, person_ids)
+
+
 def _withdraw_open_requests_of(program: Program, person_ids: list[int]) -> None:
-    """These people are full: close the requests still waiting on them or from them.
+    """Close the requests still waiting on these people or from them; senders to them are told.
 
     One statement locks them all by primary key, the order every other answer uses."""
     for other in (

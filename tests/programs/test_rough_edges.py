@@ -1,0 +1,105 @@
+"""The rough edges a first-time user hit in programs (issue 14), one test each."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import World, client_for
+from tests.programs.helpers import enrol, make_program
+from twoway.notifications.models import OutboxMessage
+from twoway.programs import rounds, services
+from twoway.programs.models import (
+    MatchRequest,
+    MatchRound,
+    PartnershipSource,
+    Program,
+    RequestStatus,
+    RoundStatus,
+)
+
+
+@pytest.fixture
+def program(world: World) -> Program:
+    program = make_program(world.acme)
+    for person in (world.alice_person, world.bob_person, world.carol_person):
+        enrol(program, person)
+    return program
+
+
+def test_everyone_in_the_program_shows_who_is_full_and_offers_them_no_request(
+    world: World, program: Program
+) -> None:
+    services.partnership_create(
+        program=program,
+        people=[world.bob_person, world.carol_person],
+        source=PartnershipSource.HAND,
+    )
+    page = client_for(world.alice).get(reverse("program_peers", args=[world.acme.slug, program.pk]))
+    html = page.content.decode()
+    to_bob = reverse("request_new", args=[world.acme.slug, program.pk, world.bob_person.pk])
+    to_carol = reverse("request_new", args=[world.acme.slug, program.pk, world.carol_person.pk])
+    assert to_bob not in html and to_carol not in html
+    assert html.count("no room for another partner") == 2
+
+
+def test_someone_with_room_is_still_offered_a_request(world: World, program: Program) -> None:
+    page = client_for(world.alice).get(reverse("program_peers", args=[world.acme.slug, program.pk]))
+    to_bob = reverse("request_new", args=[world.acme.slug, program.pk, world.bob_person.pk])
+    assert to_bob in page.content.decode()
+    assert "no room for another partner" not in page.content.decode()
+
+
+def test_a_round_withdraws_the_open_requests_of_the_people_it_fills_kindly(
+    world: World, program: Program
+) -> None:
+    # Alice asked Carol; then a round pairs them both elsewhere or together: either way the
+    # request can no longer be accepted, so it is closed and Alice is told.
+    waiting = services.request_send(
+        program=program, sender=world.alice_person, receiver=world.carol_person, note="Hi!"
+    )
+    match_round = rounds.round_create(program=program, actor=world.bob)
+    assert rounds.run_pending_rounds() == 1
+    match_round.refresh_from_db()
+    assert match_round.status == RoundStatus.DRAFT, match_round.error
+    matched = {m for g in match_round.result["groups"] for m in g["members"]}
+    assert world.alice_person.pk in matched or world.carol_person.pk in matched
+    rounds.round_publish(match_round=match_round, actor=world.bob)
+    waiting.refresh_from_db()
+    assert waiting.status == RequestStatus.WITHDRAWN
+    if world.carol_person.pk in matched:
+        assert OutboxMessage.objects.filter(
+            recipient=world.alice_person, template="request_withdrawn"
+        ).exists()
+    assert not MatchRequest.objects.filter(status=RequestStatus.OPEN).exists()
+
+
+def test_a_round_leaves_the_requests_of_people_who_still_have_room(
+    world: World, program: Program
+) -> None:
+    program.enrolments.filter(person=world.carol_person).update(capacity=2)
+    program.enrolments.filter(person=world.alice_person).update(capacity=2)
+    program.enrolments.filter(person=world.bob_person).update(capacity=2)
+    waiting = services.request_send(
+        program=program, sender=world.alice_person, receiver=world.carol_person, note="Hi!"
+    )
+    match_round = rounds.round_create(program=program, actor=world.bob)
+    rounds.run_pending_rounds()
+    match_round.refresh_from_db()
+    rounds.round_publish(match_round=match_round, actor=world.bob)
+    waiting.refresh_from_db()
+    assert waiting.status == RequestStatus.OPEN
+
+
+def test_a_round_on_nobody_waiting_is_refused_with_a_clear_message(world: World) -> None:
+    empty = make_program(world.acme, name="Nobody yet")
+    response = client_for(world.bob).post(
+        reverse("round_create", args=[world.acme.slug, empty.pk]), follow=True
+    )
+    assert "Nobody to match" in response.content.decode()
+    assert not MatchRound.objects.filter(program=empty).exists()
+    enrol(empty, world.alice_person)
+    with pytest.raises(services.ProgramError, match="only one person is waiting"):
+        rounds.round_create(program=empty, actor=world.bob)
+    page = client_for(world.bob).get(reverse("program_detail", args=[world.acme.slug, empty.pk]))
+    assert "Run a matching round" not in page.content.decode()
