@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from twoway.accounts.models import Organization
+from twoway.lib.web import TextareaField
 from twoway.matching import Weights
 from twoway.people.forms import SkillsForm
 from twoway.people.models import Department, MeetingPreference, Person, Skill
@@ -67,6 +68,8 @@ class ProgramForm(forms.ModelForm[Program]):
             "hr_contact_name",
             "hr_contact_email",
         ]
+        # Line breaks count once, as the browser counts them against maxlength.
+        field_classes = {"description": TextareaField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "enrolment_opens": forms.DateInput(attrs={"type": "date"}),
