@@ -103,3 +103,10 @@ def test_a_round_on_nobody_waiting_is_refused_with_a_clear_message(world: World)
         rounds.round_create(program=empty, actor=world.bob)
     page = client_for(world.bob).get(reverse("program_detail", args=[world.acme.slug, empty.pk]))
     assert "Run a matching round" not in page.content.decode()
+
+
+def test_the_program_page_says_its_waiting_figure_is_live(world: World, program: Program) -> None:
+    page = client_for(world.bob).get(reverse("program_detail", args=[world.acme.slug, program.pk]))
+    html = page.content.decode()
+    assert "Waiting to be matched right now</dt><dd>3</dd>" in html
+    assert "counted live" in html and "Insights page shows figures as of its last update" in html
