@@ -110,3 +110,34 @@ def test_the_program_page_says_its_waiting_figure_is_live(world: World, program:
     html = page.content.decode()
     assert "Waiting to be matched right now</dt><dd>3</dd>" in html
     assert "counted live" in html and "Insights page shows figures as of its last update" in html
+
+
+def test_how_good_says_within_a_whole_per_cent_when_not_proven_best() -> None:
+    from twoway.programs.views.rounds import how_good
+
+    heuristic = {"gap": 0.0042, "solver": "assignment cycle cover + pair swaps", "n": 9000}
+    assert how_good(heuristic) == {"best": False, "exact": False, "within": 1, "joined": 0}
+    assert how_good({**heuristic, "gap": 0.0231})["within"] == 3
+    exact_small = {"gap": 0.08096, "solver": "exact (rustworkx blossom)", "n": 3, "groups": []}
+    assert how_good(exact_small)["best"] is True
+    assert how_good({**exact_small, "n": 5000})["best"] is False  # pruned: the gap counts
+    with_trio = {**exact_small, "groups": [{"kind": "trio"}]}
+    assert how_good(with_trio) == {"best": True, "exact": True, "within": 9, "joined": 1}
+
+
+def test_the_hand_pairing_list_tells_people_with_the_same_name_apart(
+    world: World, program: Program
+) -> None:
+    from tests.conftest import make_member
+
+    _, twin = make_member(world.acme, "alice2@acme.example", "Alice Archer", "participant", level=5)
+    enrol(program, twin)
+    match_round = rounds.round_create(program=program, actor=world.bob)
+    rounds.run_pending_rounds()
+    page = client_for(world.bob).get(
+        reverse("round_detail", args=[world.acme.slug, program.pk, match_round.pk])
+    )
+    html = page.content.decode()
+    assert f'value="{world.alice_person.pk}">Alice Archer (Platform, ' in html
+    assert f'value="{twin.pk}">Alice Archer (no team, ' in html
+    assert f'value="{world.carol_person.pk}">{world.carol_person.name}</option>' in html
