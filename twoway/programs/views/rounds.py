@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Role
+from twoway.matching.candidates import FULL_LIMIT
+from twoway.people.models import Person
 from twoway.programs import rounds, selectors, services
 from twoway.programs.forms import (
     RoundAdjustForm,
@@ -21,8 +23,6 @@ from twoway.programs.models import (
     MatchRound,
     RoundStatus,
 )
-from twoway.matching.candidates import FULL_LIMIT
-from twoway.people.models import Person
 from twoway.programs.views.common import _user
 
 
