@@ -21,7 +21,7 @@ from twoway.programs.models import (
 
 @pytest.fixture
 def program(world: World) -> Program:
-    program = make_program(world.acme)
+    program = make_program(world.acme, max_level_gap=2)
     for person in (world.alice_person, world.bob_person, world.carol_person):
         enrol(program, person)
     return program
@@ -141,3 +141,39 @@ def test_the_hand_pairing_list_tells_people_with_the_same_name_apart(
     assert f'value="{world.alice_person.pk}">Alice Archer (Platform, ' in html
     assert f'value="{twin.pk}">Alice Archer (no team, ' in html
     assert f'value="{world.carol_person.pk}">{world.carol_person.name}</option>' in html
+
+
+def test_a_request_across_more_levels_than_the_program_allows_is_refused(
+    world: World, program: Program
+) -> None:
+    program.max_level_gap = 1
+    program.save()
+    with pytest.raises(services.ProgramError, match="2 levels apart; .* at most 1 level apart"):
+        services.request_send(
+            program=program, sender=world.alice_person, receiver=world.carol_person, note="Hi"
+        )
+    assert not MatchRequest.objects.exists()
+    services.request_send(
+        program=program, sender=world.alice_person, receiver=world.bob_person, note="Hi"
+    )
+
+
+def test_the_program_form_saves_the_level_rules_and_checks_the_buddy_range(
+    world: World, program: Program
+) -> None:
+    from tests.programs.test_program_settings import edit_url, form
+
+    client = client_for(world.bob)
+    bad = client.post(edit_url(program), form(buddy_level_min="3", buddy_level_max="1"))
+    assert (
+        bad.status_code == 400 and "At most must not be less than at least" in bad.content.decode()
+    )
+    ok = client.post(
+        edit_url(program), form(max_level_gap="0", buddy_level_min="2", buddy_level_max="3")
+    )
+    assert ok.status_code == 302
+    program.refresh_from_db()
+    assert (program.max_level_gap, program.buddy_level_min, program.buddy_level_max) == (0, 2, 3)
+    from twoway.programs.cohort import engine_settings
+
+    assert engine_settings(program).level_gap == (2, 3)

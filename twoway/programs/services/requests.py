@@ -20,6 +20,7 @@ from twoway.programs.models import (
     PartnershipMember,
     PartnershipSource,
     Program,
+    ProgramKind,
     ProgramStatus,
     RequestStatus,
 )
@@ -45,6 +46,17 @@ def _people_conflict(program: Program, a: Person, b: Person) -> str | None:
         return not_pairable
     if b.pk in {p.pk for p in a.manager_chain()} or a.pk in {p.pk for p in b.manager_chain()}:
         return not_pairable
+    if (
+        program.kind != ProgramKind.ONBOARDING
+        and a.level is not None
+        and b.level is not None
+        and abs(a.level - b.level) > program.max_level_gap
+    ):
+        steps = program.max_level_gap
+        return (
+            f"You and {b.name} are {abs(a.level - b.level)} levels apart; this program pairs "
+            f"peers at most {steps} level{'' if steps == 1 else 's'} apart."
+        )
     shared = PartnershipMember.objects.filter(person=b, partnership__members__person=a)
     if shared.filter(partnership__status__in=OPEN_PARTNERSHIP_STATUSES).exists():
         return f"You and {b.name} are already partners."
