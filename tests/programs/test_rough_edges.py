@@ -148,7 +148,7 @@ def test_a_request_across_more_levels_than_the_program_allows_is_refused(
 ) -> None:
     program.max_level_gap = 1
     program.save()
-    with pytest.raises(services.ProgramError, match="2 levels apart; .* at most 1 level apart"):
+    with pytest.raises(services.ProgramError, match=r"2 levels apart; .* at most 1 level apart"):
         services.request_send(
             program=program, sender=world.alice_person, receiver=world.carol_person, note="Hi"
         )
