@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from tests.conftest import World, client_for
@@ -94,3 +95,18 @@ def test_an_admin_cannot_touch_a_membership_of_another_org(world: World) -> None
     client_for(world.carol).post(url, {"membership": dave_membership.pk, "role": Role.ORG_ADMIN})
     dave_membership.refresh_from_db()
     assert dave_membership.role == Role.PARTICIPANT
+
+
+def test_settings_link_to_the_slack_and_outbox_pages(world: World) -> None:
+    page = client_for(world.carol).get(URL).content.decode()
+    for name in ("slack_settings", "notification_outbox"):
+        link = reverse(name, kwargs={"org_slug": "acme"})
+        assert f'href="{link}"' in page
+        assert client_for(world.carol).get(link).status_code == 200
+
+
+@pytest.mark.parametrize("minutes", ["0", "5"])
+def test_the_org_default_checkin_cannot_be_zero_minutes(world: World, minutes: str) -> None:
+    response = client_for(world.carol).post(URL, valid_form(checkin_minutes=minutes))
+    assert response.status_code == 400
+    assert Organization.objects.get(slug="acme").checkin_minutes == 30

@@ -56,10 +56,23 @@ def test_a_program_manager_goes_from_draft_to_published_pairs(
     page.wait_for_selector("text=Waiting for the worker")
     assert rounds.run_pending_rounds() == 1  # what `twoway worker` does on its clock
     # The page refreshes by itself until the draft is ready.
-    page.wait_for_selector("text=Gap to the best possible", timeout=20_000)
+    page.wait_for_selector(".how-good", timeout=20_000)
     groups = page.locator("table tbody tr").count()
     assert groups >= 10
+    # Plain words: 30 people are solved exactly, so no gap is shown, and the method is one
+    # click away; nothing of the engine's jargon.
+    assert page.inner_text(".how-good") == "This is the best possible pairing of these people."
+    assert not page.locator("text=How we know >> xpath=..//p").first.is_visible()
+    page.click("text=How we know")
+    assert "blossom algorithm" in page.inner_text("details")
+    text = page.inner_text("main")
+    assert "certified bound" not in text and "Gap to the best possible" not in text
+    assert page.inner_text("button.primary") == f"Publish {groups} groups"
     page.screenshot(path="/tmp/twoway-round-draft.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path="/tmp/twoway-round-draft-phone.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1200, "height": 900})
     page.click("button:has-text('Publish')")
     page.wait_for_selector(f"text=Published: {groups} partnerships started")
     assert Partnership.objects.filter(program=program).count() == groups

@@ -130,3 +130,17 @@ def test_not_a_fit_offers_ending_and_rematch_at_once(world: World) -> None:
     assert FitCheck.objects.get().answer == "not_a_fit"
     end_page = client_for(world.alice).get(response["Location"]).content.decode()
     assert "Match me with someone new" in end_page
+
+
+def test_the_second_to_write_is_told_the_feedback_is_revealed_not_hidden(world: World) -> None:
+    url = feedback_url(world)
+    first = client_for(world.alice).post(
+        url, {"subject": world.bob_person.pk, "appreciated": FROM_ALICE}, follow=True
+    )
+    assert "stays hidden until your partner has written too" in first.content.decode()
+    second = client_for(world.bob).post(
+        url, {"subject": world.alice_person.pk, "appreciated": FROM_BOB}, follow=True
+    )
+    page = second.content.decode()
+    assert "stays hidden" not in page
+    assert "the feedback is revealed" in page and FROM_ALICE in page

@@ -217,6 +217,37 @@ def test_the_feed_holds_only_the_persons_own_partnerships(world: World) -> None:
     assert "VEVENT" not in body
 
 
+def test_a_shared_note_counts_line_breaks_once_like_the_browser(world: World) -> None:
+    checkin = past_checkin(world)
+    page = client_for(world.alice).get(checkin_url(checkin)).content.decode()
+    assert 'maxlength="10000"' in page  # the browser's limit is the server's
+    # 5,000 lines of one character: 9,999 characters as the browser counts them, 14,998 sent.
+    body = "\r\n".join(["x"] * 5000)
+    response = client_for(world.alice).post(
+        checkin_url(checkin), {"action": "shared_note", "shared_note-body": body}
+    )
+    assert response.status_code == 302
+    assert SharedNote.objects.get().body == body.replace("\r\n", "\n")
+
+
+def test_a_shared_note_over_the_limit_is_refused_by_the_service_too(world: World) -> None:
+    from twoway.meetings.services import CheckinError, shared_note_add
+
+    checkin = past_checkin(world)
+    with pytest.raises(CheckinError, match="up to 10,000 characters"):
+        shared_note_add(checkin=checkin, by=world.alice_person, body="y" * 10001)
+    assert not SharedNote.objects.exists()
+
+
+def test_long_words_in_notes_wrap_instead_of_widening_the_page() -> None:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = (Path(settings.BASE_DIR) / "static" / "twoway.css").read_text()
+    assert ".md, .note" in css and "overflow-wrap: anywhere" in css
+
+
 @pytest.mark.parametrize("token", ["%00abc", "a%00", "x" * 300, "%F0%9F%90%8D"])
 def test_a_malformed_feed_token_is_a_404(world: World, token: str) -> None:
     """Only a hash of the token reaches the database, so no byte of it can upset the query."""

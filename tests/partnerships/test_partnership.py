@@ -100,3 +100,24 @@ def test_a_reflection_is_private_unless_shared(world: World) -> None:
         {"learned": "Patience", "taught": "SQL joins", "shared": "on"},
     )
     assert "SQL joins" in client_for(world.bob).get(url("partnership_home", world)).content.decode()
+
+
+def test_the_ending_form_takes_a_private_fit_rating(world: World) -> None:
+    page = client_for(world.alice).get(url("partnership_end", world)).content.decode()
+    assert 'name="fit_rating"' in page
+    response = client_for(world.alice).post(
+        url("partnership_end", world), {"outcome": "completed", "fit_rating": "4"}
+    )
+    assert response.status_code == 302
+    rated = PartnershipMember.objects.get(partnership=pair(world), person=world.alice_person)
+    assert rated.fit_rating == 4
+    other = PartnershipMember.objects.get(partnership=pair(world), person=world.bob_person)
+    assert other.fit_rating is None
+
+
+def test_a_fit_rating_outside_one_to_five_is_a_400_and_ends_nothing(world: World) -> None:
+    response = client_for(world.alice).post(
+        url("partnership_end", world), {"outcome": "completed", "fit_rating": "9"}
+    )
+    assert response.status_code == 400
+    assert pair(world).status == "active"

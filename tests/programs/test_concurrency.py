@@ -80,7 +80,7 @@ def test_it_answers_crossing_requests_at_once_without_a_deadlock(world: World) -
     once, so each transaction shares a person (and the program) with two others. Locking the
     joined Program, Organization and Person rows made these deadlock; now each is answered."""
     require_postgres()
-    program = make_program(world.acme, max_open_requests=5)
+    program = make_program(world.acme, max_open_requests=5, max_level_gap=5)
     ring = people(world, program, 12, capacity=3)
     requests = []
     for i, person in enumerate(ring):
@@ -114,7 +114,7 @@ def test_it_pairs_two_people_who_ask_each_other_at_the_same_moment(world: World)
     A third transaction holds both enrolments for a moment, so that both requests are waiting at
     the same point and go on together when it lets go: the race, every time."""
     require_postgres()
-    program = make_program(world.acme)
+    program = make_program(world.acme, max_level_gap=5)
     alice, bob = world.alice_person, world.bob_person
     enrol(program, alice)
     enrol(program, bob)
@@ -149,7 +149,7 @@ def test_it_keeps_capacity_when_a_round_is_published_while_a_request_is_accepted
     locks the enrolments of its people as an answer does: whichever comes second sees the
     other's partnership and steps back."""
     require_postgres()
-    program = make_program(world.acme, max_open_requests=5)
+    program = make_program(world.acme, max_open_requests=5, max_level_gap=5)
     four = [world.alice_person, world.bob_person, world.carol_person]
     four.append(make_member(world.acme, "erin@acme.example", "Erin Ek", Role.PARTICIPANT)[1])
     for person in four:

@@ -25,7 +25,8 @@ from twoway.programs.services import ProgramError
 
 @pytest.fixture
 def program(world: World) -> Program:
-    program = make_program(world.acme, max_open_requests=2)
+    # Alice (L3) and Carol (L5) are two steps apart: these tests are about requests, not levels.
+    program = make_program(world.acme, max_open_requests=2, max_level_gap=2)
     for person in (world.alice_person, world.bob_person, world.carol_person):
         enrol(program, person)
     return program

@@ -215,7 +215,13 @@ def test_the_round_pages_walk_a_manager_from_draft_to_published(world: World) ->
     assert "Waiting for the worker" in client.get(round_url).content.decode()
     rounds.run_pending_rounds()
     page = client.get(round_url).content.decode()
-    assert "Gap to the best possible" in page and "Publish" in page
+    # Three people, solved exactly: the best possible, with no (loose-bound) gap shown, and
+    # one group in the singular.
+    assert "This is the best possible pairing of these people." in page
+    assert "within" not in page and "certified bound" not in page and "% gap" not in page
+    assert "Publish 1 group</button>" in page
+    assert "Edmonds" in page  # the method, inside <details>
+    assert "1 person was left over after the pairs" in page
     match_round = MatchRound.objects.get(program=program)
     response = client.post(
         reverse(

@@ -33,10 +33,19 @@ def feedback_page(request: OrgRequest, partnership_id: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(
-                request,
-                "Thank you. Your feedback stays hidden until your partner has written too.",
-            )
+            latest = selectors.feedback_for(partnership=partnership, viewer=person)
+            if latest and latest[0].revealed:
+                # The last to write opens the round: say so, not that it stays hidden.
+                messages.success(
+                    request,
+                    "Thank you. Everyone has written now, so the feedback is revealed: "
+                    "read what was written about you below.",
+                )
+            else:
+                messages.success(
+                    request,
+                    "Thank you. Your feedback stays hidden until your partner has written too.",
+                )
             return redirect(request.path)
     rounds = selectors.feedback_for(partnership=partnership, viewer=person)
     current = rounds[0] if rounds and not rounds[0].revealed else None

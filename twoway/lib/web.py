@@ -49,3 +49,18 @@ def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+class TextareaField(forms.CharField):
+    """A CharField for a textarea whose length counts a line break once.
+
+    Browsers submit line breaks as CRLF but count them as one character against `maxlength`;
+    Django would count two, so text the browser accepted could be refused by the server.
+    Normalising to LF first makes both limits the same."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value: Any) -> str:
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return str(super().to_python(value))

@@ -4,7 +4,8 @@ from typing import Any
 
 from django import forms
 
-from twoway.meetings.models import MeetingMode
+from twoway.lib.web import TextareaField
+from twoway.meetings.models import SHARED_NOTE_MAX_CHARS, MeetingMode
 from twoway.people.forms import time_zone_choices
 from twoway.people.models import Weekday
 
@@ -97,16 +98,16 @@ class AgendaForm(forms.Form):
 
 class SharedNoteForm(forms.Form):
     label_suffix = ""
-    body = forms.CharField(
+    body = TextareaField(
         label="Shared note (both of you see it; Markdown)",
-        max_length=10000,
+        max_length=SHARED_NOTE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
 class PrivateNoteForm(forms.Form):
     label_suffix = ""
-    text = forms.CharField(
+    text = TextareaField(
         label="Private note (only you can ever read it)",
         max_length=10000,
         required=False,

@@ -177,12 +177,16 @@ class AgendaItem(models.Model):
         return self.text
 
 
+# One limit for the browser (the textarea's maxlength), the form and the service.
+SHARED_NOTE_MAX_CHARS = 10000
+
+
 class SharedNote(models.Model):
     """Notes of a check-in both members see (Markdown, rendered sanitised)."""
 
     checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="shared_notes")
     author = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    body = models.TextField(max_length=10000)
+    body = models.TextField(max_length=SHARED_NOTE_MAX_CHARS)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
 

@@ -20,6 +20,7 @@ from twoway.lib import crypto
 from twoway.lib.errors import InvalidInput
 from twoway.meetings import ics
 from twoway.meetings.models import (
+    SHARED_NOTE_MAX_CHARS,
     AgendaItem,
     CalendarFeed,
     CheckIn,
@@ -704,9 +705,13 @@ def agenda_add(*, checkin: CheckIn, by: Person, text: str) -> AgendaItem:
 @transaction.atomic
 def shared_note_add(*, checkin: CheckIn, by: Person, body: str) -> SharedNote:
     _require_member(checkin.partnership, by)
-    body = body.strip()
+    body = body.replace("\r\n", "\n").strip()
     if not body:
         raise CheckinError({"body": "The note is empty."})
+    if len(body) > SHARED_NOTE_MAX_CHARS:
+        raise CheckinError(
+            {"body": f"A shared note holds up to {SHARED_NOTE_MAX_CHARS:,} characters; split it."}
+        )
     return SharedNote.objects.create(checkin=checkin, author=by, body=body)
 
 

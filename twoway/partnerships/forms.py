@@ -20,6 +20,15 @@ class EndForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Only you see this. Your partner is told kindly, without any reason.",
     )
+    fit_rating = forms.TypedChoiceField(
+        label="How good a fit was it? (private)",
+        choices=[("", "Rather not say")] + [(str(i), str(i)) for i in range(1, 6)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="1 = not a fit, 5 = a great fit. Program managers only see an average of "
+        "several answers, never yours alone.",
+    )
     rematch = forms.BooleanField(label="Match me with someone new", required=False, initial=True)
 
 

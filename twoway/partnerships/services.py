@@ -21,7 +21,13 @@ class AlreadyEnded(Conflict, ValidationError):
 
 @transaction.atomic
 def partnership_close(
-    *, partnership: Partnership, by: Person, completed: bool, reason: str, rematch: bool
+    *,
+    partnership: Partnership,
+    by: Person,
+    completed: bool,
+    reason: str,
+    rematch: bool,
+    fit_rating: int | None = None,
 ) -> Partnership:
     """End a partnership respectfully from its page.
 
@@ -31,7 +37,12 @@ def partnership_close(
     """
     try:
         ended = partnership_end(
-            partnership=partnership, by=by, completed=completed, reason=reason, rematch=rematch
+            partnership=partnership,
+            by=by,
+            completed=completed,
+            reason=reason,
+            rematch=rematch,
+            fit_rating=fit_rating,
         )
     except PartnershipClosed:
         raise AlreadyEnded("This partnership has already ended.") from None

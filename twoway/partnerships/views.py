@@ -70,6 +70,7 @@ def partnership_end(request: OrgRequest, partnership_id: int) -> HttpResponse:
                 completed=form.cleaned_data["outcome"] == "completed",
                 reason=form.cleaned_data["reason"],
                 rematch=form.cleaned_data["rematch"],
+                fit_rating=form.cleaned_data["fit_rating"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)

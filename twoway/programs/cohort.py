@@ -43,7 +43,8 @@ def engine_settings(
     weights = Weights(
         **{k: float(v) for k, v in (raw.get("weights") or {}).items() if k in WEIGHT_NAMES}
     )
-    gap = raw.get("level_gap") or (1, 2)
+    # The buddy step range is the program's own setting now (older programs kept it in JSON).
+    gap = (program.buddy_level_min, program.buddy_level_max)
     return MatchSettings(
         mode="mentor" if program.kind == ProgramKind.ONBOARDING else "peer",
         weights=weights,

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from twoway.accounts.models import Organization
+from twoway.lib.web import TextareaField
 from twoway.matching import Weights
 from twoway.people.forms import SkillsForm
 from twoway.people.models import Department, MeetingPreference, Person, Skill
@@ -21,6 +22,8 @@ WEIGHT_HELP = {
     "goals": "Similar goals in their own words",
     "request": "One asked for the other by name",
 }
+
+LEVEL_RULES = ("max_level_gap", "buddy_level_min", "buddy_level_max")
 
 
 class ProgramForm(forms.ModelForm[Program]):
@@ -64,9 +67,14 @@ class ProgramForm(forms.ModelForm[Program]):
             "allow_trios",
             "allow_repeats",
             "max_open_requests",
+            "max_level_gap",
+            "buddy_level_min",
+            "buddy_level_max",
             "hr_contact_name",
             "hr_contact_email",
         ]
+        # Line breaks count once, as the browser counts them against maxlength.
+        field_classes = {"description": TextareaField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "enrolment_opens": forms.DateInput(attrs={"type": "date"}),
@@ -81,6 +89,9 @@ class ProgramForm(forms.ModelForm[Program]):
             "checkin_every_weeks": "Check in every … weeks",
             "checkin_minutes": "Check-in length (minutes)",
             "max_open_requests": "Open requests a person may have at once",
+            "max_level_gap": "Largest level gap between peers (steps)",
+            "buddy_level_min": "Onboarding buddy: at least … steps above the newcomer",
+            "buddy_level_max": "Onboarding buddy: at most … steps above the newcomer",
             "hr_contact_name": "HR contact for this program (default: the organization's)",
             "hr_contact_email": "HR contact email",
         }
@@ -94,6 +105,8 @@ class ProgramForm(forms.ModelForm[Program]):
             "eligible_departments"
         ]  # type: ignore[assignment]
         departments.queryset = Department.objects.filter(organization=org)
+        for name in LEVEL_RULES:
+            self.fields[name].required = False
         if self.instance.pk is None:
             self.initial.setdefault("checkin_every_weeks", org.checkin_every_weeks)
             self.initial.setdefault("checkin_minutes", org.checkin_minutes)
@@ -158,6 +171,13 @@ class ProgramForm(forms.ModelForm[Program]):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in LEVEL_RULES:
+            # Left blank, a level rule keeps its current value (the default for a new program).
+            if data.get(name) is None and name not in self.errors:
+                data[name] = getattr(self.instance, name)
+        low, high = data.get("buddy_level_min"), data.get("buddy_level_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("buddy_level_max", "At most must not be less than at least.")
         if data.get("invite_only") and not data.get("invite_emails"):
             self.add_error("invite_emails", "An invite-only program needs at least one person.")
         self.instance.organization = self.org

@@ -99,6 +99,15 @@ class Program(models.Model):
     max_open_requests = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
+    # Level is a rule, not only a weight: peers are at most this many steps apart ...
+    max_level_gap = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(10)])
+    # ... and an onboarding buddy is this many steps above their newcomer.
+    buddy_level_min = models.PositiveSmallIntegerField(
+        default=1, validators=[MaxValueValidator(10)]
+    )
+    buddy_level_max = models.PositiveSmallIntegerField(
+        default=2, validators=[MaxValueValidator(10)]
+    )
     goal_templates = models.JSONField(default=default_goal_templates, blank=True)
     hr_contact_name = models.CharField(max_length=200, blank=True, validators=[single_line])
     hr_contact_email = models.EmailField(blank=True)

@@ -32,7 +32,12 @@ from twoway.programs.models import (
     ProgramKind,
     RoundStatus,
 )
-from twoway.programs.services import ProgramError, partnership_create, partnership_introduce
+from twoway.programs.services import (
+    ProgramError,
+    partnership_create,
+    partnership_introduce,
+    requests_close_for_full,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,13 @@ CLAIM_SECONDS = 15 * 60
 def round_create(*, program: Program, actor: User) -> MatchRound:
     if not program.runs_rounds:
         raise ProgramError("This program matches by requests only; change its matching mode first.")
+    waiting = pool(program).count()
+    if waiting < 2:
+        # A round of nobody (or of one person) is an empty draft with nothing to publish.
+        raise ProgramError(
+            f"Nobody to match: {'only one person is' if waiting == 1 else 'no one is'} waiting "
+            "for a partner. Run a round when at least two people are waiting."
+        )
     # Only one draft at a time: an older draft is set aside (it stays in the history).
     MatchRound.objects.filter(
         program=program, status__in=[RoundStatus.QUEUED, RoundStatus.RUNNING, RoundStatus.DRAFT]
@@ -282,6 +294,8 @@ def round_publish(*, match_round: MatchRound, actor: User) -> int:
             match_round=draft,
         )
         partnership_introduce(partnership, members, group["reasons"])
+    # Whoever the round filled up loses their waiting requests, kindly, as an accept does.
+    requests_close_for_full(program=program, enrolments=[in_pool[m] for m in sorted(ids)])
     draft.status = RoundStatus.PUBLISHED
     draft.published_at = timezone.now()
     draft.published_by = actor

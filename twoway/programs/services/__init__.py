@@ -25,6 +25,7 @@ from twoway.programs.services.requests import (
     request_expire,
     request_send,
     request_withdraw,
+    requests_close_for_full,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "request_expire",
     "request_send",
     "request_withdraw",
+    "requests_close_for_full",
 ]

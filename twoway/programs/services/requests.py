@@ -22,6 +22,7 @@ from twoway.programs.models import (
     PartnershipMember,
     PartnershipSource,
     Program,
+    ProgramKind,
     ProgramStatus,
     RequestStatus,
 )
@@ -47,6 +48,17 @@ def _people_conflict(program: Program, a: Person, b: Person) -> str | None:
         return not_pairable
     if b.pk in {p.pk for p in a.manager_chain()} or a.pk in {p.pk for p in b.manager_chain()}:
         return not_pairable
+    if (
+        program.kind != ProgramKind.ONBOARDING
+        and a.level is not None
+        and b.level is not None
+        and abs(a.level - b.level) > program.max_level_gap
+    ):
+        steps = program.max_level_gap
+        return (
+            f"You and {b.name} are {abs(a.level - b.level)} levels apart; this program pairs "
+            f"peers at most {steps} level{'' if steps == 1 else 's'} apart."
+        )
     shared = PartnershipMember.objects.filter(person=b, partnership__members__person=a)
     if shared.filter(partnership__status__in=OPEN_PARTNERSHIP_STATUSES).exists():
         return f"You and {b.name} are already partners."
@@ -222,14 +234,25 @@ def request_accept(*, request: MatchRequest, by: Person, response: str = "") -> 
         partnership=partnership,
     )
     partnership_introduce(partnership, [locked.sender, locked.receiver], scored.reasons)
-    full = [e.person_id for e in enrolments if partners_in_program(program, e.person) >= e.capacity]
-    if full:
-        _withdraw_open_requests_of(program, full)
+    requests_close_for_full(program=program, enrolments=enrolments)
     return partnership
 
 
+def requests_close_for_full(*, program: Program, enrolments: list[Enrolment]) -> None:
+    """Whoever of these people is now full: close the requests still waiting on them or from
+    them, and tell each sender kindly (a request to a full person would only fail on accept).
+
+    Callers hold these enrolments' locks; one statement then locks the requests by primary
+    key, the order every other answer uses."""
+    person_ids = [
+        e.person_id for e in enrolments if partners_in_program(program, e.person) >= e.capacity
+    ]
+    if person_ids:
+        _withdraw_open_requests_of(program, person_ids)
+
+
 def _withdraw_open_requests_of(program: Program, person_ids: list[int]) -> None:
-    """These people are full: close the requests still waiting on them or from them.
+    """Close the requests still waiting on these people or from them; senders to them are told.
 
     One statement locks them all by primary key, the order every other answer uses."""
     for other in (

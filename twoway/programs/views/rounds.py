@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Role
+from twoway.matching.candidates import FULL_LIMIT
+from twoway.people.models import Person
 from twoway.programs import rounds, selectors, services
 from twoway.programs.forms import (
     RoundAdjustForm,
@@ -18,6 +24,48 @@ from twoway.programs.models import (
     RoundStatus,
 )
 from twoway.programs.views.common import _user
+
+
+def how_good(result: dict[str, Any]) -> dict[str, Any]:
+    """How close the draft is to the best possible, in the program manager's words.
+
+    `best`: the pairs are the optimum — an exact solve that saw every possible pair (no
+    candidate pruning; the bound of a small exact solve can stay loose, so its "gap" means
+    nothing), or a total equal to the proven bound. Otherwise `within`: the gap to the proven
+    upper bound, rounded up to a whole per cent, so "within 1 %" is always true. The bound
+    covers the pairs; anyone added to a pair as a third is counted in `joined`."""
+    gap = float(result.get("gap") or 0.0)
+    exact = (
+        str(result.get("solver", "")).startswith("exact")
+        and int(result.get("n") or 0) <= FULL_LIMIT
+    )
+    joined = sum(1 for g in result.get("groups", []) if g.get("kind") == "trio")
+    return {
+        "best": exact or gap < 0.00005,
+        "exact": exact,
+        "within": max(1, math.ceil(100 * gap - 1e-9)),
+        "joined": joined,
+    }
+
+
+def hand_labels(org_id: int, people: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The pair-by-hand list: a name that repeats gets its team and level, to tell them apart."""
+    repeated = {name for name, n in Counter(name for _, name in people).items() if n > 1}
+    ids = [pid for pid, name in people if name in repeated]
+    found = {
+        p.pk: p
+        for p in Person.objects.filter(organization_id=org_id, pk__in=ids).select_related(
+            "team", "organization"
+        )
+    }
+    out = []
+    for pid, name in people:
+        person = found.get(pid)
+        if person is not None:
+            detail = [person.team.name if person.team else "no team", person.level_label]
+            name = f"{name} ({', '.join(d for d in detail if d)})"
+        out.append((pid, name))
+    return out
 
 
 def _round_of(request: OrgRequest, program_id: int, round_id: int) -> MatchRound:
@@ -52,6 +100,7 @@ def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpRes
     ]
     people += [(u["id"], u["name"]) for u in result.get("unmatched", [])]
     locked = {tuple(sorted(g)) for g in match_round.locked_groups}
+    people = hand_labels(request.org.pk, sorted(people, key=lambda p: p[1]))
     return render(
         request,
         "programs/round.html",
@@ -61,7 +110,8 @@ def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpRes
             "result": result,
             "locked": locked,
             "working": match_round.status in (RoundStatus.QUEUED, RoundStatus.RUNNING),
-            "people": sorted(people, key=lambda p: p[1]),
+            "people": people,
+            "how_good": how_good(result),
             "pair_form": RoundAdjustForm(people=people),
         },
     )
@@ -106,9 +156,8 @@ def round_publish(request: OrgRequest, program_id: int, round_id: int) -> HttpRe
         return redirect(
             "round_detail", org_slug=request.org.slug, program_id=program_id, round_id=round_id
         )
-    messages.success(
-        request, f"Published: {count} partnerships started, and everyone got an introduction."
-    )
+    started = "1 partnership" if count == 1 else f"{count} partnerships"
+    messages.success(request, f"Published: {started} started, and everyone got an introduction.")
     return redirect("program_detail", org_slug=request.org.slug, program_id=program_id)
 
 

@@ -14,7 +14,7 @@ from twoway.accounts.access import OrgRequest, org_view
 from twoway.matching import pair_score, suggest
 from twoway.people.access import me as _me
 from twoway.programs import selectors, services
-from twoway.programs.cohort import engine_settings, participants_for, pool
+from twoway.programs.cohort import engine_settings, open_counts, participants_for, pool
 from twoway.programs.forms import (
     RequestForm,
     ResponseForm,
@@ -56,6 +56,10 @@ def program_peers(request: OrgRequest, program_id: int) -> HttpResponse:
             Q(person__name__icontains=q) | Q(person__title__icontains=q) | Q(goals__icontains=q)
         )
     page = Paginator(others, 24).get_page(request.GET.get("page"))
+    # Who on this page has no room: they are shown as full and offered no request, so nobody
+    # writes a note only to be told afterwards.
+    counts = open_counts(program, [e.person_id for e in page])
+    full_ids = {e.person_id for e in page if counts.get(e.person_id, 0) >= e.capacity}
     return render(
         request,
         "programs/peers.html",
@@ -64,6 +68,7 @@ def program_peers(request: OrgRequest, program_id: int) -> HttpResponse:
             "suggestions": suggestions,
             "page": page,
             "q": q,
+            "full_ids": full_ids,
             "full": services.partners_in_program(program, me) >= enrolment.capacity,
         },
     )

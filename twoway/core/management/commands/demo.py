@@ -9,9 +9,47 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from twoway.accounts.models import Membership, Organization, Role
+from twoway.accounts.models import Membership, Organization, Role, User
 from twoway.demo import demo_build
 from twoway.demo.seed import DEMO_PASSWORD, seed_organization
+from twoway.people.models import Person
+from twoway.people.services import membership_add
+from twoway.programs.models import OPEN_PARTNERSHIP_STATUSES, PartnershipMember
+
+
+def participants_partner(org: Organization) -> Person | None:
+    """The partner in the demo participant's open partnership, so that both sides can be seen."""
+    participant = (
+        Membership.objects.filter(organization=org, role=Role.PARTICIPANT)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    if participant is None:
+        return None
+    member = (
+        PartnershipMember.objects.filter(
+            partnership__organization=org,
+            partnership__status__in=OPEN_PARTNERSHIP_STATUSES,
+            partnership__members__person__user_id=participant,
+        )
+        .exclude(person__user_id=participant)
+        .select_related("person")
+        .order_by("partnership_id")
+        .first()
+    )
+    return member.person if member else None
+
+
+def partner_sign_in(org: Organization) -> Person | None:
+    """Give the demo participant's partner a sign-in too (demo password), once."""
+    partner = participants_partner(org)
+    if partner is None or partner.user_id is not None:
+        return partner
+    user = User.objects.create_user(partner.email, DEMO_PASSWORD, name=partner.name)
+    membership_add(organization=org, user=user, role=Role.PARTICIPANT, actor=None, source="seed")
+    partner.refresh_from_db()
+    return partner
 
 
 class Command(BaseCommand):
@@ -29,6 +67,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 result = seed_organization(people=options["people"], seed=options["seed"])
                 demo_build(org=result.org, seed=options["seed"])
+                partner_sign_in(result.org)
             self.stdout.write(f"Seeded {result.org.name} with {result.people} people.")
         self.stdout.write(f"\nSign in at http://{options['addrport']}/ with one of:")
         memberships = Membership.objects.filter(user__email__endswith=".example").select_related(
@@ -38,6 +77,13 @@ class Command(BaseCommand):
             for m in memberships.filter(role=role).order_by("organization__name")[:1]:
                 self.stdout.write(
                     f"  {role.label:<16} {m.user.email:<40} password: {DEMO_PASSWORD}"
+                )
+        for org in Organization.objects.order_by("name")[:1]:
+            partner = participants_partner(org)
+            if partner is not None and partner.user_id is not None:
+                self.stdout.write(
+                    f"  {'their partner':<16} {partner.email:<40} password: {DEMO_PASSWORD}"
+                    "\n  (the participant and their partner: sign in as both to see each side)"
                 )
         self.stdout.write(
             f"\nA worker runs beside the server (matching rounds, reminders); emails are written "
