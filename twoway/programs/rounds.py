@@ -41,7 +41,8 @@ CLAIM_SECONDS = 15 * 60
 
 
 @transaction.atomic
-def round_create(*, program: Program, actor: User) -> MatchRound:
+def round_create(*, program: Program, actor: User | None, source: str = "") -> MatchRound:
+    """Queue a round; `actor` is None when an API key starts it (`source` names the key)."""
     if not program.runs_rounds:
         raise ProgramError("This program matches by requests only; change its matching mode first.")
     # Only one draft at a time: an older draft is set aside (it stays in the history).
@@ -64,6 +65,7 @@ def round_create(*, program: Program, actor: User) -> MatchRound:
         action="round.created",
         target=program.name,
         round=match_round.pk,
+        **({"source": source} if source else {}),
     )
     return match_round
 
@@ -246,7 +248,7 @@ def round_adjust(
 
 
 @transaction.atomic
-def round_publish(*, match_round: MatchRound, actor: User) -> int:
+def round_publish(*, match_round: MatchRound, actor: User | None, source: str = "") -> int:
     """Make every group of the draft an active partnership and introduce its members."""
     draft = _draft(match_round)
     program = draft.program
@@ -293,6 +295,7 @@ def round_publish(*, match_round: MatchRound, actor: User) -> int:
         target=program.name,
         round=draft.pk,
         groups=len(groups),
+        **({"source": source} if source else {}),
     )
     return len(groups)
 
