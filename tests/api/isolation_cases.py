@@ -51,6 +51,7 @@ CASES: dict[str, Case] = {
     "read_round": _api("rounds/1"),
     "publish_round": _api("rounds/1/publish", "post"),
     "end_partnership": _api("partnerships/1/end", "post"),
+    "read_insights": _api("programs/1/insights"),
     "api_keys": Case(org_url("api_keys"), ORG_ADMIN),
     "api_key_revoke": Case(org_url("api_key_revoke", key_id=_key_id), ORG_ADMIN, method="post"),
 }

@@ -71,7 +71,7 @@ def test_a_key_runs_a_program_from_creation_to_published_pairs(world: World) -> 
     assert Partnership.objects.filter(program=program).count() == len(groups)
     assert AuditEvent.objects.get(action="round.published").details["source"] == f"api:{prefix}"
     # A draft is published once.
-    assert api.post(f"rounds/{round_id}/publish", {}).status_code == 400
+    assert api.post(f"rounds/{round_id}/publish", {}).status_code == 409
 
 
 def test_ending_a_partnership_keeps_the_reason_out_of_every_answer(world: World) -> None:
@@ -107,16 +107,16 @@ def test_the_program_rules_hold_and_bad_input_changes_nothing(world: World) -> N
         "programs",
         {"name": "Backwards", "enrolment_opens": "2027-02-01", "enrolment_closes": "2027-01-01"},
     )
-    assert made.status_code == 422
+    assert made.status_code == 409
     assert "close after it opens" in made.json()["detail"]
     assert not Program.objects.exists()
     draft_id = api.post("programs", {"name": "Draft"}).json()["id"]
     # Enrolment is not open in a draft.
     refused = api.post(f"programs/{draft_id}/enrolments", {"person_id": world.alice_person.pk})
-    assert refused.status_code == 400 and "not open" in refused.json()["detail"]
+    assert refused.status_code == 409 and "not open" in refused.json()["detail"]
     assert not Enrolment.objects.exists()
     # draft → paused is not a transition.
-    assert api.post(f"programs/{draft_id}/status", {"status": "paused"}).status_code == 400
+    assert api.post(f"programs/{draft_id}/status", {"status": "paused"}).status_code == 409
     assert Program.objects.get(pk=draft_id).status == ProgramStatus.DRAFT
     renamed = api.patch(f"programs/{draft_id}", {"name": "Renamed", "description": None})
     assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed"
@@ -130,7 +130,7 @@ def test_the_program_rules_hold_and_bad_input_changes_nothing(world: World) -> N
         f"programs/{program_id}/enrolments",
         {"person_id": world.carol_person.pk, "offers": [{"skill_id": world.globex_skill.pk}]},
     )
-    assert other.status_code == 422 and not Enrolment.objects.exists()
+    assert other.status_code == 409 and not Enrolment.objects.exists()
     api.post(f"programs/{program_id}/enrolments", {"person_id": world.alice_person.pk})
     withdrawn = api.post(f"programs/{program_id}/enrolments/{world.alice_person.pk}/withdraw", {})
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"

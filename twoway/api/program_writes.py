@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Schema, Status
 from ninja.errors import HttpError
-from pydantic import StringConstraints
+from pydantic import StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from twoway.api.core import Id, answers, need
 from twoway.api.models import ApiKey, Scope
-from twoway.api.people import Email, Text
 from twoway.api.programs import (
     EnrolmentOut,
     PartnershipOut,
@@ -38,6 +38,7 @@ from twoway.programs.models import (
     ProgramStatus,
 )
 from twoway.programs.services import (
+    ProgramError,
     enrolment_save,
     enrolment_withdraw,
     partnership_end_by_admin,
@@ -55,10 +56,25 @@ LongText = Annotated[str, StringConstraints(max_length=5000, pattern=r"^[^\x00]*
 Reason = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00]*$")]
 
 
-class ProgramIn(Schema):
-    """A program's settings; on PATCH only the fields you send change."""
+# One line, as the model's `single_line` validator wants it (no line or paragraph separators).
+Line = Annotated[
+    str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f\x85\u2028\u2029]*$")
+]
+# An address Django's EmailValidator accepts too: dot-atom local part, hostname labels, a TLD.
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+StrictEmail = Annotated[
+    str,
+    StringConstraints(
+        max_length=254,
+        pattern=rf"^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:{LABEL}\.)+[A-Za-z]{{2,63}}$",
+    ),
+]
 
-    name: Text = Field(..., min_length=1)
+
+class ProgramIn(Schema):
+    """A new program's settings."""
+
+    name: Line = Field(..., min_length=1)
     description: LongText = ""
     kind: ProgramKind = ProgramKind.PEER_PAIRS
     matching_mode: MatchingMode = MatchingMode.BOTH
@@ -71,26 +87,51 @@ class ProgramIn(Schema):
     allow_trios: bool = True
     allow_repeats: bool = False
     max_open_requests: int = Field(3, ge=1, le=20)
-    hr_contact_name: Text = ""
-    hr_contact_email: Email | None = None
+    hr_contact_name: Line = ""
+    hr_contact_email: StrictEmail | None = None
+
+
+NOT_NULL = (
+    "name",
+    "kind",
+    "matching_mode",
+    "term_weeks",
+    "checkin_every_weeks",
+    "checkin_minutes",
+    "invite_only",
+    "allow_trios",
+    "allow_repeats",
+    "max_open_requests",
+)
 
 
 class ProgramPatch(Schema):
-    name: Text | None = Field(None, min_length=1)
+    """Only the fields you send change; `null` clears a date, a description or the HR contact."""
+
+    # Settings that always have a value cannot be null: leave them out to keep them.
+    name: Annotated[Line, Field(min_length=1)] | SkipJsonSchema[None] = None
+    kind: ProgramKind | SkipJsonSchema[None] = None
+    matching_mode: MatchingMode | SkipJsonSchema[None] = None
+    term_weeks: Annotated[int, Field(ge=1, le=104)] | SkipJsonSchema[None] = None
+    checkin_every_weeks: Annotated[int, Field(ge=1, le=12)] | SkipJsonSchema[None] = None
+    checkin_minutes: Annotated[int, Field(ge=10, le=240)] | SkipJsonSchema[None] = None
+    invite_only: bool | SkipJsonSchema[None] = None
+    allow_trios: bool | SkipJsonSchema[None] = None
+    allow_repeats: bool | SkipJsonSchema[None] = None
+    max_open_requests: Annotated[int, Field(ge=1, le=20)] | SkipJsonSchema[None] = None
     description: LongText | None = None
-    kind: ProgramKind | None = None
-    matching_mode: MatchingMode | None = None
-    term_weeks: int | None = Field(None, ge=1, le=104)
-    checkin_every_weeks: int | None = Field(None, ge=1, le=12)
-    checkin_minutes: int | None = Field(None, ge=10, le=240)
     enrolment_opens: dt.date | None = None
     enrolment_closes: dt.date | None = None
-    invite_only: bool | None = None
-    allow_trios: bool | None = None
-    allow_repeats: bool | None = None
-    max_open_requests: int | None = Field(None, ge=1, le=20)
-    hr_contact_name: Text | None = None
-    hr_contact_email: Email | None = None
+    hr_contact_name: Line | None = None
+    hr_contact_email: StrictEmail | None = None
+
+    @field_validator(*NOT_NULL, mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Defaults are not validated: only an explicit null reaches here.
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
 
 
 class StatusIn(Schema):
@@ -222,13 +263,17 @@ def _program_out(program: Program) -> ProgramOut:
 CLEARED_TO_EMPTY = {"description", "hr_contact_name", "hr_contact_email"}
 
 
-def _refused(exc: ValidationError) -> HttpError:
-    """The model's own rules (enrolment closing before it opens): a 422 naming them."""
-    return HttpError(422, " ".join(exc.messages))
+def _refused(exc: ValidationError | ProgramError) -> HttpError:
+    """A well-formed request the program's rules refuse (enrolment closing before it opens, a
+    draft that cannot be paused, enrolment not open): a 409 saying which rule, as the directory
+    does."""
+    if isinstance(exc, ValidationError):
+        return HttpError(409, " ".join(exc.messages))
+    return HttpError(409, str(exc))
 
 
 @router.post(
-    "/programs", response=answers({201: ProgramOut}), summary="Create a program (as a draft)"
+    "/programs", response=answers({201: ProgramOut}, 409), summary="Create a program (as a draft)"
 )
 def create_program(request: object, body: ProgramIn) -> Status[ProgramOut]:
     """Scope `programs:write`. The program starts as a draft; open it with `/status`."""
@@ -239,24 +284,21 @@ def create_program(request: object, body: ProgramIn) -> Status[ProgramOut]:
         program = program_create(
             organization=key.organization, actor=None, fields=fields, source=_source(key)
         )
-    except ValidationError as exc:
+    except (ValidationError, ProgramError) as exc:
         raise _refused(exc) from None
     return Status(201, _program_out(program))
 
 
-@router.patch("/programs/{program_id}", response=answers(ProgramOut), summary="Change a program")
+@router.patch(
+    "/programs/{program_id}", response=answers(ProgramOut, 409), summary="Change a program"
+)
 def update_program(request: object, program_id: Id, body: ProgramPatch) -> ProgramOut:
     """Scope `programs:write`. Only the fields you send change."""
     key = _writer(request)
     program = _program(key, program_id)
-    fields = body.dict(exclude_unset=True)
-    if fields.get("name", "") is None:
-        raise HttpError(422, "A program's name cannot be emptied.")
-    # null clears a text or a date; for a setting with a default it changes nothing.
     fields = {
         name: "" if value is None and name in CLEARED_TO_EMPTY else value
-        for name, value in fields.items()
-        if value is not None or name in CLEARED_TO_EMPTY or name.startswith("enrolment_")
+        for name, value in body.dict(exclude_unset=True).items()
     }
     try:
         program = program_update(
@@ -267,19 +309,24 @@ def update_program(request: object, program_id: Id, body: ProgramPatch) -> Progr
             invitees=program.invitees.all(),
             source=_source(key),
         )
-    except ValidationError as exc:
+    except (ValidationError, ProgramError) as exc:
         raise _refused(exc) from None
     return _program_out(program)
 
 
-@router.post("/programs/{program_id}/status", response=answers(ProgramOut), summary="Open or close")
+@router.post(
+    "/programs/{program_id}/status", response=answers(ProgramOut, 409), summary="Open or close"
+)
 def set_program_status(request: object, program_id: Id, body: StatusIn) -> ProgramOut:
     """Scope `programs:write`. draft → open or closed; open ↔ paused; open or paused → closed;
-    closed → open. Any other change is a 400 saying why."""
+    closed → open. Any other change is a 409 saying why."""
     key = _writer(request)
-    program = program_set_status(
-        program=_program(key, program_id), status=body.status, actor=None, source=_source(key)
-    )
+    try:
+        program = program_set_status(
+            program=_program(key, program_id), status=body.status, actor=None, source=_source(key)
+        )
+    except ProgramError as exc:
+        raise _refused(exc) from None
     return _program_out(program)
 
 
@@ -292,7 +339,7 @@ def _skills(key: ApiKey, levels: list[SkillLevel]) -> dict[int, int]:
     )
     unknown = sorted(set(wanted) - known)
     if unknown:
-        raise HttpError(422, f"No such skills in this organization: {unknown}.")
+        raise HttpError(409, f"No such skills in this organization: {unknown}.")
     return wanted
 
 
@@ -308,12 +355,12 @@ def _enrolment_out(enrolment: Enrolment) -> EnrolmentOut:
 
 @router.post(
     "/programs/{program_id}/enrolments",
-    response=answers({201: EnrolmentOut}),
+    response=answers({201: EnrolmentOut}, 409),
     summary="Enrol a person",
 )
 def enrol_person(request: object, program_id: Id, body: EnrolmentIn) -> Status[EnrolmentOut]:
     """Scope `programs:write`. The program's rules apply as on the page: enrolment must be open
-    and the person eligible (otherwise a 400 saying which). Enrolling again updates the intake."""
+    and the person eligible (otherwise a 409 saying which). Enrolling again updates the intake."""
     key = _writer(request)
     program = _program(key, program_id)
     person = get_object_or_404(Person, organization=key.organization, pk=body.person_id)
@@ -336,7 +383,7 @@ def enrol_person(request: object, program_id: Id, body: EnrolmentIn) -> Status[E
             capacity=body.capacity,
             role=body.role,
         )
-    except ValidationError as exc:
+    except (ValidationError, ProgramError) as exc:
         raise _refused(exc) from None
     return Status(201, _enrolment_out(enrolment))
 
@@ -363,7 +410,7 @@ def _round(key: ApiKey, round_id: int) -> MatchRound:
 
 @router.post(
     "/programs/{program_id}/rounds",
-    response=answers({202: RoundOut}),
+    response=answers({202: RoundOut}, 409),
     summary="Start a matching round",
 )
 def start_round(request: object, program_id: Id) -> Status[RoundOut]:
@@ -371,9 +418,12 @@ def start_round(request: object, program_id: Id) -> Status[RoundOut]:
     `GET /rounds/{id}` until its status is `draft`, then publish it. An older draft is set
     aside."""
     key = _writer(request)
-    match_round = rounds.round_create(
-        program=_program(key, program_id), actor=None, source=_source(key)
-    )
+    try:
+        match_round = rounds.round_create(
+            program=_program(key, program_id), actor=None, source=_source(key)
+        )
+    except ProgramError as exc:
+        raise _refused(exc) from None
     return Status(202, RoundOut.of(match_round))
 
 
@@ -385,13 +435,18 @@ def read_round(request: object, round_id: Id) -> RoundOut:
     return RoundOut.of(_round(key, round_id))
 
 
-@router.post("/rounds/{round_id}/publish", response=answers(RoundOut), summary="Publish a draft")
+@router.post(
+    "/rounds/{round_id}/publish", response=answers(RoundOut, 409), summary="Publish a draft"
+)
 def publish_round(request: object, round_id: Id) -> RoundOut:
     """Scope `programs:write`. Every group becomes an active partnership and its members are
-    introduced. Only a draft can be published (a 400 otherwise)."""
+    introduced. Only a draft can be published (a 409 otherwise)."""
     key = _writer(request)
     match_round = _round(key, round_id)
-    rounds.round_publish(match_round=match_round, actor=None, source=_source(key))
+    try:
+        rounds.round_publish(match_round=match_round, actor=None, source=_source(key))
+    except ProgramError as exc:
+        raise _refused(exc) from None
     match_round.refresh_from_db()
     return RoundOut.of(match_round)
 
