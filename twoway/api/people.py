@@ -11,7 +11,15 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from twoway.api.core import Cursor, Id, answers, make_cursor, need, read_cursor
 from twoway.api.models import Scope
@@ -153,8 +161,9 @@ class PersonIn(Schema):
 
 
 class PersonPatch(Schema):
-    name: Text | None = Field(None, min_length=1)
-    email: Email | None = None
+    # A person always has a name and an address: leave them out to keep them (null is refused).
+    name: Annotated[Text, Field(min_length=1)] | SkipJsonSchema[None] = None
+    email: Email | SkipJsonSchema[None] = None
     title: Text | None = None
     level: int | None = Field(None, ge=1, le=30)
     department: Text | None = None
@@ -164,6 +173,14 @@ class PersonPatch(Schema):
     time_zone: TimeZone | None = None
     hire_date: dt.date | None = None
     external_id: Text | None = None
+
+    @field_validator("name", "email", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Defaults are not validated: only an explicit null reaches here.
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
 
 
 class Deactivation(Schema):
@@ -245,8 +262,6 @@ def update_person(request: object, person_id: int, body: PersonPatch) -> PersonO
     """Scope `directory:write`. Only the fields you send change."""
     person = get_object_or_404(_people(request, scope=Scope.DIRECTORY_WRITE), pk=person_id)
     values = body.dict(exclude_unset=True)
-    if any(v is None for k, v in values.items() if k in {"name", "email"}):
-        raise HttpError(422, "name and email cannot be emptied.")
     values.setdefault("email", person.email)
     _upsert(request, {k: ("" if v is None else v) for k, v in values.items()}, person)
     return PersonOut.of(_people(request, scope=Scope.DIRECTORY_WRITE).get(pk=person.pk))

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from twoway.accounts.models import User
 from twoway.accounts.services import audit
+from twoway.lib.events import event_publish
 from twoway.matching import UNMATCHED_REASONS, MatchResult, match
 from twoway.matching.circles import form_circles
 from twoway.people.models import Person
@@ -296,6 +297,16 @@ def round_publish(*, match_round: MatchRound, actor: User | None, source: str = 
         round=draft.pk,
         groups=len(groups),
         **({"source": source} if source else {}),
+    )
+    event_publish(
+        organization_id=program.organization_id,
+        name="round.published",
+        payload={
+            "id": draft.pk,
+            "program_id": program.pk,
+            "partnerships": len(groups),
+            "published_at": draft.published_at.isoformat(),
+        },
     )
     return len(groups)
 

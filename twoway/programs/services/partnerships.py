@@ -11,6 +11,7 @@ from django.utils import timezone
 from twoway.accounts.models import User
 from twoway.accounts.services import audit
 from twoway.lib.errors import InvalidInput
+from twoway.lib.events import event_publish
 from twoway.notifications.services import notify
 from twoway.people.models import Person
 from twoway.programs.models import (
@@ -72,7 +73,26 @@ def partnership_create(
         )
         for p in people
     )
+    _announce(partnership, "partnership.created", members=sorted(p.pk for p in people))
     return partnership
+
+
+def _announce(partnership: Partnership, name: str, **extra: object) -> None:
+    """The event other systems hear (webhooks): ids, statuses and dates, never a reason."""
+    event_publish(
+        organization_id=partnership.organization_id,
+        name=name,
+        payload={
+            "id": partnership.pk,
+            "program_id": partnership.program_id,
+            "status": partnership.status,
+            "source": partnership.source,
+            "started_on": partnership.started_on.isoformat() if partnership.started_on else None,
+            "ends_on": partnership.ends_on.isoformat() if partnership.ends_on else None,
+            "ended_at": partnership.ended_at.isoformat() if partnership.ended_at else None,
+            **extra,
+        },
+    )
 
 
 def partnership_introduce(
@@ -145,6 +165,7 @@ def partnership_end(
     Enrolment.objects.filter(program_id=locked.program_id, person_id__in=list(others)).update(
         wants_rematch=False
     )
+    _announce(locked, "partnership.ended")
     return locked
 
 
@@ -185,4 +206,5 @@ def partnership_end_by_admin(
         reason=reason.strip(),
         **({"source": source} if source else {}),
     )
+    _announce(locked, "partnership.ended")
     return locked
