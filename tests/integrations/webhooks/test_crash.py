@@ -80,7 +80,6 @@ def test_no_webhook_is_lost_when_workers_are_killed() -> None:
 
         live = [start() for _ in range(WORKERS)]
         killed = 0
-        started_at = time.monotonic()
         deadline = time.monotonic() + 90
         while killed < KILLS and time.monotonic() < deadline:
             target = len(receiver.received) + rng.randint(20, 60)
@@ -95,22 +94,18 @@ def test_no_webhook_is_lost_when_workers_are_killed() -> None:
             victim.wait()
             killed += 1
             live.append(start())
-            started_at = time.monotonic()
         while time.monotonic() < deadline:
             if not OutboxMessage.objects.filter(status=OutboxStatus.PENDING).exists():
                 break
             time.sleep(0.2)
-        # A worker started after the last kill may still be starting Django, before its SIGTERM
-        # handler exists (on a busy machine that takes seconds): give it time to get there.
-        time.sleep(max(0.0, 15 - (time.monotonic() - started_at)))
         for proc in live:
             proc.send_signal(signal.SIGTERM)
         for proc in live:
             _, err = proc.communicate(timeout=20)
-            # Seen once in three runs on a loaded machine: a worker ended by SIGTERM's default
-            # action (-15), without a traceback. What this test proves is that nothing is lost;
-            # the clean stop is tests/notifications/test_crash.py's.
-            assert proc.returncode in (0, -signal.SIGTERM), err.decode()[-2000:]
+            # As in tests/notifications/test_crash.py: a worker started moments ago may still be
+            # loading Django when SIGTERM comes; it then ends at once, holding nothing.
+            clean = proc.returncode == 0 or (proc.returncode == -signal.SIGTERM and not err)
+            assert clean, (proc.returncode, err.decode()[-2000:])
         received = list(receiver.received)
 
     assert killed >= 2, "the workers finished before enough kills: raise EVENTS"
