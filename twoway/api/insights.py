@@ -35,8 +35,15 @@ class InsightsOut(Schema):
     figures: list[Figure]
 
 
+def _plain(text: str) -> str:
+    """The CSV guards text a spreadsheet would run with a leading quote; JSON needs no guard."""
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+        return text[1:]
+    return text
+
+
 def _number(text: str) -> float | None:
-    return float(text) if text else None
+    return float(_plain(text)) if text else None
 
 
 @router.get(
@@ -58,7 +65,13 @@ def read_insights(request: object, program_id: Id) -> InsightsOut:
         as_of=board.as_of,
         computed_at=board.computed_at,
         figures=[
-            Figure(section=section, row=row, column=column, value=_number(value), note=note)
+            Figure(
+                section=_plain(section),
+                row=_plain(row),
+                column=_plain(column),
+                value=_number(value),
+                note=_plain(note),
+            )
             for section, row, column, value, note in rows
         ],
     )

@@ -14,12 +14,11 @@ from ninja.errors import HttpError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BeforeValidator,
     ConfigDict,
     StringConstraints,
     WithJsonSchema,
-    field_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from twoway.api.core import Cursor, Id, answers, make_cursor, need, read_cursor
 from twoway.api.models import Scope
@@ -57,6 +56,17 @@ def _zone(name: str) -> str:
 
 
 TimeZone = Annotated[str, AfterValidator(_zone), WithJsonSchema({"type": "string", "enum": ZONES})]
+
+
+def _iso_only(value: object) -> object:
+    """Pydantic would also read a bare number as seconds since 1970; the schema promises an
+    ISO 8601 date-time, so that is all that is accepted."""
+    if isinstance(value, str) and value.lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("give an ISO 8601 date-time with a time zone, e.g. 2026-01-31T00:00:00Z")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 class SkillOut(Schema):
@@ -138,7 +148,7 @@ class PeopleFilter(Schema):
     department: Text | None = None
     team: Text | None = None
     active: bool | None = None
-    updated_since: AwareDatetime | None = None
+    updated_since: IsoDatetime | None = None
 
 
 class PersonIn(Schema):
@@ -161,9 +171,9 @@ class PersonIn(Schema):
 
 
 class PersonPatch(Schema):
-    # A person always has a name and an address: leave them out to keep them (null is refused).
-    name: Annotated[Text, Field(min_length=1)] | SkipJsonSchema[None] = None
-    email: Email | SkipJsonSchema[None] = None
+    # Left out: unchanged. A person always has a name and an email, so null is not a value here.
+    name: Text = Field(None, min_length=1)  # type: ignore[assignment]
+    email: Email = Field(None)  # type: ignore[assignment]
     title: Text | None = None
     level: int | None = Field(None, ge=1, le=30)
     department: Text | None = None
@@ -173,14 +183,6 @@ class PersonPatch(Schema):
     time_zone: TimeZone | None = None
     hire_date: dt.date | None = None
     external_id: Text | None = None
-
-    @field_validator("name", "email", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Defaults are not validated: only an explicit null reaches here.
-        if value is None:
-            raise ValueError("cannot be null; leave the field out to keep its value")
-        return value
 
 
 class Deactivation(Schema):
