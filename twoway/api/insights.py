@@ -23,7 +23,9 @@ class Figure(Schema):
     section: str
     row: str
     column: str
-    value: float | None = Field(..., description="null when suppressed (see `note`).")
+    value: float | str | None = Field(
+        ..., description="A number (a date or a label for some rows); null when suppressed."
+    )
     note: str
 
 
@@ -42,8 +44,13 @@ def _plain(text: str) -> str:
     return text
 
 
-def _number(text: str) -> float | None:
-    return float(_plain(text)) if text else None
+def _number(text: str) -> float | str | None:
+    if not text:
+        return None
+    try:
+        return float(_plain(text))
+    except ValueError:
+        return _plain(text)  # a release's date, a label
 
 
 @router.get(
