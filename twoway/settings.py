@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "twoway.support",
     "twoway.insights",
     "twoway.integrations.slack",
+    "twoway.integrations.webhooks",
     "twoway.directory",
     "twoway.integrations.scim",
     "twoway.api",
@@ -243,7 +244,10 @@ if EMAIL_TIMEOUT * 2 >= OUTBOX_LEASE_SECONDS:
 TWOWAY_TRANSPORTS = {
     "email": "twoway.integrations.email.transport.EmailTransport",
     "slack": "twoway.integrations.slack.transport.SlackTransport",
+    "webhook": "twoway.integrations.webhooks.transport.WebhookTransport",
 }
+# Webhooks go to HTTPS only; plain HTTP to 127.0.0.1 is for tests and local development.
+WEBHOOKS_ALLOW_HTTP_LOOPBACK = False
 SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID", "")
 SLACK_CLIENT_SECRET = env_secret("SLACK_CLIENT_SECRET")
 SLACK_SIGNING_SECRET = env_secret("SLACK_SIGNING_SECRET")

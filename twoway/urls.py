@@ -11,6 +11,7 @@ from twoway.integrations.email.password_reset import OutboxPasswordResetForm
 from twoway.integrations.scim import urls as scim_urls
 from twoway.integrations.slack import urls as slack_urls
 from twoway.integrations.sso import urls as sso_urls
+from twoway.integrations.webhooks import urls as webhook_urls
 from twoway.notifications import urls as notification_urls
 from twoway.people import views as people_views
 
@@ -82,6 +83,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/settings/", include(api_urls.org_patterns)),
     path("o/<slug:org_slug>/settings/", include(sso_urls.org_patterns)),
     path("sso/", include(sso_urls.urlpatterns)),
+    path("o/<slug:org_slug>/settings/", include(webhook_urls.org_patterns)),
     path("admin/", admin.site.urls),
     path("", include("twoway.partnerships.public_urls")),  # calendar feeds
 ]

@@ -157,8 +157,10 @@ def list_enrolments(request: object, program_id: Id) -> list[EnrolmentOut]:
     ]
 
 
-def _partnerships(request: object, query: type[Schema] | None = None) -> QuerySet[Partnership]:
-    key = need(request, Scope.PROGRAMS_READ, query)  # type: ignore[arg-type]
+def _partnerships(
+    request: object, query: type[Schema] | None = None, scope: Scope = Scope.PROGRAMS_READ
+) -> QuerySet[Partnership]:
+    key = need(request, scope, query)  # type: ignore[arg-type]
     counts = {
         name: Count("checkins", filter=Q(checkins__status=status), distinct=True)
         for name, status in (

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from twoway.api import people, programs, views
+from twoway.api import insights, people, program_writes, programs, views
 from twoway.api.core import api
 
 api.add_router("", people.router)
+# program_writes adds the writes to the programs router (one router per path).
+assert program_writes.router is programs.router
 api.add_router("", programs.router)
+api.add_router("", insights.router)
 
 # Mounted at /api/v1/ (machines, keys) …
 urlpatterns = [path("", api.urls)]

@@ -26,6 +26,7 @@ from twoway.accounts.services import audit
 from twoway.directory.models import DirectoryImport, ImportStatus, Invitation
 from twoway.directory.records import Issue, PersonRecord, read_people_csv
 from twoway.directory.sync import Applied, DirectoryIndex, Plan, apply_plan, plan_sync
+from twoway.lib.events import event_publish
 from twoway.notifications.models import OutboxMessage, OutboxStatus
 from twoway.notifications.services import notify
 from twoway.people.models import Person
@@ -115,6 +116,12 @@ def people_deactivate(
             request_decline(request=request, by=people[request.receiver_id])
 
     _end_partnerships(organization, people)
+    for pk in ids:
+        event_publish(
+            organization_id=organization.pk,
+            name="person.deactivated",
+            payload={"id": pk, "left_on": dates[pk].isoformat()},
+        )
 
     OutboxMessage.objects.filter(recipient_id__in=ids, status=OutboxStatus.PENDING).update(
         status=OutboxStatus.SKIPPED, skip_reason="the person has left", claimed_until=None

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from twoway.lib import crypto
 from twoway.lib.errors import InvalidInput
+from twoway.lib.events import event_publish
 from twoway.meetings import ics
 from twoway.meetings.models import (
     SHARED_NOTE_MAX_CHARS,
@@ -606,7 +607,23 @@ def checkin_log(*, checkin: CheckIn, by: Person, status: str) -> CheckIn:
     checkin.logged_by = by
     checkin.logged_at = timezone.now()
     checkin.save(update_fields=["status", "logged_by", "logged_at"])
+    if status == CheckinStatus.HELD:
+        _held(checkin)
     return checkin
+
+
+def _held(checkin: CheckIn) -> None:
+    event_publish(
+        organization_id=checkin.partnership.organization_id,
+        name="checkin.held",
+        payload={
+            "id": checkin.pk,
+            "partnership_id": checkin.partnership_id,
+            "status": checkin.status,
+            "kind": checkin.kind,
+            "scheduled_start": checkin.scheduled_start.isoformat(),
+        },
+    )
 
 
 @transaction.atomic
@@ -624,7 +641,7 @@ def checkin_log_informal(
         raise CheckinError({"start": "Log a chat that has already happened."})
     if not 5 <= minutes <= 480:
         raise CheckinError({"minutes": "Between 5 and 480 minutes."})
-    return CheckIn.objects.create(
+    checkin = CheckIn.objects.create(
         partnership=partnership,
         kind=CheckinKind.INFORMAL,
         scheduled_start=start,
@@ -634,6 +651,8 @@ def checkin_log_informal(
         logged_by=by,
         logged_at=timezone.now(),
     )
+    _held(checkin)
+    return checkin
 
 
 def next_proposal(*, checkin: CheckIn, partnership: Partnership) -> dt.datetime:

@@ -23,6 +23,7 @@ from twoway.people.models import Person
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SLACK = "slack", "Slack"
+    WEBHOOK = "webhook", "Webhook"
 
 
 class OutboxStatus(models.TextChoices):
@@ -76,9 +77,11 @@ class OutboxMessage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dedupe_key"], name="outbox_dedupe_key_unique"),
             models.CheckConstraint(
+                # A person, a plain address, or (a webhook) a machine the context names.
                 condition=(
                     Q(recipient__isnull=False, recipient_email="")
                     | (Q(recipient__isnull=True) & ~Q(recipient_email=""))
+                    | Q(recipient__isnull=True, recipient_email="", channel="webhook")
                 ),
                 name="outbox_person_or_address",
             ),

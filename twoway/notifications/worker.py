@@ -269,8 +269,10 @@ def send_one(
     now = timezone.now()
     person = message.recipient
     if person is None:
-        # A plain address (an HR contact, a password reset): no preferences, always email.
-        return _deliver(message, token, transports, lease_end, ChannelChoice.EMAIL)
+        # A plain address (an HR contact, a password reset): no preferences, always email. A row
+        # for a machine (a webhook endpoint, no address) goes on the channel it names.
+        channel = ChannelChoice.EMAIL if message.recipient_email else message.channel
+        return _deliver(message, token, transports, lease_end, channel)
     if not person.is_active or person.left_on is not None:
         _finish(message, token, status=OutboxStatus.SKIPPED, skip_reason="the person has left")
         return "skipped"

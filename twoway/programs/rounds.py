@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from twoway.accounts.models import User
 from twoway.accounts.services import audit
+from twoway.lib.events import event_publish
 from twoway.matching import UNMATCHED_REASONS, MatchResult, match
 from twoway.matching.circles import form_circles
 from twoway.people.models import Person
@@ -46,7 +47,8 @@ CLAIM_SECONDS = 15 * 60
 
 
 @transaction.atomic
-def round_create(*, program: Program, actor: User) -> MatchRound:
+def round_create(*, program: Program, actor: User | None, source: str = "") -> MatchRound:
+    """Queue a round; `actor` is None when an API key starts it (`source` names the key)."""
     if not program.runs_rounds:
         raise ProgramError("This program matches by requests only; change its matching mode first.")
     waiting = pool(program).count()
@@ -76,6 +78,7 @@ def round_create(*, program: Program, actor: User) -> MatchRound:
         action="round.created",
         target=program.name,
         round=match_round.pk,
+        **({"source": source} if source else {}),
     )
     return match_round
 
@@ -258,7 +261,7 @@ def round_adjust(
 
 
 @transaction.atomic
-def round_publish(*, match_round: MatchRound, actor: User) -> int:
+def round_publish(*, match_round: MatchRound, actor: User | None, source: str = "") -> int:
     """Make every group of the draft an active partnership and introduce its members."""
     draft = _draft(match_round)
     program = draft.program
@@ -307,6 +310,17 @@ def round_publish(*, match_round: MatchRound, actor: User) -> int:
         target=program.name,
         round=draft.pk,
         groups=len(groups),
+        **({"source": source} if source else {}),
+    )
+    event_publish(
+        organization_id=program.organization_id,
+        name="round.published",
+        payload={
+            "id": draft.pk,
+            "program_id": program.pk,
+            "partnerships": len(groups),
+            "published_at": draft.published_at.isoformat(),
+        },
     )
     return len(groups)
 

@@ -16,6 +16,7 @@ from twoway.programs.services.partnerships import (
     partners_in_program,
     partnership_create,
     partnership_end,
+    partnership_end_by_admin,
     partnership_introduce,
 )
 from twoway.programs.services.programs import program_create, program_set_status, program_update
@@ -39,6 +40,7 @@ __all__ = [
     "partners_in_program",
     "partnership_create",
     "partnership_end",
+    "partnership_end_by_admin",
     "partnership_introduce",
     "program_create",
     "program_set_status",

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from twoway.accounts.models import User
+from twoway.accounts.services import audit
 from twoway.lib.errors import InvalidInput
+from twoway.lib.events import event_publish
 from twoway.notifications.services import notify
 from twoway.people.models import Person
 from twoway.programs.kinds import INTRODUCTION
@@ -71,7 +74,26 @@ def partnership_create(
         )
         for p in people
     )
+    _announce(partnership, "partnership.created", members=sorted(p.pk for p in people))
     return partnership
+
+
+def _announce(partnership: Partnership, name: str, **extra: object) -> None:
+    """The event other systems hear (webhooks): ids, statuses and dates, never a reason."""
+    event_publish(
+        organization_id=partnership.organization_id,
+        name=name,
+        payload={
+            "id": partnership.pk,
+            "program_id": partnership.program_id,
+            "status": partnership.status,
+            "source": partnership.source,
+            "started_on": partnership.started_on.isoformat() if partnership.started_on else None,
+            "ends_on": partnership.ends_on.isoformat() if partnership.ends_on else None,
+            "ended_at": partnership.ended_at.isoformat() if partnership.ended_at else None,
+            **extra,
+        },
+    )
 
 
 def partnership_introduce(
@@ -144,4 +166,46 @@ def partnership_end(
     Enrolment.objects.filter(program_id=locked.program_id, person_id__in=list(others)).update(
         wants_rematch=False
     )
+    _announce(locked, "partnership.ended")
+    return locked
+
+
+@transaction.atomic
+def partnership_end_by_admin(
+    *,
+    partnership: Partnership,
+    actor: User | None,
+    reason: str,
+    completed: bool = False,
+    source: str = "",
+) -> Partnership:
+    """HR ends a partnership (a reorganisation, a complaint handled elsewhere).
+
+    The reason is private to the organization's admins: it goes to the audit row only, never on
+    a member row, the partnership or any answer about it. Nobody is put back into the pool
+    without saying yes, as when a member ends it.
+    """
+    locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
+    if locked.status not in OPEN_PARTNERSHIP_STATUSES:
+        raise PartnershipClosed("This partnership has already ended.")
+    locked.status = PartnershipStatus.COMPLETED if completed else PartnershipStatus.ENDED
+    locked.ended_at = timezone.now()
+    locked.ended_by = None
+    locked.save(update_fields=["status", "ended_at", "ended_by"])
+    members = list(
+        PartnershipMember.objects.filter(partnership=locked).values_list("person_id", flat=True)
+    )
+    Enrolment.objects.filter(program_id=locked.program_id, person_id__in=members).update(
+        wants_rematch=False
+    )
+    audit(
+        org=locked.organization,
+        actor=actor,
+        action="partnership.ended_by_admin",
+        target=str(locked.pk),
+        status=locked.status,
+        reason=reason.strip(),
+        **({"source": source} if source else {}),
+    )
+    _announce(locked, "partnership.ended")
     return locked

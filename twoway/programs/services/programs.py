@@ -49,19 +49,27 @@ def _apply(
 def program_create(
     *,
     organization: Organization,
-    actor: User,
+    actor: User | None,
     fields: dict[str, Any],
     departments: Iterable[Department] = (),
     invitees: Iterable[Person] = (),
+    source: str = "",
 ) -> Program:
-    """A new program, as a draft: nobody sees it until a program manager opens it."""
+    """A new program, as a draft: nobody sees it until a program manager opens it.
+
+    `actor` is None when a machine acts (an API key): `source` then names it in the audit."""
     program = Program(organization=organization, created_by=actor, status=ProgramStatus.DRAFT)
     _apply(program, fields, departments, invitees)
     audit(
-        org=organization, actor=actor, action="program.created", target=program.name, id=program.pk
+        org=organization,
+        actor=actor,
+        action="program.created",
+        target=program.name,
+        id=program.pk,
+        **_source(source),
     )
     if program.hr_contact_email:
-        _hr_contact_changed(program=program, actor=actor, old=("", ""))
+        _hr_contact_changed(program=program, actor=actor, old=("", ""), source=source)
     return program
 
 
@@ -69,10 +77,11 @@ def program_create(
 def program_update(
     *,
     program: Program,
-    actor: User,
+    actor: User | None,
     fields: dict[str, Any],
     departments: Iterable[Department] = (),
     invitees: Iterable[Person] = (),
+    source: str = "",
 ) -> Program:
     """Save a program's settings, with an audit row listing each changed field, old and new."""
     before = Program.objects.select_for_update(of=("self",)).get(pk=program.pk)
@@ -90,17 +99,26 @@ def program_update(
         target=program.name,
         id=program.pk,
         changes=changes,
+        **_source(source),
     )
     if any(name in changes for name in HR_FIELDS):
         _hr_contact_changed(
             program=program,
             actor=actor,
             old=(before.hr_contact_name, before.hr_contact_email),
+            source=source,
         )
     return program
 
 
-def _hr_contact_changed(*, program: Program, actor: User, old: tuple[str, str]) -> None:
+def _source(source: str) -> dict[str, str]:
+    """The audit detail naming a machine actor (`api:<key prefix>`); pages leave it out."""
+    return {"source": source} if source else {}
+
+
+def _hr_contact_changed(
+    *, program: Program, actor: User | None, old: tuple[str, str], source: str = ""
+) -> None:
     """Where a program's HR escalations go is a matter of trust: who changed it, from what to
     what, is on record, and the org admins hear of it at once."""
     new = (program.hr_contact_name, program.hr_contact_email)
@@ -112,6 +130,7 @@ def _hr_contact_changed(*, program: Program, actor: User, old: tuple[str, str]) 
         id=program.pk,
         old={"name": old[0], "email": old[1]},
         new={"name": new[0], "email": new[1]},
+        **_source(source),
     )
     admin_users = Membership.objects.filter(
         organization=program.organization, role=Role.ORG_ADMIN
@@ -127,7 +146,7 @@ def _hr_contact_changed(*, program: Program, actor: User, old: tuple[str, str]) 
                 "program": program.name,
                 "program_id": program.pk,
                 "org_slug": program.organization.slug,
-                "actor": actor.name or actor.email,
+                "actor": (actor.name or actor.email) if actor else source,
                 "old_name": old[0],
                 "old_email": old[1],
                 "new_name": new[0],
@@ -138,7 +157,9 @@ def _hr_contact_changed(*, program: Program, actor: User, old: tuple[str, str]) 
 
 
 @transaction.atomic
-def program_set_status(*, program: Program, status: str, actor: User) -> Program:
+def program_set_status(
+    *, program: Program, status: str, actor: User | None, source: str = ""
+) -> Program:
     allowed = {
         ProgramStatus.DRAFT: {ProgramStatus.OPEN, ProgramStatus.CLOSED},
         ProgramStatus.OPEN: {ProgramStatus.PAUSED, ProgramStatus.CLOSED},
@@ -160,5 +181,6 @@ def program_set_status(*, program: Program, status: str, actor: User) -> Program
         target=program.name,
         old=old,
         new=status,
+        **_source(source),
     )
     return program

@@ -1,0 +1,1 @@
+"""Webhooks: signed HTTPS deliveries of domain events to endpoints an org admin registers."""

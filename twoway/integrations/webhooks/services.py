@@ -1,0 +1,139 @@
+"""Registering endpoints, and queueing one outbox row per endpoint and event."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from twoway.accounts.models import Organization, User
+from twoway.accounts.services import audit
+from twoway.integrations.webhooks.models import WebhookEndpoint
+from twoway.lib import crypto
+from twoway.lib.errors import Conflict, Invalid
+from twoway.lib.events import EVENTS
+from twoway.notifications.models import Channel, OutboxMessage
+
+CHANNEL = Channel.WEBHOOK
+MAX_ENDPOINTS = 10
+
+
+@dataclass(frozen=True)
+class MadeEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if len(url) > 500 or not host or parts.username or parts.password:
+        raise Invalid("Give the endpoint's full address, like https://hr.example.com/twoway.")
+    # Plain HTTP only to this machine, and only where settings allow it (tests, development).
+    if parts.scheme != "https" and not (
+        parts.scheme == "http" and _loopback(host) and settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK
+    ):
+        raise Invalid("Webhooks go to HTTPS addresses only.")
+    return url
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, organization: Organization, url: str, events: list[str], actor: User
+) -> MadeEndpoint:
+    """A new endpoint; its signing secret is returned once and rests encrypted."""
+    url = _check_url(url)
+    chosen = sorted(set(events))
+    if not chosen or not set(chosen) <= set(EVENTS):
+        raise Invalid("Choose at least one of the events.")
+    live = WebhookEndpoint.objects.filter(organization=organization, deleted_at__isnull=True)
+    if live.count() >= MAX_ENDPOINTS:
+        raise Conflict(f"An organization has at most {MAX_ENDPOINTS} webhook endpoints.")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization,
+        url=url,
+        events=chosen,
+        secret_encrypted=crypto.encrypt(secret),
+        created_by=actor,
+    )
+    audit(
+        org=organization,
+        actor=actor,
+        action="webhook.created",
+        target=url,
+        id=endpoint.pk,
+        events=chosen,
+    )
+    return MadeEndpoint(endpoint, secret)
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: User) -> None:
+    """Stop sending to it; deliveries still queued fail for good (the transport finds it gone)."""
+    updated = WebhookEndpoint.objects.filter(pk=endpoint.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now()
+    )
+    if updated:
+        audit(
+            org=endpoint.organization,
+            actor=actor,
+            action="webhook.deleted",
+            target=endpoint.url,
+            id=endpoint.pk,
+        )
+
+
+def webhooks_emit(organization_id: int, event: str, payload: dict[str, Any]) -> None:
+    """One outbox row per endpoint of the organization that wants `event`, once per event and
+    endpoint (the dedupe key), in the transaction of the change (the event listener)."""
+    event_id = f"{event}:{payload['id']}"
+    # At most ten endpoints: filtered here, the same on SQLite (no JSON containment) and PostgreSQL.
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(
+            organization_id=organization_id, deleted_at__isnull=True
+        ).order_by("pk")
+        if event in e.events
+    ]
+    now = timezone.now()
+    for endpoint in endpoints:
+        dedupe_key = f"webhook:{endpoint.pk}:{event_id}"
+        try:
+            with transaction.atomic():
+                OutboxMessage.objects.create(
+                    organization_id=organization_id,
+                    recipient=None,
+                    recipient_email="",
+                    kind="webhook",
+                    channel=CHANNEL,
+                    template="webhook",
+                    context={
+                        "endpoint_id": endpoint.pk,
+                        "event": {
+                            "id": event_id,
+                            "type": event,
+                            "created": now.isoformat(),
+                            "data": payload,
+                        },
+                    },
+                    dedupe_key=dedupe_key,
+                    due_at=now,
+                )
+        except IntegrityError:
+            if not OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+                raise
