@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.http import HttpRequest
 from django.urls import reverse
 
+from twoway.accounts.services import password_reset_attempt_record
 from twoway.notifications.services import notify
 
 
@@ -22,6 +25,14 @@ class OutboxPasswordResetForm(PasswordResetForm):
     answers the same either way), with the email queued rather than sent. The link rests
     encrypted until it is sent, and is built on BASE_URL, not on the Host header of whoever
     asked."""
+
+    def save(self, **kwargs: Any) -> None:
+        # Throttled before anything is looked up or queued; the view then answers "on its way"
+        # whatever happened, so the throttle does not reveal which addresses have accounts.
+        request: HttpRequest | None = kwargs.get("request")
+        ip_address = (get_client_ip_address(request) if request is not None else None) or ""
+        if password_reset_attempt_record(email=self.cleaned_data["email"], ip_address=ip_address):
+            super().save(**kwargs)
 
     def send_mail(
         self,
