@@ -26,13 +26,13 @@ class OutboxPasswordResetForm(PasswordResetForm):
     encrypted until it is sent, and is built on BASE_URL, not on the Host header of whoever
     asked."""
 
-    def save(self, **kwargs: Any) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Throttled before anything is looked up or queued; the view then answers "on its way"
         # whatever happened, so the throttle does not reveal which addresses have accounts.
         request: HttpRequest | None = kwargs.get("request")
         ip_address = (get_client_ip_address(request) if request is not None else None) or ""
         if password_reset_attempt_record(email=self.cleaned_data["email"], ip_address=ip_address):
-            super().save(**kwargs)
+            super().save(*args, **kwargs)
 
     def send_mail(
         self,
