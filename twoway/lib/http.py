@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.utils.cache import add_never_cache_headers
 
 
@@ -23,3 +23,27 @@ class PrivateCacheMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
+
+
+NUL_REFUSED = "The address or the form contains a NUL character (\\0), which no text here may hold."
+
+
+class RefuseNulMiddleware:
+    """A NUL character is never valid text in Twoway, and PostgreSQL refuses it in any query
+    (a 500 wherever a raw value reaches a lookup: a search box, a feed token, a hidden field).
+    Refused here once, for the path, the query string and form values alike, before any view
+    reads them; uploaded files are not looked at (a CSV import validates its own bytes)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or _has_nul(request.GET) or _has_nul(request.POST):
+            return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def _has_nul(values: QueryDict) -> bool:
+    return any(
+        "\x00" in key or any("\x00" in str(v) for v in found) for key, found in values.lists()
+    )

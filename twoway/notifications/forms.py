@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from twoway.lib.fields import DateField
 from twoway.notifications.kinds import KINDS
 from twoway.notifications.models import ChannelChoice, NotificationSettings
 from twoway.notifications.rules import REMINDER_OFFSET_CHOICES
@@ -28,7 +29,7 @@ class PreferencesForm(forms.Form):
     quiet_end = forms.TimeField(
         required=False, label="until", widget=forms.TimeInput(attrs={"type": "time"})
     )
-    paused_until = forms.DateField(
+    paused_until = DateField(
         required=False,
         label="Pause everything until (inclusive)",
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from twoway.accounts.models import Organization
+from twoway.lib.fields import DateField
 from twoway.matching import Weights
 from twoway.people.forms import SkillsForm
 from twoway.people.models import Department, MeetingPreference, Person, Skill
@@ -67,6 +68,7 @@ class ProgramForm(forms.ModelForm[Program]):
             "hr_contact_name",
             "hr_contact_email",
         ]
+        field_classes = {"enrolment_opens": DateField, "enrolment_closes": DateField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "enrolment_opens": forms.DateInput(attrs={"type": "date"}),
@@ -199,7 +201,7 @@ class EnrolmentForm(SkillsForm):
         label="How many partners I can take",
     )
     role = forms.ChoiceField(choices=EnrolmentRole.choices, required=False, label="I join as")
-    snoozed_until = forms.DateField(
+    snoozed_until = DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         label="Pause matching until (optional)",
