@@ -155,3 +155,22 @@ def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def wsgi_app() -> Iterator[object]:
+    """Django's WSGI application for clients that call it in-process (schemathesis, the SCIM
+    conformance check). Like Django's test client, it leaves the test's database connection
+    open between requests: the request signals would otherwise close it, and on PostgreSQL the
+    test's transaction with it."""
+    from django.core.signals import request_finished, request_started
+    from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

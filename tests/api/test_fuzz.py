@@ -19,10 +19,10 @@ EXAMPLES = 25
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_every_operation_holds_its_schema(world: World, mode: GenerationMode) -> None:
-    from django.core.wsgi import get_wsgi_application
-
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+def test_every_operation_holds_its_schema(
+    world: World, wsgi_app: Any, mode: GenerationMode
+) -> None:
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
     headers = {"Authorization": f"Bearer {key_for(world)}"}
     operations = [cast(Any, result).ok() for result in schema.get_all_operations()]
     assert len(operations) >= 11

@@ -127,7 +127,10 @@ def test_it_delivers_every_message_despite_sigkilled_workers() -> None:
             proc.send_signal(signal.SIGTERM)
         for proc in live:
             _, err = proc.communicate(timeout=20)
-            assert proc.returncode == 0, err.decode()[-2000:]
+            # A worker started moments ago may still be loading Django when SIGTERM comes: it
+            # then ends at once, holding nothing. One that was running finishes cleanly (0).
+            clean = proc.returncode == 0 or (proc.returncode == -signal.SIGTERM and not err)
+            assert clean, (proc.returncode, err.decode()[-2000:])
         delivered = sink.messages
 
     assert len(killed) >= 3, "the workers finished before enough kills: raise MESSAGES"

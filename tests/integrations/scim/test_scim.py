@@ -318,15 +318,14 @@ def test_groups_are_created_filtered_and_entra_removes_members_by_value_list(
     assert duplicate.status_code == 409
 
 
-def test_it_passes_an_independent_scim_conformance_check(world: World) -> None:
+def test_it_passes_an_independent_scim_conformance_check(world: World, wsgi_app: Any) -> None:
     """scim2-tester drives the server through the WSGI application, as a provider would."""
-    from django.core.wsgi import get_wsgi_application
     from scim2_client.engines.wsgi import WSGISCIMClient
     from scim2_tester import Status, check_server
 
     secret = scim_token_create(organization=world.acme, label="tester", actor=world.carol).secret
     client = WSGISCIMClient(
-        get_wsgi_application(),
+        wsgi_app,
         base_url="http://testserver/scim/v2",
         headers={"Authorization": f"Bearer {secret}"},
     )
