@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
@@ -39,6 +40,18 @@ class RefuseNulMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path or _has_nul(request.GET) or _has_nul(request.POST):
+            if request.path.startswith("/api/"):
+                # The API answers every error as an RFC 9457 problem, this one too.
+                body = {
+                    "type": "about:blank",
+                    "title": "Bad request",
+                    "status": 400,
+                    "detail": NUL_REFUSED,
+                    "instance": request.path,
+                }
+                return HttpResponseBadRequest(
+                    json.dumps(body), content_type="application/problem+json"
+                )
             return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
