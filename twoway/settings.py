@@ -3,7 +3,10 @@ environment (see README, "Configuration")."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -20,14 +23,39 @@ VAR_DIR = Path(env_str("TWOWAY_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 
+
+def trial_secret_key(path: Path) -> str:
+    """The trial's key, made once into `path` and read by every process after that.
+
+    The web process and the worker must sign with the same key (the worker writes unsubscribe
+    links the web process checks), and a restart must keep people signed in. The key is written
+    to a temporary file and linked into place, so two processes starting at once never read a
+    half-written key: whichever links first wins and the other reads that one.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write("trial-" + secrets.token_urlsafe(50))
+            os.chmod(temporary, 0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ImproperlyConfigured(f"{path} holds no usable key; delete it to make a new one")
+    return key
+
+
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off (or use SECRET_KEY_FILE)"
         )
-    # A fresh key per process is fine for a trial: it only signs sessions and reset links.
-    SECRET_KEY = "dev-" + secrets.token_urlsafe(40)
+    SECRET_KEY = trial_secret_key(VAR_DIR / "secret.key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -89,6 +89,8 @@ def test_it_pages_people_with_a_cursor_and_filters(world: World) -> None:
     assert bad.status_code == 422 and bad["Content-Type"] == PROBLEM
     naive = api.get("people", updated_since="2026-01-01T00:00:00")
     assert naive.status_code == 422
+    assert api.get("people", updated_since="-9532909").status_code == 422
+    assert api.get("people", updated_since="2026-01-01T00:00:00Z").status_code == 200
     assert api.get("people", limit=0).status_code == 422
 
 

@@ -23,7 +23,7 @@ from tests.insights.helpers import (
 )
 from twoway.feedback.models import FitCheck, PulseResponse
 from twoway.goals.models import Goal
-from twoway.insights import aggregate, stats
+from twoway.insights import aggregate, metrics, stats
 from twoway.insights.dashboard import build
 from twoway.insights.models import ClosingSurvey, DailyCount, ProgramSnapshot
 from twoway.meetings.models import CheckIn
@@ -91,7 +91,7 @@ def test_it_counts_the_funnel_and_time_to_first_check_in_by_hand(world: World) -
     assert ttf["pairs_met"] == 4 and ttf["pairs_not_met"] == 2
     assert ttf["median"] == pytest.approx(7.0)  # median of 3, 5, 9, 20
     # The two pairs that never met in 60 days (more than 3 x 14) are stalled.
-    assert data["stalled_total"] == 2
+    assert data["stalled"]["total"] == 2
     # Daily counts: 8 held check-ins in all, the snapshot of enrolled on the last day.
     assert (
         sum(
@@ -122,7 +122,7 @@ def test_it_estimates_retention_like_lifelines_with_participation_from_the_start
         (6, hire, None, dt.date(2021, 2, 4)),
         (7, dt.date(2023, 1, 1), dt.date(2024, 1, 1), None),
     ]
-    result = aggregate._retention(
+    result = metrics.retention_of(
         [(pk, h, left) for pk, h, left, _ in rows],
         {pk: j for pk, _, _, j in rows if j},
         today,
@@ -313,6 +313,54 @@ def test_the_backfill_rebuilds_the_same_counts(world: World) -> None:
     assert ProgramSnapshot.objects.filter(program=program).exists()
     assert np.isfinite(
         ProgramSnapshot.objects.get(program=program).data["wellbeing"]["energy"]["n"]
+    )
+
+
+def test_one_metric_can_be_back_filled_alone(world: World) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    program = program_with_wellbeing(world, BEFORE, AFTER)
+    refresh(world)
+    snapshot = ProgramSnapshot.objects.get(program=program)
+    data = dict(snapshot.data)
+    data["funnel"] = {**data["funnel"], "enrolled": 999}
+    data["wellbeing"] = {}
+    ProgramSnapshot.objects.filter(pk=snapshot.pk).update(data=data)
+    since = (timezone.localdate() - dt.timedelta(days=3)).isoformat()
+    call_command(
+        "insights_backfill", "--since", since, "--metric", "wellbeing", stdout=io.StringIO()
+    )
+    again = ProgramSnapshot.objects.get(program=program).data
+    assert again["wellbeing"]["belonging"]["n"] == 5  # recomputed
+    assert again["funnel"]["enrolled"] == 999  # left alone
+    with pytest.raises(CommandError, match="No insight metric called happiness"):
+        call_command("insights_backfill", "--metric", "happiness", stdout=io.StringIO())
+
+
+def test_the_refresh_job_is_a_plain_function_of_now(world: World) -> None:
+    program = program_with_wellbeing(world, BEFORE, AFTER)
+    now = timezone.now()
+    assert aggregate.insights_refresh(now) == 0
+    snapshot = ProgramSnapshot.objects.get(program=program)
+    assert snapshot.computed_at == now
+    assert aggregate.run_job is aggregate.insights_refresh
+
+
+def test_the_daily_counts_say_how_many_answered_never_what(world: World) -> None:
+    program = program_with_wellbeing(world, BEFORE, AFTER)
+    members = list(PartnershipMember.objects.filter(partnership__program=program))
+    FitCheck.objects.create(
+        partnership=members[0].partnership, person=members[0].person, answer="not_a_fit"
+    )
+    refresh(world)
+    rows = DailyCount.objects.filter(metric__in=["pulse_answers", "fit_checks"])
+    assert sum(r.value for r in rows if r.metric == "fit_checks" and r.program_id) == 1
+    assert {r.subgroup for r in rows} == {""}
+    assert (
+        not DailyCount.objects.filter(metric__startswith="pulse_")
+        .exclude(metric="pulse_answers")
+        .exists()
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twoway.insights.suppression import Table, recoverable, suppress, suppress_1d
+from twoway.insights.suppression import Table, pinned, recoverable, suppress, suppress_1d
 
 K = 5
 
@@ -24,6 +24,7 @@ def assert_safe(t: Table, k: int = K) -> None:
     for shown in t.shown_col_totals():
         assert shown is None or shown == 0 or shown >= k
     assert recoverable(t) == [], t.rows()
+    assert pinned(t) == [], t.rows()
     # Whatever a reader subtracts in a line, the hidden cells of that line hold ≥ k together.
     for i, (_, cells, total) in enumerate(t.rows()):
         hidden = [t.cells[i][j] for j, v in enumerate(cells) if v is None]
@@ -107,3 +108,45 @@ def test_it_is_safe_for_any_table(cells: list[list[int]], k: int) -> None:
     for i, (_, row, _) in enumerate(t.rows()):
         for j, v in enumerate(row):
             assert v is None or v == a[i, j]
+
+
+def test_it_counts_a_mean_shown_beside_the_table_as_an_equation() -> None:
+    # Attack 2 of issue 17: "4 and 5 hidden, total 5, mean 4.2" gives exactly one 5.
+    after = [[0, 0, 0, 4, 1]]
+    naive = suppress(after, K, ["after"], list("12345"))
+    naive.extras = [[[1.0, 2.0, 3.0, 4.0, 5.0]]]
+    assert recoverable(naive) == [(0, 3), (0, 4)]
+    t = suppress(after, K, ["after"], list("12345"), extras=[[[1.0, 2.0, 3.0, 4.0, 5.0]]])
+    assert recoverable(t) == [] and pinned(t) == []
+    assert t.rows()[0][1][3] is None and t.rows()[0][1][4] is None
+
+
+def test_it_pins_cells_a_rank_test_misses_because_counts_are_never_negative() -> None:
+    # Row b's hidden cells must sum to 0 (its total is shown): each is 0, and then a's 2 is
+    # column x's total. A rank test sees more unknowns than equations and says "safe".
+    t = Table(
+        ["a", "b"],
+        ["x", "y"],
+        [[2, 9], [0, 0]],
+        hidden=[[True, True], [True, True]],
+        hidden_rows=[True, False],
+        hidden_cols=[False, True],
+        hidden_total=True,
+    )
+    assert recoverable(t) == []
+    assert (0, 0) in pinned(t)
+
+
+def test_it_keeps_a_column_total_that_another_figure_gives_away() -> None:
+    # The funnel says 2 people are matched but have not met; they are the one Audit pair.
+    cells = [[0, 2, 0], [1, 0, 6], [0, 0, 5]]
+    t = suppress(
+        cells,
+        K,
+        ["Audit", "Engineering", "Sales"],
+        ["w", "m", "met"],
+        fixed_cols=[True, True, True],
+    )
+    assert t.shown_col_totals() == [1, 2, 11]
+    assert t.rows()[0][1][1] is None
+    assert recoverable(t) == [] and pinned(t) == []

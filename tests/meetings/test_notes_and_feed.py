@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import re
 
 import pytest
+import time_machine
 from django.contrib import admin
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import World, client_for, make_member
 from tests.partnerships.factories import past_checkin, program, series
-from twoway.accounts.models import Role
+from twoway.accounts.models import Membership, Role
 from twoway.lib import crypto
 from twoway.meetings.models import CalendarFeed, CheckIn, PrivateNote, SharedNote
 from twoway.meetings.selectors import NotYours, private_note_text
@@ -119,31 +123,124 @@ def test_rotate_encryption_re_encrypts_with_the_newest_key(
     assert private_note_text(note=note, reader=world.alice_person) == SECRET
 
 
+def feed_url_shown(client: Client) -> str:
+    """Make a new feed address and read it off the settings page, the one time it is shown."""
+    settings_url = reverse("calendar_settings", kwargs={"org_slug": "acme"})
+    client.post(settings_url, {"action": "regenerate"})
+    page = client.get(settings_url).content.decode()
+    [url] = re.findall(r'value="http://[^/"]+(/calendar/[^"]+\.ics)"', page)
+    # Shown once: the next visit no longer has it.
+    assert url not in client.get(settings_url).content.decode()
+    return url
+
+
 def test_the_feed_is_a_revocable_secret_url(world: World) -> None:
     s = series(world)
     client = client_for(world.alice)
     settings_url = reverse("calendar_settings", kwargs={"org_slug": "acme"})
-    client.post(settings_url, {"action": "regenerate"})
-    token = CalendarFeed.objects.get(person=world.alice_person).token
-    feed_url = reverse("calendar_feed", kwargs={"token": token})
-    assert feed_url in client.get(settings_url).content.decode()
+    feed_url = feed_url_shown(client)
 
-    anonymous = client_for.__globals__["Client"]()
+    anonymous = Client()
     response = anonymous.get(feed_url)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     assert f"UID:{s.uid}" in response.content.decode()
 
-    client.post(settings_url, {"action": "regenerate"})
+    new_url = feed_url_shown(client)
     assert anonymous.get(feed_url).status_code == 404  # the old address is dead
-    new_token = CalendarFeed.objects.get(person=world.alice_person).token
-    assert anonymous.get(reverse("calendar_feed", kwargs={"token": new_token})).status_code == 200
+    assert anonymous.get(new_url).status_code == 200
     client.post(settings_url, {"action": "revoke"})
-    assert anonymous.get(reverse("calendar_feed", kwargs={"token": new_token})).status_code == 404
+    assert anonymous.get(new_url).status_code == 404
+
+
+def test_feed_tokens_are_stored_as_hashes_only(world: World) -> None:
+    series(world)
+    token = calendar_feed_regenerate(person=world.alice_person)
+    stored = CalendarFeed.objects.get(person=world.alice_person)
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    dump = io.StringIO()
+    call_command("dumpdata", "meetings.calendarfeed", stdout=dump)
+    assert token not in dump.getvalue()
+    assert Client().get(f"/calendar/{token}.ics").status_code == 200
+    # The hash itself is not a key to the feed.
+    assert Client().get(f"/calendar/{stored.token_hash}.ics").status_code == 404
+
+
+@pytest.mark.parametrize("leaves", ["deactivated", "left", "membership_removed", "inactive"])
+def test_the_feed_stops_when_its_person_leaves(world: World, leaves: str) -> None:
+    series(world)
+    token = calendar_feed_regenerate(person=world.alice_person)
+    url = f"/calendar/{token}.ics"
+    assert Client().get(url).status_code == 200
+    person = world.alice_person
+    if leaves == "deactivated":
+        world.alice.is_active = False
+        world.alice.save(update_fields=["is_active"])
+    elif leaves == "left":
+        person.left_on = timezone.localdate()
+        person.save(update_fields=["left_on"])
+    elif leaves == "inactive":
+        person.is_active = False
+        person.save(update_fields=["is_active"])
+    else:
+        Membership.objects.filter(user=world.alice, organization=world.acme).delete()
+    assert Client().get(url).status_code == 404
+    assert Client().head(url).status_code == 404
+
+
+def test_the_feed_answers_head_and_conditional_requests(world: World) -> None:
+    series(world)
+    token = calendar_feed_regenerate(person=world.alice_person)
+    url = f"/calendar/{token}.ics"
+    first = Client().get(url)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        second = Client().get(url)
+    # Nothing in it depends on the moment of the request: calendars see no change.
+    assert first.content == second.content
+    assert first["ETag"] == second["ETag"]
+    assert first["Last-Modified"]
+    head = Client().head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert head["ETag"] == first["ETag"]
+    assert head["Content-Type"].startswith("text/calendar")
+    assert int(head["Content-Length"]) == len(first.content)
+    again = Client().get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    since = Client().get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert since.status_code == 304
 
 
 def test_the_feed_holds_only_the_persons_own_partnerships(world: World) -> None:
     series(world)
-    feed = calendar_feed_regenerate(person=world.carol_person)
-    body = client_for.__globals__["Client"]().get(f"/calendar/{feed.token}.ics").content.decode()
+    token = calendar_feed_regenerate(person=world.carol_person)
+    body = Client().get(f"/calendar/{token}.ics").content.decode()
     assert "VEVENT" not in body
+
+
+@pytest.mark.parametrize("token", ["%00abc", "a%00", "x" * 300, "%F0%9F%90%8D"])
+def test_a_malformed_feed_token_is_a_404(world: World, token: str) -> None:
+    """Only a hash of the token reaches the database, so no byte of it can upset the query."""
+    assert Client().get(f"/calendar/{token}.ics").status_code == 404
+    assert Client().head(f"/calendar/{token}.ics").status_code == 404
+
+
+def test_the_page_showing_the_new_address_is_never_cached(world: World) -> None:
+    client = client_for(world.alice)
+    settings_url = reverse("calendar_settings", kwargs={"org_slug": "acme"})
+    client.post(settings_url, {"action": "regenerate"})
+    response = client.get(settings_url)
+    assert "/calendar/" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_renamed_partner_changes_the_feed_and_its_dates(world: World) -> None:
+    series(world)
+    token = calendar_feed_regenerate(person=world.alice_person)
+    url = f"/calendar/{token}.ics"
+    first = Client().get(url)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        world.bob_person.name = "Bob Baker-Lee"
+        world.bob_person.save()
+        second = Client().get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert second.status_code == 200 and "Bob Baker-Lee" in second.content.decode()
+    assert second["ETag"] != first["ETag"]

@@ -58,11 +58,16 @@ def test_ending_keeps_the_reason_private_and_tells_the_partner_kindly(world: Wor
     member = PartnershipMember.objects.get(partnership=p, person=world.alice_person)
     assert member.end_reason == REASON
     assert Enrolment.objects.get(person=world.alice_person).wants_rematch
-    # The partner is told, without the reason; the series is cancelled for both calendars.
+    # The partner is told, without the reason; the series is cancelled for both calendars: the
+    # partner's calendar update travels with the kind note, not in a "Cancelled" email first.
     [told] = OutboxMessage.objects.filter(recipient=world.bob_person, template="partnership_ended")
     assert REASON not in str(told.context)
-    assert OutboxMessage.objects.filter(
+    assert told.attachments and "BEGIN:VCALENDAR" in told.attachments[0]["content"]
+    assert not OutboxMessage.objects.filter(
         recipient=world.bob_person, template="checkin_cancel"
+    ).exists()
+    assert OutboxMessage.objects.filter(
+        recipient=world.alice_person, template="checkin_cancel"
     ).exists()
     s.refresh_from_db()
     assert s.cancelled_at is not None

@@ -11,7 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from twoway.api.core import Cursor, Id, answers, make_cursor, need, read_cursor
 from twoway.api.models import Scope
@@ -49,6 +56,17 @@ def _zone(name: str) -> str:
 
 
 TimeZone = Annotated[str, AfterValidator(_zone), WithJsonSchema({"type": "string", "enum": ZONES})]
+
+
+def _iso_only(value: object) -> object:
+    """Pydantic would also read a bare number as seconds since 1970; the schema promises an
+    ISO 8601 date-time, so that is all that is accepted."""
+    if isinstance(value, str) and value.lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("give an ISO 8601 date-time with a time zone, e.g. 2026-01-31T00:00:00Z")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 class SkillOut(Schema):
@@ -130,7 +148,7 @@ class PeopleFilter(Schema):
     department: Text | None = None
     team: Text | None = None
     active: bool | None = None
-    updated_since: AwareDatetime | None = None
+    updated_since: IsoDatetime | None = None
 
 
 class PersonIn(Schema):
@@ -153,8 +171,9 @@ class PersonIn(Schema):
 
 
 class PersonPatch(Schema):
-    name: Text | None = Field(None, min_length=1)
-    email: Email | None = None
+    # Left out: unchanged. A person always has a name and an email, so null is not a value here.
+    name: Text = Field(None, min_length=1)  # type: ignore[assignment]
+    email: Email = Field(None)  # type: ignore[assignment]
     title: Text | None = None
     level: int | None = Field(None, ge=1, le=30)
     department: Text | None = None
@@ -245,8 +264,6 @@ def update_person(request: object, person_id: int, body: PersonPatch) -> PersonO
     """Scope `directory:write`. Only the fields you send change."""
     person = get_object_or_404(_people(request, scope=Scope.DIRECTORY_WRITE), pk=person_id)
     values = body.dict(exclude_unset=True)
-    if any(v is None for k, v in values.items() if k in {"name", "email"}):
-        raise HttpError(422, "name and email cannot be emptied.")
     values.setdefault("email", person.email)
     _upsert(request, {k: ("" if v is None else v) for k, v in values.items()}, person)
     return PersonOut.of(_people(request, scope=Scope.DIRECTORY_WRITE).get(pk=person.pk))

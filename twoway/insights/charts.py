@@ -89,11 +89,15 @@ def funnel(
     return mark_safe("".join(parts))
 
 
-def cadence(chart_id: str, weeks: Sequence[tuple[dt.date, int, float]]) -> SafeString:
-    """Hatched bars: check-ins held each week; dashed line with squares: expected by cadence."""
-    width, height, left, right, top, bottom = 720, 240, 44, 16, 14, 48
+def cadence(
+    chart_id: str, weeks: Sequence[tuple[dt.date, int | None, float | None]], hidden_label: str
+) -> SafeString:
+    """Hatched bars: check-ins held each week; dashed line with squares: expected by cadence.
+    A week without figures (too few pairs) is a grey band. The legend is HTML under the chart
+    (`legend`), so it stays readable when the chart shrinks to a phone's width."""
+    width, height, left, right, top, bottom = 720, 220, 44, 16, 14, 28
     pw, ph = width - left - right, height - top - bottom
-    peak = max([1.0] + [max(h, e) for _, h, e in weeks])
+    peak = max([1.0] + [max(h, e) for _, h, e in weeks if h is not None and e is not None])
     step = pw / max(len(weeks), 1)
     parts = _open(
         chart_id,
@@ -101,7 +105,8 @@ def cadence(chart_id: str, weeks: Sequence[tuple[dt.date, int, float]]) -> SafeS
         height,
         "Check-ins held and expected per week",
         "Hatched bars are check-ins held each week; the dashed line with square markers is "
-        "what the cadence asks of the active pairs that week. The table below has the numbers.",
+        "what the cadence asks of the active pairs that week. Grey weeks had "
+        f"{hidden_label} active pairs and are not shown. The table below has the numbers.",
     )
 
     def y(v: float) -> float:
@@ -115,12 +120,25 @@ def cadence(chart_id: str, weeks: Sequence[tuple[dt.date, int, float]]) -> SafeS
         parts.append(_text(left - 6, y(v) + 4, f"{v:.0f}", "end"))
     for i, (_, held, _) in enumerate(weeks):
         x = left + i * step + step * 0.15
+        if held is None:
+            parts.append(
+                f'<rect x="{left + i * step:.1f}" y="{top}" width="{step:.1f}" height="{ph}" '
+                f'fill="{GRID}" opacity="0.5"/>'
+            )
+            continue
         parts.append(
             f'<rect x="{x:.1f}" y="{y(held):.1f}" width="{step * 0.7:.1f}" '
             f'height="{ph * held / peak:.1f}" fill="url(#{chart_id}-hatch)" stroke="{BLUE}"/>'
         )
-    points = [(left + (i + 0.5) * step, y(e)) for i, (_, _, e) in enumerate(weeks)]
-    if points:
+    runs: list[list[tuple[float, float]]] = [[]]
+    for i, (_, _, e) in enumerate(weeks):
+        if e is None:
+            runs.append([])
+        else:
+            runs[-1].append((left + (i + 0.5) * step, y(e)))
+    for points in runs:
+        if not points:
+            continue
         path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in points)
         parts.append(
             f'<polyline points="{path}" fill="none" stroke="{ORANGE}" stroke-width="2" '
@@ -129,21 +147,36 @@ def cadence(chart_id: str, weeks: Sequence[tuple[dt.date, int, float]]) -> SafeS
         parts.extend(_marker("square", x, yy, ORANGE) for x, yy in points)
     for i, (week, _, _) in enumerate(weeks):
         if i % 4 == 0 or i == len(weeks) - 1:
-            parts.append(_text(left + (i + 0.5) * step, height - 30, f"{week:%-d %b}", "middle"))
-    lx = left
-    ly = height - 10
-    parts.append(
-        f'<rect x="{lx}" y="{ly - 9}" width="14" height="10" fill="url(#{chart_id}-hatch)" '
-        f'stroke="{BLUE}"/>'
-    )
-    parts.append(_text(lx + 20, ly, "held"))
-    parts.append(
-        f'<line x1="{lx + 70}" x2="{lx + 100}" y1="{ly - 4}" y2="{ly - 4}" stroke="{ORANGE}" '
-        f'stroke-width="2" stroke-dasharray="6 4"/>{_marker("square", lx + 85, ly - 4, ORANGE)}'
-    )
-    parts.append(_text(lx + 106, ly, "expected by the cadence"))
+            parts.append(_text(left + (i + 0.5) * step, height - 8, f"{week:%-d %b}", "middle"))
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def legend(entries: Sequence[tuple[str, str]]) -> SafeString:
+    """An HTML legend: (swatch kind, label) with kinds 'bar', 'expected', 'participants',
+    'others', 'hidden'. Text at the page's size, whatever the chart's scale."""
+    swatches = {
+        "bar": f'<rect x="1" y="3" width="20" height="12" fill="#dbe8f7" stroke="{BLUE}"/>',
+        "expected": (
+            f'<line x1="0" x2="28" y1="9" y2="9" stroke="{ORANGE}" stroke-width="2" '
+            f'stroke-dasharray="6 4"/>{_marker("square", 14, 9, ORANGE)}'
+        ),
+        "participants": (
+            f'<line x1="0" x2="28" y1="9" y2="9" stroke="{BLUE}" stroke-width="2"/>'
+            f"{_marker('circle', 14, 9, BLUE)}"
+        ),
+        "others": (
+            f'<line x1="0" x2="28" y1="9" y2="9" stroke="{ORANGE}" stroke-width="2" '
+            f'stroke-dasharray="7 4"/>{_marker("square", 14, 9, ORANGE)}'
+        ),
+        "hidden": f'<rect x="1" y="3" width="20" height="12" fill="{GRID}"/>',
+    }
+    items = "".join(
+        f'<li><svg width="28" height="18" aria-hidden="true">{swatches[kind]}</svg>'
+        f"{escape(label)}</li>"
+        for kind, label in entries
+    )
+    return mark_safe(f'<ul class="chart-legend">{items}</ul>')
 
 
 def forest(chart_id: str, rows: Sequence[tuple[str, float, float, float]]) -> SafeString:
@@ -203,10 +236,10 @@ def survival(
     years: int,
 ) -> SafeString:
     """Step curves of the share still at the company by years since hire, one style each."""
-    width, height, left, right, top, bottom = 720, 280, 50, 200, 12, 40
+    width, height, left, right, top, bottom = 720, 280, 50, 20, 12, 40
     pw, ph = width - left - right, height - top - bottom
-    floor = min([1.0] + [s for pts in curves.values() for _, s in pts])
-    floor = max(0.0, min(0.8, (int(floor * 10) / 10)))
+    # The axis starts at 0 %: a cut axis makes a small gap between the curves look large.
+    floor = 0.0
     horizon = max(years, 1) * 365.25
 
     def x(t: float) -> float:
@@ -232,8 +265,8 @@ def survival(
     for yr in range(0, max(years, 1) + 1):
         parts.append(_text(x(yr * 365.25), height - 22, f"{yr}", "middle"))
     parts.append(_text(left + pw / 2, height - 4, "years since hire", "middle"))
-    for i, (name, points) in enumerate(curves.items()):
-        colour, dash, shape, label = KM_STYLE[name]
+    for name, points in curves.items():
+        colour, dash, shape, _ = KM_STYLE[name]
         if not points:
             continue
         d = [f"M{x(0):.1f},{y(1):.1f}"]
@@ -256,13 +289,6 @@ def survival(
                 if pt <= t:
                     s = ps
             parts.append(_marker(shape, x(t), y(s), colour))
-        ly = top + 16 + i * 24
-        lx = left + pw + 14
-        parts.append(
-            f'<line x1="{lx}" x2="{lx + 26}" y1="{ly}" y2="{ly}" stroke="{colour}" '
-            f'stroke-width="2"{dash_attr}/>{_marker(shape, lx + 13, ly, colour)}'
-        )
-        parts.append(_text(lx + 32, ly + 4, label))
     parts.append("</svg>")
     return mark_safe("".join(parts))
 

@@ -1,8 +1,9 @@
-"""What the program dashboard shows, built from the pre-aggregated tables only.
+"""What the program dashboard shows: the published figures only (`twoway.insights.release`).
 
-The org's minimum group size is applied here, at read time, so a change of the threshold takes
-effect at once: every figure that splits people goes through `suppression.suppress`, and
-wellbeing, retention and ratings are shown only over at least that many people.
+Nothing here computes a figure from people's rows or decides what may be shown: the job has
+published each figure group with the release rules, and this module lays them out for the
+page and the CSV. The one live read is the weekly cadence series from the daily counts, where
+weeks with fewer than k active pairs are left out.
 """
 
 from __future__ import annotations
@@ -14,19 +15,15 @@ from typing import Any
 from django.utils.safestring import SafeString
 
 from twoway.insights import charts, stats
-from twoway.insights.aggregate import PULSE_ITEMS
-from twoway.insights.models import DailyCount, ProgramSnapshot
-from twoway.insights.suppression import Table, suppress, suppress_1d
+from twoway.insights.metrics import PULSE_ITEMS
+from twoway.insights.models import DailyCount, Release
+from twoway.insights.release import FIT_LABELS, ITEM_LABELS, effective_k, latest
+from twoway.insights.suppression import Published
 from twoway.programs.models import Program
 
 WEEKS = 26
-ITEM_LABELS = {
-    "belonging": "Belonging",
-    "stress": "Stress (lower is better)",
-    "confidence": "Confidence",
-    "energy": "Energy",
-}
-FIT_LABELS = {"good": "A good fit", "deciding": "Still deciding", "not_a_fit": "Not a fit"}
+HOURLY = "hourly"
+ON_NEW_ANSWERS = "on_new_answers"
 
 
 @dataclass
@@ -34,49 +31,60 @@ class Wellbeing:
     item: str
     label: str
     change: stats.PairedChange | None
-    distribution: Table | None
+    distribution: Published | None
+
+
+@dataclass
+class Freshness:
+    """How fresh one section is, and what its protection costs, in words for the page."""
+
+    at: dt.datetime | None
+    rule: str
+    rechecking: bool = False
 
 
 @dataclass
 class Dashboard:
     program: Program
     k: int
+    org_k: int
     as_of: dt.date | None
     computed_at: dt.datetime | None
     hidden_label: str
+    fresh: dict[str, Freshness] = field(default_factory=dict)
     funnel: list[tuple[str, int | None]] = field(default_factory=list)
     funnel_chart: SafeString | None = None
+    pairs_not_met: int | None = None
     time_to_first: dict[str, Any] = field(default_factory=dict)
-    first_bins: Table | None = None
-    weeks: list[tuple[dt.date, int, float]] = field(default_factory=list)
+    first_bins: Published | None = None
+    weeks: list[tuple[dt.date, int | None, float | None]] = field(default_factory=list)
     cadence_chart: SafeString | None = None
     stalled: list[tuple[int, int]] = field(default_factory=list)
     stalled_total: int = 0
-    goals: Table | None = None
-    by_department: Table | None = None
-    by_level: Table | None = None
+    goals: Published | None = None
+    goals_any: bool = False
+    by_department: Published | None = None
+    by_level: Published | None = None
     wellbeing: list[Wellbeing] = field(default_factory=list)
     wellbeing_n: int = 0
     wellbeing_chart: SafeString | None = None
     retention: dict[str, Any] | None = None
     retention_chart: SafeString | None = None
-    fit: Table | None = None
+    fit: Published | None = None
     fit_chart: SafeString | None = None
     fit_average: float | None = None
     fit_rating_count: int = 0
-    recommend: Table | None = None
+    recommend: Published | None = None
     recommend_count: int = 0
     nps: int | None = None
 
 
-def _table(data: dict[str, Any], k: int) -> Table | None:
-    if not data.get("rows"):
-        return None
-    return suppress(data["cells"], k, list(data["rows"]), list(data["cols"]))
-
-
-def weekly(program: Program, today: dt.date) -> list[tuple[dt.date, int, float]]:
-    """Held and expected check-ins for the last WEEKS weeks, from the daily counts (1 query)."""
+def weekly(
+    program: Program, today: dt.date, k: int
+) -> list[tuple[dt.date, int | None, float | None]]:
+    """Held and expected check-ins for the last WEEKS weeks, from the daily counts (1 query).
+    A week with fewer than k active pairs on average shows neither: with one pair it would be
+    that pair's meeting diary."""
     first = today - dt.timedelta(days=7 * WEEKS - 1)
     held = [0] * WEEKS
     pair_days = [0] * WEEKS
@@ -92,167 +100,175 @@ def weekly(program: Program, today: dt.date) -> list[tuple[dt.date, int, float]]
         else:
             pair_days[w] += value
     cadence_days = 7 * program.checkin_every_weeks
-    weeks = [
-        (first + dt.timedelta(days=7 * w), held[w], round(pair_days[w] / cadence_days, 1))
-        for w in range(WEEKS)
-    ]
-    # Skip the empty weeks before the program had any pairs.
-    while weeks and weeks[0][1] == 0 and weeks[0][2] == 0:
-        weeks.pop(0)
+    weeks: list[tuple[dt.date, int | None, float | None]] = []
+    for w in range(WEEKS):
+        week = first + dt.timedelta(days=7 * w)
+        if held[w] == 0 and pair_days[w] == 0 and not weeks:
+            continue  # the empty weeks before the program had any pairs
+        if pair_days[w] < 7 * k:
+            weeks.append((week, None, None))
+        else:
+            weeks.append((week, held[w], round(pair_days[w] / cadence_days, 1)))
     return weeks
 
 
+def _usable(r: Release | None, k: int) -> Release | None:
+    """A publication made at a smaller k than today's waits for the next refresh to be checked
+    again at the new size."""
+    return r if r is not None and r.k >= k else None
+
+
 def build(program: Program, today: dt.date) -> Dashboard:
-    k = program.organization.min_group_size
-    snapshot = ProgramSnapshot.objects.filter(program=program).first()
+    org = program.organization
+    k = effective_k(org)
+    releases = latest(program)
+    operational = releases.get("funnel")
     board = Dashboard(
         program=program,
         k=k,
-        as_of=snapshot.as_of if snapshot else None,
-        computed_at=snapshot.computed_at if snapshot else None,
+        org_k=org.min_group_size,
+        as_of=operational.released_at.date() if operational else None,
+        computed_at=operational.released_at if operational else None,
         hidden_label=f"fewer than {k}",
     )
-    board.weeks = weekly(program, today)
+    for family in ("funnel", "goals", "retention", "stalled"):
+        r = releases.get(family)
+        board.fresh[family] = Freshness(r.released_at if r else None, HOURLY, bool(r and r.k < k))
+    for family in ("wellbeing", "fit_check", "fit_rating", "closing_survey", "time_to_first"):
+        r = releases.get(family)
+        board.fresh[family] = Freshness(
+            r.released_at if r else None, ON_NEW_ANSWERS, bool(r and r.k < k)
+        )
+    board.weeks = weekly(program, today, k)
     if board.weeks:
-        board.cadence_chart = charts.cadence("cadence", board.weeks)
-    if snapshot is None:
-        return board
-    data = snapshot.data
+        board.cadence_chart = charts.cadence("cadence", board.weeks, board.hidden_label)
 
-    f = data["funnel"]
-    labels = [
-        ("eligible", "Eligible"),
-        ("enrolled", "Enrolled"),
-        ("matched", "Matched"),
-        ("first_checkin", "Held a first check-in"),
-        ("on_cadence", "Meeting on cadence (30 days)"),
-    ]
-    # Each step is a count of people in the program: a step below k is not shown.
-    board.funnel = [(label, f[key] if not 0 < f[key] < k else None) for key, label in labels]
-    board.funnel_chart = charts.funnel("funnel", board.funnel, board.hidden_label)
-    ttf = data["time_to_first"]
-    board.time_to_first = ttf if ttf["pairs_met"] >= k else {}
-    if board.time_to_first:
-        board.first_bins = suppress_1d(dict(ttf["bins"]), k, "Pairs")
+    funnel = _usable(operational, k)
+    if funnel is not None:
+        f = funnel.published["figures"]
+        board.funnel = [(label, value) for _, label, value in f["steps"]]
+        board.funnel_chart = charts.funnel("funnel", board.funnel, board.hidden_label)
+        board.pairs_not_met = f["pairs_not_met"]
+        board.by_department = Published.of(f["by_department"]) if f["by_department"] else None
+        board.by_level = Published.of(f["by_level"]) if f["by_level"] else None
+    stalled = _usable(releases.get("stalled"), k)
+    if stalled is not None:
+        s = stalled.published["figures"]
+        board.stalled = [(int(p[0]), int(p[1])) for p in s["pairs"]]
+        board.stalled_total = s["total"]
+    goals = _usable(releases.get("goals"), k)
+    if goals is not None:
+        g = goals.published["figures"]
+        board.goals = Published.of(g["table"]) if g["table"] else None
+        board.goals_any = g["any"]
 
-    board.stalled = [(int(s[0]), int(s[1])) for s in data.get("stalled", [])]
-    board.stalled_total = data.get("stalled_total", 0)
-    board.goals = _table(data["goals"], k)
-    board.by_department = _table(data["by_department"], k)
-    board.by_level = _table(data["by_level"], k)
+    ttf = _usable(releases.get("time_to_first"), k)
+    if ttf is not None:
+        t = ttf.published
+        board.time_to_first = {"pairs_met": t["pairs"], "half_within": t["half_within"]}
+        board.first_bins = Published.of(t["tables"]["bins"])
 
+    wellbeing = _usable(releases.get("wellbeing"), k)
     forest_rows = []
     for item in PULSE_ITEMS:
-        w = data["wellbeing"][item]
-        board.wellbeing_n = max(board.wellbeing_n, w["n"])
-        if w["n"] < k:
+        if wellbeing is None:
             board.wellbeing.append(Wellbeing(item, ITEM_LABELS[item], None, None))
             continue
-        change = stats.paired_change(
-            n=w["n"],
-            sum_before=w["sum_before"],
-            sum_after=w["sum_after"],
-            sum_d=w["sum_d"],
-            sum_d2=w["sum_d2"],
+        w = wellbeing.published
+        figures = w["items"][item]
+        change = stats.PairedChange(**figures) if figures else None
+        table = w["tables"].get(item)
+        board.wellbeing.append(
+            Wellbeing(item, ITEM_LABELS[item], change, Published.of(table) if table else None)
         )
-        dist = suppress(
-            [w["before"], w["after"]],
-            k,
-            ["At the start", "After 2+ months"],
-            ["1", "2", "3", "4", "5"],
-        )
-        board.wellbeing.append(Wellbeing(item, ITEM_LABELS[item], change, dist))
+        board.wellbeing_n = w["n"]
         if change is not None:
             forest_rows.append((ITEM_LABELS[item], change.mean_change, change.low, change.high))
     if forest_rows:
         board.wellbeing_chart = charts.forest("wellbeing", forest_rows)
 
-    r = data["retention"]
-    if r["participants"] >= k and r["others"] >= k:
-        curves: dict[str, list[tuple[float, float]]] = {}
-        for name in ("participants", "others"):
-            # Stop each curve where fewer than k people are still followed.
-            curves[name] = [(p[0], p[1]) for p in r["curves"][name] if p[4] >= k]
-        years = [
-            y
-            for i, y in enumerate(r["years"])
-            if r["at_risk"]["participants"][i] >= k or r["at_risk"]["others"][i] >= k
-        ]
-        board.retention = {
-            "participants": r["participants"],
-            "others": r["others"],
-            "events": r["events"],
-            "logrank": r.get("logrank"),
-            "rows": [
-                (
-                    y,
-                    *(
-                        (
-                            r["survival_at"][g][i] if r["at_risk"][g][i] >= k else None,
-                            r["at_risk"][g][i] if r["at_risk"][g][i] >= k else None,
-                        )
-                        for g in ("participants", "others")
-                    ),
-                )
-                for i, y in enumerate(r["years"])
-                if y in years
-            ],
-        }
-        board.retention_chart = charts.survival("retention", curves, max(years, default=1))
+    retention = _usable(releases.get("retention"), k)
+    if retention is not None and retention.published["figures"]:
+        r = retention.published["figures"]
+        board.retention = r
+        board.retention_chart = charts.survival(
+            "retention",
+            {name: [(p[0], p[1]) for p in points] for name, points in r["curves"].items()},
+            int(r["years"]),
+        )
 
-    s = data["satisfaction"]
-    fit_counts = {FIT_LABELS[a]: n for a, n in s["fit"].items()}
-    if sum(fit_counts.values()):
-        board.fit = suppress_1d(fit_counts, k, "Fit check answers")
+    fit = _usable(releases.get("fit_check"), k)
+    if fit is not None:
+        board.fit = Published.of(fit.published["tables"]["answers"])
         board.fit_chart = charts.bars(
             "fit",
             "Fit check after the first meeting",
-            list(zip(board.fit.col_labels, board.fit.rows()[0][1], strict=True)),
+            list(zip(board.fit.col_labels, board.fit.cells[0], strict=True)),
             board.hidden_label,
         )
-    ratings = s["fit_ratings"]
-    board.fit_rating_count = sum(ratings)
-    if board.fit_rating_count >= k:
-        board.fit_average = round(
-            sum((i + 1) * n for i, n in enumerate(ratings)) / board.fit_rating_count, 2
-        )
-    rec = s["recommend"]
-    board.recommend_count = sum(rec)
-    if board.recommend_count:
-        groups = {
-            "Detractors (0–6)": sum(rec[0:7]),
-            "Passives (7–8)": sum(rec[7:9]),
-            "Promoters (9–10)": sum(rec[9:11]),
-        }
-        board.recommend = suppress_1d(groups, k, "Closing survey")
-        if board.recommend_count >= k:
-            n = board.recommend_count
-            board.nps = round(100 * (groups["Promoters (9–10)"] - groups["Detractors (0–6)"]) / n)
+    rating = _usable(releases.get("fit_rating"), k)
+    if rating is not None:
+        board.fit_rating_count = rating.published["n"]
+        board.fit_average = rating.published["average"]
+    survey = _usable(releases.get("closing_survey"), k)
+    if survey is not None:
+        board.recommend = Published.of(survey.published["tables"]["answers"])
+        board.recommend_count = survey.published["n"]
+        board.nps = survey.published["nps"]
     return board
 
 
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run: text starting with =, +, -, @, a tab or a
+    carriage return is a formula to Excel, LibreOffice and Google Sheets (OWASP's CSV
+    injection advice: prefix a single quote). Numbers are written as numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+        return "'" + text
+    return text
+
+
 def csv_rows(board: Dashboard) -> list[list[str]]:
-    """Every figure of the dashboard as (section, row, column, value); hidden cells are empty
-    with `suppressed` in the last column. Aggregates only, never a row about a person."""
+    """Every figure of the dashboard as (section, row, column, value, note); hidden cells are
+    empty with `suppressed` in the note. Aggregates only, never a row about a person."""
     out = [["section", "row", "column", "value", "note"]]
 
     def add(section: str, row: str, col: str, value: object, note: str = "") -> None:
-        out.append([section, row, col, "" if value is None else str(value), note])
+        out.append([_cell(section), _cell(row), _cell(col), _cell(value), _cell(note)])
 
+    for family, fresh in board.fresh.items():
+        add(
+            "published",
+            family,
+            "at",
+            fresh.at.isoformat() if fresh.at else None,
+            "every hour" if fresh.rule == HOURLY else f"when at least {board.k} more have answered",
+        )
+    add("published", "minimum group size", "k", board.k)
     for label, value in board.funnel:
         add("funnel", label, "people", value, "suppressed" if value is None else "")
-    for key in ("pairs_met", "pairs_not_met", "median", "p25", "p75"):
-        if board.time_to_first:
-            add(
-                "time_to_first_checkin",
-                key,
-                "days" if key[0] == "p" or key == "median" else "pairs",
-                board.time_to_first.get(key),
-            )
+    if board.funnel:
+        add(
+            "time_to_first_checkin",
+            "pairs_not_met",
+            "pairs",
+            board.pairs_not_met,
+            "suppressed" if board.pairs_not_met is None else "",
+        )
+    if board.time_to_first:
+        add("time_to_first_checkin", "pairs_met", "pairs", board.time_to_first["pairs_met"])
+        add("time_to_first_checkin", "half_met_within", "days", board.time_to_first["half_within"])
     for week, held, expected in board.weeks:
-        add("cadence", week.isoformat(), "held", held)
-        add("cadence", week.isoformat(), "expected", expected)
-    tables = [
+        note = "" if held is not None else f"fewer than {board.k} pairs"
+        add("cadence", week.isoformat(), "held", held, note)
+        add("cadence", week.isoformat(), "expected", expected, note)
+    tables: list[tuple[str, Published | None]] = [
         ("first_checkin_days", board.first_bins),
         ("goals", board.goals),
         ("enrolled_by_department", board.by_department),
@@ -289,11 +305,17 @@ def csv_rows(board: Dashboard) -> list[list[str]]:
             add("retention", f"year {year}", "participants_at_risk", n_p)
             add("retention", f"year {year}", "others_still_here", s_o)
             add("retention", f"year {year}", "others_at_risk", n_o)
+        for group, value in board.retention["events"].items():
+            add("retention", "leavers", group, value, "suppressed" if value is None else "")
         if board.retention["logrank"]:
             add("retention", "log-rank", "chi2", board.retention["logrank"]["statistic"])
             add("retention", "log-rank", "p_value", board.retention["logrank"]["p_value"])
     if board.fit_average is not None:
         add("fit_rating", "average", "1-5", board.fit_average)
+        add("fit_rating", "ratings", "n", board.fit_rating_count)
     if board.nps is not None:
         add("closing_survey", "NPS", "score", board.nps)
     return out
+
+
+__all__ = ["FIT_LABELS", "Dashboard", "build", "csv_rows"]

@@ -21,7 +21,7 @@ from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Role
 from twoway.feedback.selectors import PULSE_WORDING, my_pulses, pulse_chart
 from twoway.goals.models import Goal, GoalStatus
-from twoway.insights import dashboard
+from twoway.insights import charts, dashboard
 from twoway.insights.models import ClosingSurvey
 from twoway.insights.services import closing_survey_answer
 from twoway.lib.errors import Conflict, Invalid
@@ -52,7 +52,21 @@ def program_insights(request: OrgRequest, program_id: int) -> HttpResponse:
     return render(
         request,
         "insights/program.html",
-        {"program": program, "board": board, "stalled": stalled},
+        {
+            "program": program,
+            "board": board,
+            "stalled": stalled,
+            "cadence_legend": charts.legend(
+                [
+                    ("bar", "Check-ins held"),
+                    ("expected", "Expected by the cadence"),
+                    ("hidden", f"Fewer than {board.k} active pairs"),
+                ]
+            ),
+            "retention_legend": charts.legend(
+                [("participants", "Took part in the program"), ("others", "Did not take part")]
+            ),
+        },
     )
 
 

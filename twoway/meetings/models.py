@@ -9,6 +9,7 @@ The calendar (.ics) describes the same series with an RRULE; tests prove both ag
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 import zoneinfo
 
@@ -54,6 +55,8 @@ class CheckinSeries(models.Model):
     first_start = models.DateTimeField(help_text="The first occurrence (DTSTART).")
     until = models.DateTimeField(help_text="No occurrence starts after this (UNTIL).")
     sequence = models.PositiveIntegerField(default=0)
+    # When the series stopped (cancelled, replaced by a new rhythm, or its partnership ended);
+    # `until` is then its last kept occurrence.
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
@@ -120,11 +123,20 @@ class CheckIn(models.Model):
     summary = models.CharField(
         max_length=300, blank=True, help_text="For an informal chat: what it was about."
     )
+    # A one-off check-in: who planned it (its calendar ORGANIZER for its whole life, whoever
+    # moves it later), and how and where the pair meet ("" when nobody said).
+    organizer = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mode = models.CharField(max_length=10, choices=MeetingMode.choices, blank=True)
+    location = models.CharField(max_length=300, blank=True)
     logged_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     logged_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
+    # When it last changed: the DTSTAMP of its event in feeds, so a feed changes only with it.
+    updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["scheduled_start", "id"]
@@ -210,11 +222,17 @@ def new_feed_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def feed_token_hash(token: str) -> str:
+    """What is stored of a feed token: its SHA-256 (the token itself is shown once, when made;
+    a stolen backup does not give anyone a working calendar address)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class CalendarFeed(models.Model):
     """A person's secret calendar URL; regenerating it revokes the old one at once."""
 
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="calendar_feed")
-    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    token_hash = models.CharField(max_length=64, unique=True)
     created = models.DateTimeField(default=timezone.now)
     last_fetched = models.DateTimeField(null=True, blank=True)
 

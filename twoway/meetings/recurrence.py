@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-MAX_OCCURRENCES = 60
+# Only a guard against a runaway end date: ten years of weekly check-ins, far above the longest
+# program term (104 weeks), so no real series is ever cut short.
+MAX_OCCURRENCES = 10 * 53
 DEFAULT_HORIZON_WEEKS = 26
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from twoway.accounts.models import Membership
 from twoway.lib import crypto
 from twoway.lib.errors import NotAllowed, NotFound
 from twoway.meetings import ics
@@ -12,13 +14,15 @@ from twoway.meetings.models import (
     AgendaItem,
     CalendarFeed,
     CheckIn,
+    CheckinKind,
     CheckinSeries,
     CheckinStatus,
     PrivateNote,
     SharedNote,
+    feed_token_hash,
 )
 from twoway.people.models import Person
-from twoway.programs.models import OPEN_PARTNERSHIP_STATUSES, Partnership, PartnershipMember
+from twoway.programs.models import Partnership, PartnershipMember
 
 
 def live_series(partnership: Partnership) -> CheckinSeries | None:
@@ -109,27 +113,45 @@ def feed_of(person: Person) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(person=person).first()
 
 
-def person_for_feed_token(token: str) -> Person:
-    feed = CalendarFeed.objects.select_related("person", "person__organization").filter(token=token)
-    found = feed.first()
-    if found is None or not token:
+def feed_for_token(token: str) -> CalendarFeed:
+    """The feed a secret address names, while its person may still see their check-ins: not
+    after they left the organization, lost their membership or were deactivated. 404 else."""
+    if not token or len(token) > 200:
         raise NotFound
-    CalendarFeed.objects.filter(pk=found.pk).update(last_fetched=timezone.now())
-    return found.person
-
-
-def feed_ics(person: Person) -> str:
-    """Everything a person's calendar should show: live series and one-off check-ins of their
-    open partnerships, with cancellations and moves."""
-    partnership_ids = list(
-        PartnershipMember.objects.filter(
-            person=person, partnership__status__in=OPEN_PARTNERSHIP_STATUSES
-        ).values_list("partnership_id", flat=True)
+    found = (
+        CalendarFeed.objects.select_related("person", "person__organization", "person__user")
+        .filter(token_hash=feed_token_hash(token))
+        .first()
     )
-    series_list = list(
-        CheckinSeries.objects.filter(
-            partnership_id__in=partnership_ids, cancelled_at__isnull=True
-        ).select_related("organizer", "partnership", "partnership__organization")
+    if found is None:
+        raise NotFound
+    person = found.person
+    user = person.user
+    if (
+        not person.is_active
+        or person.left_on is not None
+        or user is None
+        or not user.is_active
+        or not Membership.objects.filter(user=user, organization_id=person.organization_id).exists()
+    ):
+        raise NotFound
+    return found
+
+
+def feed_fetched(feed: CalendarFeed) -> None:
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched=timezone.now())
+
+
+def feed_ics(person: Person) -> tuple[str, dt.datetime | None]:
+    """Everything a person's calendar should show — every series and one-off check-in of their
+    partnerships, the ended ones included (past check-ins stay) — and when it last changed."""
+    partnership_ids = list(
+        PartnershipMember.objects.filter(person=person).values_list("partnership_id", flat=True)
+    )
+    all_series = list(
+        CheckinSeries.objects.filter(partnership_id__in=partnership_ids)
+        .select_related("organizer", "partnership", "partnership__organization")
+        .order_by("first_start", "pk")
     )
     members_of: dict[int, list[Person]] = defaultdict(list)
     for m in (
@@ -139,13 +161,27 @@ def feed_ics(person: Person) -> str:
     ):
         members_of[m.partnership_id].append(m.person)
     occurrences_of: dict[int, list[CheckIn]] = defaultdict(list)
-    for c in CheckIn.objects.filter(series__in=series_list):
+    for c in CheckIn.objects.filter(series__in=all_series):
         occurrences_of[c.series_id].append(c)  # type: ignore[index]
+    # A series stopped before any of its check-ins came has nothing left to show.
+    series_list = [
+        s
+        for s in all_series
+        if s.is_live
+        or any(o.status != CheckinStatus.CANCELLED for o in occurrences_of.get(s.pk, []))
+    ]
     oneoffs = list(
         CheckIn.objects.filter(
             partnership_id__in=partnership_ids,
             series__isnull=True,
-            kind="scheduled",
-        ).select_related("partnership", "partnership__organization", "logged_by")
+            kind=CheckinKind.SCHEDULED,
+        )
+        .select_related("partnership", "partnership__organization", "organizer")
+        .order_by("scheduled_start", "pk")
     )
-    return ics.feed(person, series_list, oneoffs, members_of, occurrences_of)
+    stamps = [s.updated for s in series_list] + [c.updated for c in oneoffs]
+    stamps += [c.updated for group in occurrences_of.values() for c in group]
+    # Names and addresses are in every event too: a renamed partner is a changed feed.
+    stamps += [p.updated for group in members_of.values() for p in group]
+    text = ics.feed(person, series_list, oneoffs, members_of, occurrences_of)
+    return text, max(stamps) if stamps else None

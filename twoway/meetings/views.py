@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django import forms
@@ -11,7 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
+from django.views.decorators.http import require_GET, require_safe
 
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.lib.web import apply_errors, render_tz, tz_of
@@ -38,7 +41,9 @@ def checkin_schedule(request: OrgRequest, partnership_id: int) -> HttpResponse:
     series = selectors.live_series(partnership)
     if request.method == "POST" and request.POST.get("action") == "cancel" and series:
         services.checkin_series_cancel(series=series, by=person)
-        messages.success(request, "The recurring check-in is cancelled; calendars are told.")
+        messages.success(
+            request, "The recurring check-ins are stopped; the ones you had stay in your calendars."
+        )
         return redirect(
             "partnership_home", org_slug=request.org.slug, partnership_id=partnership.pk
         )
@@ -95,8 +100,10 @@ def checkin_series_ics(request: OrgRequest, partnership_id: int) -> HttpResponse
 
         raise Http404
     series.partnership = partnership
-    text = ics.series_request(series, series.checkins.all(), members(partnership))
-    response = HttpResponse(text, content_type="text/calendar; charset=utf-8; method=REQUEST")
+    # A file to import is a published calendar, not an invitation: readers then add the events
+    # instead of asking to accept on behalf of someone else.
+    text = ics.series_published(series, series.checkins.all(), members(partnership))
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8; method=PUBLISH")
     response["Content-Disposition"] = 'attachment; filename="check-ins.ics"'
     return response
 
@@ -232,7 +239,7 @@ def _apply(action: str, data: dict[str, Any], *, checkin: Any, person: Any) -> s
 
 @org_view()
 def calendar_settings(request: OrgRequest) -> HttpResponse:
-    """My personal calendar feed: show, regenerate (revokes the old URL) or turn off."""
+    """My personal calendar feed: make (the address is shown this once), remake or turn off."""
     person = me(request)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -240,23 +247,53 @@ def calendar_settings(request: OrgRequest) -> HttpResponse:
             services.calendar_feed_revoke(person=person)
             messages.success(request, "Your calendar feed is turned off; the old address is dead.")
         elif action == "regenerate":
-            services.calendar_feed_regenerate(person=person)
-            messages.success(request, "Your calendar feed has a new address; the old one is dead.")
+            token = services.calendar_feed_regenerate(person=person)
+            # Shown on the next page only: the session forgets it as soon as it is read.
+            request.session[NEW_FEED_TOKEN] = token
+            messages.success(request, "Your calendar feed has a new address; any old one is dead.")
         else:
             return HttpResponse("Unknown action.", status=400)
         return redirect("calendar_settings", org_slug=request.org.slug)
     feed = selectors.feed_of(person)
+    token = request.session.pop(NEW_FEED_TOKEN, "")
     url = ""
-    if feed is not None:
-        url = settings.BASE_URL + reverse("calendar_feed", kwargs={"token": feed.token})
+    if feed is not None and token:
+        url = settings.BASE_URL + reverse("calendar_feed", kwargs={"token": token})
+    # Never cached, as every signed-in page (lib.http.PrivateCacheMiddleware): it shows the
+    # secret address the once it exists.
     return render_tz(request, person, "meetings/calendar.html", {"feed": feed, "feed_url": url})
 
 
-@require_GET
+NEW_FEED_TOKEN = "meetings.new_feed_token"
+
+
+@require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """The public secret URL calendars subscribe to. Unknown or revoked token: 404."""
-    person = selectors.person_for_feed_token(token)
-    response = HttpResponse(selectors.feed_ics(person), content_type="text/calendar; charset=utf-8")
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Robots-Tag"] = "noindex"
+    """The public secret URL calendars subscribe to: 404 for an unknown or revoked token, and
+    once its person has left. GET and HEAD, with an ETag and Last-Modified so a calendar that
+    polls an unchanged feed gets a 304."""
+    feed = selectors.feed_for_token(token)
+    text, changed = selectors.feed_ics(feed.person)
+    body = text.encode()
+    etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
+    last_modified = int(changed.timestamp()) if changed else None
+    selectors.feed_fetched(feed)
+    headers = {
+        "Cache-Control": "private, max-age=300",
+        "X-Robots-Tag": "noindex",
+        "ETag": etag,
+    }
+    if last_modified is not None:
+        headers["Last-Modified"] = http_date(last_modified)
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        for name, value in headers.items():
+            not_modified[name] = value
+        return not_modified
+    response = HttpResponse(
+        b"" if request.method == "HEAD" else body,
+        content_type="text/calendar; charset=utf-8",
+        headers=headers,
+    )
+    response["Content-Length"] = str(len(body))
     return response

@@ -22,6 +22,16 @@ KINDS: dict[str, Kind] = {
     for k in [
         Kind("introduction", "Introductions", "When you are matched with a peer."),
         Kind("request", "Peer requests", "Requests you receive, and answers to yours."),
+        Kind(
+            "checkin_invite",
+            "Calendar invites",
+            "When check-ins are set up, changed or moved (with the calendar update).",
+        ),
+        Kind(
+            "checkin_cancel",
+            "Calendar cancellations",
+            "When a check-in or a schedule is cancelled (with the calendar update).",
+        ),
         Kind("checkin_reminder", "Check-in reminders", "Before each check-in."),
         Kind("did_you_meet", "“Did you meet?”", "After a check-in time has passed."),
         Kind("nudge", "Gentle nudges", "When a pair has not met for a while."),
@@ -30,6 +40,11 @@ KINDS: dict[str, Kind] = {
         Kind("feedback", "Feedback", "When feedback is due or your partner has written theirs."),
         Kind("reflection", "Closing reflection", "At the end of a partnership's term."),
         Kind("partnership", "Partnership updates", "Changes to your partnerships."),
+        Kind(
+            "partnership_ended",
+            "Partnership ended",
+            "When your partner ends a partnership (its check-ins leave your calendar).",
+        ),
         Kind("digest", "Weekly digest", "A Monday summary of your week (turn it on below)."),
         Kind("program_summary", "Program summary", "Weekly, for program managers."),
         Kind(

@@ -6,8 +6,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from twoway.lib.errors import Conflict, InvalidInput
-from twoway.meetings.models import CheckinSeries
-from twoway.meetings.services import checkin_series_cancel
+from twoway.meetings.services import checkins_stop_for_ending
 from twoway.notifications.services import notify
 from twoway.partnerships.models import Reflection
 from twoway.people.models import Person
@@ -35,9 +34,9 @@ def partnership_close(
         )
     except PartnershipClosed:
         raise AlreadyEnded("This partnership has already ended.") from None
-    for series in CheckinSeries.objects.filter(partnership=ended, cancelled_at__isnull=True):
-        series.partnership = partnership
-        checkin_series_cancel(series=series, by=by)
+    # The partner's calendar update travels with the kind note below, not in a "Cancelled"
+    # email of its own before it.
+    calendar = checkins_stop_for_ending(partnership=partnership, by=by)
     path = reverse(
         "partnership_reflection",
         kwargs={"org_slug": partnership.organization.slug, "partnership_id": partnership.pk},
@@ -50,6 +49,7 @@ def partnership_close(
             kind="partnership_ended",
             template="partnership_ended",
             context={
+                "calendar": bool(calendar),
                 "partner": by.name,
                 "completed": ended.status == PartnershipStatus.COMPLETED,
                 "program": partnership.program.name,
@@ -57,6 +57,7 @@ def partnership_close(
                 "url": path,
             },
             dedupe_key=f"partnership-ended:{partnership.pk}:{member.person_id}",
+            attachments=calendar,
         )
     return ended
 

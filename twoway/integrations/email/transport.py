@@ -91,9 +91,29 @@ def build_email(message: OutboxMessage, *, delivery_id: str = "") -> EmailMultiA
         pass  # a plain-text message (the HR request): nothing to dress up
     else:
         email.attach_alternative(html, "text/html")
-    for attachment in message.attachments or []:
+    attachments = message.attachments or []
+    calendar = next((a for a in attachments if _is_calendar(a)), None)
+    if calendar is not None:
+        # Outlook shows Accept/Decline only for a text/calendar part of the message body
+        # (multipart/alternative, RFC 6047); the same file stays attached for everyone else.
+        email.attach_alternative(calendar["content"], _calendar_mimetype(calendar))
+    for attachment in attachments:
         email.attach(_mime_attachment(attachment))
     return email
+
+
+def _is_calendar(attachment: dict[str, str]) -> bool:
+    return (attachment.get("mimetype") or "").split(";")[0].strip() == "text/calendar"
+
+
+def _calendar_mimetype(attachment: dict[str, str]) -> str:
+    params = (attachment.get("mimetype") or "").partition(";")[2]
+    method = "REQUEST"
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "method" and value.strip():
+            method = value.strip().strip('"').upper()
+    return f"text/calendar; method={method}"
 
 
 def _mime_attachment(attachment: dict[str, str]) -> MIMEBase:

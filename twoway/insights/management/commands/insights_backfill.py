@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from twoway.accounts.models import Organization
 from twoway.insights.aggregate import refresh_org
+from twoway.insights.metrics import BY_NAME, METRICS
 from twoway.programs.models import Program
 
 CHUNK_DAYS = 60
@@ -28,8 +29,22 @@ class Command(BaseCommand):
             help="First day to rebuild (YYYY-MM-DD); default: the organization's first program.",
         )
         parser.add_argument("--org", default=None, help="Only this organization (its slug).")
+        parser.add_argument(
+            "--metric",
+            action="append",
+            default=None,
+            help="Recompute only this snapshot metric (repeatable): "
+            + ", ".join(m.name for m in METRICS)
+            + ". Daily counts are rebuilt either way.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        only = options["metric"]
+        unknown = [name for name in only or [] if name not in BY_NAME]
+        if unknown:
+            raise CommandError(
+                f"No insight metric called {', '.join(unknown)}; choose from {', '.join(BY_NAME)}."
+            )
         orgs = Organization.objects.filter(programs__isnull=False).distinct().order_by("pk")
         if options["org"]:
             orgs = orgs.filter(slug=options["org"])
@@ -64,9 +79,15 @@ class Command(BaseCommand):
             ) as bar:
                 for i, (start, end) in enumerate(chunks):
                     # Snapshots once, with the last chunk: they are "as of today" anyway.
-                    rows += refresh_org(org, start=start, end=end, snapshots=i == len(chunks) - 1)
+                    rows += refresh_org(
+                        org,
+                        start=start,
+                        end=end,
+                        snapshots=i == len(chunks) - 1,
+                        only=only,
+                    )
                     bar.update(1)
             if not chunks:
-                refresh_org(org, start=today, end=today)
+                refresh_org(org, start=today, end=today, only=only)
             self.stdout.write(f"{org.slug}: {rows} daily rows from {first} to {today}.")
         self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")
