@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+    QueryDict,
+)
 from django.utils.cache import add_never_cache_headers
 
 
@@ -43,11 +49,10 @@ class RefuseNulMiddleware:
         # here would consume the stream that a view reading request.body (Slack's signature
         # check) still needs, and upload sizes are the upload handlers' business.
         form_body = request.content_type == "application/x-www-form-urlencoded"
-        if (
-            "\x00" in request.path
-            or _has_nul(request.GET)
-            or (form_body and _has_nul(request.POST))
-        ):
+        if "\x00" in request.path:
+            # An address with a NUL names nothing: a 404, like any other malformed token.
+            return HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
+        if _has_nul(request.GET) or (form_body and _has_nul(request.POST)):
             if request.path.startswith("/api/"):
                 # The API answers every error as an RFC 9457 problem, this one too.
                 body = {
