@@ -3,6 +3,7 @@ errors. Issue 12 items 9, 11 and 14."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import subprocess
@@ -10,12 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.db import DatabaseError, connection
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import PASSWORD, World, client_for
 from twoway.accounts.models import AuditEvent
+from twoway.notifications.models import OutboxMessage
 
 
 def test_it_sends_a_strict_content_security_policy(world: World) -> None:
@@ -144,3 +148,43 @@ def test_it_passes_the_deploy_check_with_the_readme_production_settings(tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def _ask_reset(client: Client, email: str) -> str:
+    response = client.post(reverse("password_reset"), {"email": email})
+    assert response.status_code == 302
+    return str(response["Location"])
+
+
+def test_it_sends_at_most_three_reset_emails_an_hour_to_one_address(world: World) -> None:
+    # From a new client address each time, a minute apart (a reset link made in the same second
+    # is the same link, deduplicated): the per-address limit holds on its own.
+    start = timezone.now()
+    answers = set()
+    for n in range(6):
+        with time_machine.travel(start + dt.timedelta(minutes=n), tick=False):
+            answers.add(_ask_reset(Client(REMOTE_ADDR=f"203.0.113.{n}"), "alice@acme.example"))
+    unknown = {_ask_reset(Client(REMOTE_ADDR="198.51.100.1"), "nobody@acme.example")}
+    # The same page whether it was sent, throttled, or there is no account: nothing to probe.
+    assert answers == unknown == {reverse("password_reset_done")}
+    assert OutboxMessage.objects.filter(kind="password_reset").count() == 3
+    [event] = AuditEvent.objects.filter(action="password_reset.throttled")
+    assert event.organization == world.acme and event.target == "alice@acme.example"
+    assert event.details["limit"] == ["email"]
+    with time_machine.travel(start + dt.timedelta(hours=1, minutes=6), tick=False):
+        _ask_reset(Client(REMOTE_ADDR="203.0.113.99"), "alice@acme.example")
+    assert OutboxMessage.objects.filter(kind="password_reset").count() == 4
+
+
+def test_it_sends_at_most_ten_reset_emails_an_hour_from_one_client(world: World) -> None:
+    attacker = Client(REMOTE_ADDR="203.0.113.50")
+    for n in range(10):
+        _ask_reset(attacker, f"guess{n}@acme.example")
+    _ask_reset(attacker, "alice@acme.example")
+    assert not OutboxMessage.objects.filter(kind="password_reset").exists()
+    assert AuditEvent.objects.get(action="password_reset.throttled").details["limit"] == [
+        "ip_address"
+    ]
+    # Alice asking from her own address is not affected.
+    _ask_reset(Client(REMOTE_ADDR="198.51.100.7"), "alice@acme.example")
+    assert OutboxMessage.objects.filter(kind="password_reset").count() == 1

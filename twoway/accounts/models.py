@@ -173,3 +173,16 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"
+
+
+class PasswordResetAttempt(models.Model):
+    """One request for a password-reset email, kept an hour to throttle them. In the database,
+    not in a per-process cache, because several web processes answer the same page. The address
+    is kept as a hash: the table only needs to count, not to say who asked."""
+
+    email_hash = models.CharField(max_length=64, db_index=True)
+    ip_address = models.CharField(max_length=45, blank=True, db_index=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M} {self.ip_address}"

@@ -28,6 +28,7 @@ from twoway.directory.services import (
     directory_import_apply,
     directory_import_preview,
 )
+from twoway.lib.web import posted_id
 from twoway.people.models import Person, Team
 
 ERRORS_SHOWN = 500
@@ -151,11 +152,11 @@ def directory_invite(request: OrgRequest) -> HttpResponse:
     if scope == "everyone":
         people = list(people_to_invite(organization=request.org))
     elif scope == "team":
-        team = get_object_or_404(Team, organization=request.org, pk=request.POST.get("team_id"))
+        team = get_object_or_404(Team, organization=request.org, pk=posted_id(request, "team_id"))
         people = list(Person.objects.filter(organization=request.org, team=team, is_active=True))
     elif scope == "person":
         people = [
-            get_object_or_404(Person, organization=request.org, pk=request.POST.get("person_id"))
+            get_object_or_404(Person, organization=request.org, pk=posted_id(request, "person_id"))
         ]
         resend = request.POST.get("resend") == "yes"
     else:

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from twoway.lib.encrypted import EncryptedTextField
 from twoway.meetings.models import CheckIn
 from twoway.people.models import Person
 from twoway.programs.models import Partnership
@@ -37,13 +38,13 @@ class FeedbackEntry(models.Model):
     round = models.ForeignKey(FeedbackRound, on_delete=models.CASCADE, related_name="entries")
     author = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    appreciated = models.TextField("What I appreciated", max_length=2000)
-    situation = models.TextField(blank=True, max_length=1000)
-    behaviour = models.TextField(blank=True, max_length=1000)
-    impact = models.TextField(blank=True, max_length=1000)
-    start = models.TextField("Start", blank=True, max_length=1000)
-    stop = models.TextField("Stop", blank=True, max_length=1000)
-    keep = models.TextField("Continue", blank=True, max_length=1000)
+    appreciated = EncryptedTextField("What I appreciated", max_length=2000)
+    situation = EncryptedTextField(blank=True, max_length=1000)
+    behaviour = EncryptedTextField(blank=True, max_length=1000)
+    impact = EncryptedTextField(blank=True, max_length=1000)
+    start = EncryptedTextField("Start", blank=True, max_length=1000)
+    stop = EncryptedTextField("Stop", blank=True, max_length=1000)
+    keep = EncryptedTextField("Continue", blank=True, max_length=1000)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -105,7 +106,7 @@ class PulseResponse(models.Model):
     stress = models.PositiveSmallIntegerField(validators=_score())
     confidence = models.PositiveSmallIntegerField(validators=_score())
     energy = models.PositiveSmallIntegerField(validators=_score())
-    word = models.CharField(max_length=40, blank=True)
+    word = EncryptedTextField(max_length=40, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from twoway.goals.models import GoalStatus
+from twoway.lib.fields import DateField
 
 
 class GoalForm(forms.Form):
@@ -24,7 +25,7 @@ class GoalForm(forms.Form):
     )
     is_private = forms.BooleanField(label="Private: only I see this goal", required=False)
     milestone = forms.CharField(label="A first milestone", required=False, max_length=200)
-    milestone_due = forms.DateField(
+    milestone_due = DateField(
         label="By",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -55,7 +56,7 @@ class ProgressForm(forms.Form):
 class MilestoneForm(forms.Form):
     label_suffix = ""
     title = forms.CharField(label="Milestone", max_length=200)
-    due_on = forms.DateField(
+    due_on = DateField(
         label="By",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.goals import selectors, services
 from twoway.goals.forms import GoalForm, MilestoneForm, ProgressForm
-from twoway.lib.web import apply_errors, render_tz
+from twoway.lib.web import apply_errors, posted_id, render_tz
 from twoway.programs.web import space, space_context
 
 
@@ -118,7 +118,7 @@ def goal_detail(request: OrgRequest, partnership_id: int, goal_id: int) -> HttpR
             raise Http404
         action = request.POST.get("action", "")
         if action == "toggle":
-            milestone = goal.milestones.filter(pk=request.POST.get("milestone") or 0).first()
+            milestone = goal.milestones.filter(pk=posted_id(request, "milestone")).first()
             if milestone is None:
                 return HttpResponse("No such milestone.", status=400)
             services.milestone_toggle(milestone=milestone, by=person)

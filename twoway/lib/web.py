@@ -6,7 +6,7 @@ import zoneinfo
 from typing import Any, Protocol
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -64,3 +64,13 @@ class TextareaField(forms.CharField):
         if isinstance(value, str):
             value = value.replace("\r\n", "\n").replace("\r", "\n")
         return str(super().to_python(value))
+
+
+def posted_id(request: HttpRequest, name: str) -> int:
+    """The id a form posted under `name` (a hidden field or a button value). Anything that is
+    not a positive whole number is a 400 with the field named, instead of the ValueError a
+    lookup like `pk="abc"` raises deep in the ORM."""
+    raw = request.POST.get(name, "").strip()
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise BadRequest(f"“{name}” must be the number of an item on the page.")
+    return int(raw)

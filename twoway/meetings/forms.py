@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from twoway.lib.fields import DateField, DateTimeField
 from twoway.lib.web import TextareaField
 from twoway.meetings.models import SHARED_NOTE_MAX_CHARS, MeetingMode
 from twoway.people.forms import time_zone_choices
@@ -19,9 +20,9 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
-def local_datetime_field(label: str, **kwargs: Any) -> forms.DateTimeField:
+def local_datetime_field(label: str, **kwargs: Any) -> DateTimeField:
     """Read in the viewer's time zone: validate the form inside timezone.override(...)."""
-    return forms.DateTimeField(
+    return DateTimeField(
         label=label,
         widget=LocalDateTimeInput(),
         input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"],
@@ -45,7 +46,7 @@ class ScheduleForm(forms.Form):
         max_length=300,
         help_text="A room, a video link or a phone number.",
     )
-    start_on = forms.DateField(
+    start_on = DateField(
         label="Starting from",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

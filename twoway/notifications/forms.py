@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from twoway.lib.fields import DateField
 from twoway.notifications import kinds
 from twoway.notifications.models import (
     REMINDER_OFFSET_CHOICES,
@@ -32,7 +33,7 @@ class PreferencesForm(forms.Form):
     quiet_end = forms.TimeField(
         required=False, label="until", widget=forms.TimeInput(attrs={"type": "time"})
     )
-    paused_until = forms.DateField(
+    paused_until = DateField(
         required=False,
         label="Pause everything until (inclusive)",
         widget=forms.DateInput(attrs={"type": "date"}),

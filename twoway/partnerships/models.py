@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from twoway.lib.encrypted import EncryptedTextField
 from twoway.people.models import Person
 from twoway.programs.models import Partnership
 
@@ -14,8 +15,8 @@ class Reflection(models.Model):
         Partnership, on_delete=models.CASCADE, related_name="reflections"
     )
     author = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    learned = models.TextField("What I learned", blank=True, max_length=4000)
-    taught = models.TextField("What I taught or helped with", blank=True, max_length=4000)
+    learned = EncryptedTextField("What I learned", blank=True, max_length=4000)
+    taught = EncryptedTextField("What I taught or helped with", blank=True, max_length=4000)
     shared = models.BooleanField(
         default=False, help_text="Show it to my partner (it feeds 'reciprocity at a glance')."
     )

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from twoway.accounts.models import Organization
+from twoway.lib.fields import DateField
 from twoway.lib.web import TextareaField
 from twoway.matching import Weights
 from twoway.people.forms import SkillsForm
@@ -73,8 +74,13 @@ class ProgramForm(forms.ModelForm[Program]):
             "hr_contact_name",
             "hr_contact_email",
         ]
-        # Line breaks count once, as the browser counts them against maxlength.
-        field_classes = {"description": TextareaField}
+        # Line breaks count once, as the browser counts them against maxlength; dates stay
+        # within the years a person can mean.
+        field_classes = {
+            "description": TextareaField,
+            "enrolment_opens": DateField,
+            "enrolment_closes": DateField,
+        }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "enrolment_opens": forms.DateInput(attrs={"type": "date"}),
@@ -219,7 +225,7 @@ class EnrolmentForm(SkillsForm):
         label="How many partners I can take",
     )
     role = forms.ChoiceField(choices=EnrolmentRole.choices, required=False, label="I join as")
-    snoozed_until = forms.DateField(
+    snoozed_until = DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         label="Pause matching until (optional)",

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import Organization, User
+from twoway.lib.encrypted import EncryptedTextField
 from twoway.lib.validators import single_line
 from twoway.people.models import Department, MeetingPreference, Person
 
@@ -329,7 +330,7 @@ class PartnershipMember(models.Model):
         max_length=10, choices=EnrolmentRole.choices, default=EnrolmentRole.PEER
     )
     # Private to this member: never shown to the partner nor to other participants.
-    end_reason = models.TextField(blank=True, max_length=2000)
+    end_reason = EncryptedTextField(blank=True, max_length=2000)
     fit_rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )

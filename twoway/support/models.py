@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from twoway.lib.encrypted import EncryptedTextField
 from twoway.people.models import Person
 from twoway.programs.models import Partnership
 
@@ -20,7 +21,7 @@ class HelpRequest(models.Model):
         Partnership, on_delete=models.CASCADE, related_name="help_requests"
     )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="help_requests")
-    message = models.TextField(max_length=2000)
+    message = EncryptedTextField(max_length=2000)
     consent_at = models.DateTimeField()
     hr_name = models.CharField(max_length=200, blank=True)
     hr_email = models.EmailField()

@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.http import HttpRequest
 from django.urls import reverse
 
 from twoway.accounts.access import password_sign_in_refused_by
+from twoway.accounts.services import password_reset_attempt_record
 from twoway.notifications.services import notify
 
 
@@ -30,6 +33,14 @@ class OutboxPasswordResetForm(PasswordResetForm):
         for user in super().get_users(email):
             if password_sign_in_refused_by(user) is None:
                 yield user
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Throttled before anything is looked up or queued; the view then answers "on its way"
+        # whatever happened, so the throttle does not reveal which addresses have accounts.
+        request: HttpRequest | None = kwargs.get("request")
+        ip_address = (get_client_ip_address(request) if request is not None else None) or ""
+        if password_reset_attempt_record(email=self.cleaned_data["email"], ip_address=ip_address):
+            super().save(*args, **kwargs)
 
     def send_mail(
         self,

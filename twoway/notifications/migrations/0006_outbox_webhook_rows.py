@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_names_single_line'),
-        ('notifications', '0004_slack_models_to_integration'),
+        ('notifications', '0005_outbox_expires_at'),
         ('people', '0004_merge'),
     ]
 
