@@ -255,3 +255,20 @@ def test_a_circles_program_makes_groups_of_three_and_four(cohort: Cohort) -> Non
             assert not in_reporting_line(by_id[x], by_id[y]), group
     circle = next(g for g in result["groups"] if g["kind"] == "circle")
     assert len(circle["reasons"]) >= 2
+
+
+@pytest.mark.parametrize("gap", [0, 1])
+def test_a_round_keeps_peers_within_the_programs_level_gap(cohort: Cohort, gap: int) -> None:
+    """The program's largest level gap is a rule the engine applies, not a preference."""
+    program, manager = cohort.program, cohort.manager
+    program.max_level_gap = gap
+    program.save(update_fields=["max_level_gap"])
+    result = run(program, manager).result
+    levels = dict(
+        Person.objects.filter(pk__in=[p.pk for p in cohort.people]).values_list("pk", "level")
+    )
+    groups = [g["members"] for g in result["groups"]]
+    assert groups
+    for members in groups:
+        known = [levels[m] for m in members if levels[m] is not None]
+        assert not known or max(known) - min(known) <= gap, (members, known)

@@ -49,6 +49,9 @@ def engine_settings(
         mode="mentor" if program.kind == ProgramKind.ONBOARDING else "peer",
         weights=weights,
         level_gap=(int(gap[0]), int(gap[1])),
+        # Rules, not weights: peers at most this many steps apart; buddies within their range.
+        max_level_gap=program.max_level_gap,
+        mentor_level_range=(int(gap[0]), int(gap[1])),
         peer_level_tolerance=int(raw.get("peer_level_tolerance", 2)),
         min_fit=float(raw.get("min_fit", 0.0)),
         allow_trios=program.allow_trios or program.kind == ProgramKind.CIRCLES,
