@@ -18,3 +18,21 @@ def test_reasons_speak_to_their_reader() -> None:
         "levels L4 and L5",
     ]
     assert reasons_for(reasons, "Someone Else") == reasons
+
+
+def test_level_and_no_exchange_reasons_speak_to_their_reader() -> None:
+    from twoway.programs.wording import reasons_for
+
+    reasons = [
+        "Bob Baker is one step ahead (L4 and L3)",
+        "no skill exchange between Alice Archer and Bob Baker: matched on close levels",
+        "Alice Archer is 2 steps ahead (L5 and L3), though Bob Baker is the mentor",
+    ]
+    assert reasons_for(reasons, "Bob Baker") == [
+        "You are one step ahead (L4 and L3)",
+        "no skill exchange between Alice Archer and you: matched on close levels",
+        "Alice Archer is 2 steps ahead (L5 and L3), though you are the mentor",
+    ]
+    assert reasons_for(reasons, "Alice Archer")[1] == (
+        "no skill exchange between you and Bob Baker: matched on close levels"
+    )

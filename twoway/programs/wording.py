@@ -19,5 +19,14 @@ def reasons_for(reasons: Iterable[str], reader: str) -> list[str]:
         text = text.replace(f" can help {reader} with ", " can help you with ")
         if text.endswith(f" asked for {reader}"):
             text = text[: -len(reader)] + "you"
+        # Levels: "Ana is one step ahead (L5 and L4)", "level not known for Ana".
+        if text.startswith(f"{reader} is ") and " ahead (" in text:
+            text = "You are " + text[len(f"{reader} is ") :]
+        text = text.replace(f", though {reader} is the mentor", ", though you are the mentor")
+        if text == f"level not known for {reader}":
+            text = "your level is not known"
+        # "no skill exchange between Ana and Ben: matched on …"
+        text = text.replace(f"between {reader} and ", "between you and ")
+        text = text.replace(f" and {reader}: matched on", " and you: matched on")
         out.append(text)
     return out
