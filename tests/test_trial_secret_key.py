@@ -129,7 +129,8 @@ def test_the_workers_unsubscribe_link_works_in_the_web_process_and_sessions_surv
         assert "Done: no more <strong>gentle nudges</strong>" in done
 
         login = browser.open(base + "/accounts/login/").read().decode()
-        [csrf] = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', login)
+        # The sign-in page has two forms (work-email SSO box, password): one token for both.
+        csrf = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', login)[0]
         form = {"username": "ada@trial.example", "password": "a long trial password"}
         browser.open(
             base + "/accounts/login/",

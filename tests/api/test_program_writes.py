@@ -143,6 +143,9 @@ def test_writes_need_the_scope_and_stay_in_the_organization(world: World) -> Non
     assert not Program.objects.exists()
     acme = Api(key_for(world))
     program_id = _open_program(acme)
+    # A round needs two people waiting.
+    for person in (world.alice_person, world.bob_person):
+        acme.post(f"programs/{program_id}/enrolments", {"person_id": person.pk})
     round_id = acme.post(f"programs/{program_id}/rounds", {}).json()["id"]
     globex = Api(key_for(world, org=world.globex))
     assert globex.patch(f"programs/{program_id}", {"name": "Hacked"}).status_code == 404
