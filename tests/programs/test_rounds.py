@@ -274,5 +274,5 @@ def test_a_round_keeps_peers_within_the_programs_level_gap(cohort: Cohort, gap: 
     groups = [g["members"] for g in result["groups"]]
     assert groups
     for members in groups:
-        known = [levels[m] for m in members if levels[m] is not None]
+        known = [level for m in members if (level := levels[m]) is not None]
         assert not known or max(known) - min(known) <= gap, (members, known)

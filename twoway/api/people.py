@@ -73,7 +73,8 @@ LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 def _within_any_database(value: dt.datetime) -> dt.datetime:
     """Nothing was updated before 1970 or after 9999: a moment outside says the same as the
     nearest end, and no database has to compare a year 312 with an offset of -23:47."""
-    return min(max(value, EARLIEST), LATEST)
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59 (ISO 8601 allows -21:20).
+    return min(max(value, EARLIEST), LATEST).astimezone(dt.UTC)
 
 
 IsoDatetime = Annotated[
