@@ -249,6 +249,9 @@ TWOWAY_TRANSPORTS = {
 }
 # Webhooks go to HTTPS only; plain HTTP to 127.0.0.1 is for tests and local development.
 WEBHOOKS_ALLOW_HTTP_LOOPBACK = False
+# Webhooks reach public addresses only (no loopback, private, link-local or metadata address);
+# on only for a receiver on this machine or the local network, in development and tests.
+TWOWAY_WEBHOOK_ALLOW_PRIVATE = env_bool("TWOWAY_WEBHOOK_ALLOW_PRIVATE", False)
 SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID", "")
 SLACK_CLIENT_SECRET = env_secret("SLACK_CLIENT_SECRET")
 SLACK_SIGNING_SECRET = env_secret("SLACK_SIGNING_SECRET")

@@ -1,8 +1,9 @@
 """A webhook receiver on loopback: a plain http.server in a thread that keeps every request and
-answers the statuses it is told to, in order (then 200)."""
+answers the statuses it is told to, in order (then 200); over TLS when given a server context."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import deque
@@ -18,7 +19,13 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, statuses: list[int] | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        statuses: list[int] | None = None,
+        delay: float = 0.0,
+        tls: ssl.SSLContext | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.received: list[Received] = []
         self.statuses = deque(statuses or [])
         receiver = self
@@ -39,7 +46,10 @@ class Receiver:
                 return None
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.port = self.server.server_address[1]
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/hooks"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Receiver:

@@ -73,6 +73,8 @@ def test_no_webhook_is_lost_when_workers_are_killed() -> None:
     with Receiver(delay=0.01) as receiver:
         expected = seed(receiver.url)
         env = worker_env(0, lease=3)
+        # The receiver is on loopback, which deliveries refuse unless told otherwise.
+        env["TWOWAY_WEBHOOK_ALLOW_PRIVATE"] = "1"
         cmd = [TWOWAY, "worker", "--no-jobs", "--batch", "5", "--lease", "3", "--sleep", "0.2"]
 
         def start() -> subprocess.Popen[bytes]:

@@ -27,7 +27,9 @@ from twoway.notifications.models import OutboxMessage, OutboxStatus
 from twoway.programs.models import Program, ProgramStatus
 from twoway.programs.services import partnership_create, partnership_end
 
-LOOPBACK = override_settings(WEBHOOKS_ALLOW_HTTP_LOOPBACK=True)
+# A receiver on this machine: plain HTTP to a loopback address, allowed for these tests only
+# (the guard itself is tested with both off, in test_addresses.py).
+LOOPBACK = override_settings(WEBHOOKS_ALLOW_HTTP_LOOPBACK=True, TWOWAY_WEBHOOK_ALLOW_PRIVATE=True)
 
 
 def readme_verify(secret: str, header: str, body: bytes) -> bool:

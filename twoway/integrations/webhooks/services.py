@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from twoway.accounts.models import Organization, User
 from twoway.accounts.services import audit
+from twoway.integrations.webhooks import addresses
 from twoway.integrations.webhooks.models import WebhookEndpoint
 from twoway.lib import crypto
 from twoway.lib.errors import Conflict, Invalid
@@ -41,13 +42,27 @@ def _check_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if len(url) > 500 or not host or parts.username or parts.password:
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    if len(url) > 500 or not host or not port or parts.username or parts.password:
         raise Invalid("Give the endpoint's full address, like https://hr.example.com/twoway.")
     # Plain HTTP only to this machine, and only where settings allow it (tests, development).
     if parts.scheme != "https" and not (
         parts.scheme == "http" and _loopback(host) and settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK
     ):
         raise Invalid("Webhooks go to HTTPS addresses only.")
+    try:
+        addresses.public_addresses(host, port)
+    except addresses.NotPublic as exc:
+        raise Invalid(
+            f"Webhooks go to public internet addresses only: {exc}. Give the address your "
+            "systems receive webhooks at from the internet."
+        ) from None
+    except addresses.Unresolved:
+        # A name that does not resolve yet is kept; each delivery resolves and checks it again.
+        pass
     return url
 
 
