@@ -101,6 +101,52 @@ def test_ending_a_partnership_keeps_the_reason_out_of_every_answer(world: World)
     assert again["Content-Type"] == "application/problem+json"
 
 
+def test_ending_through_the_api_does_what_ending_from_the_page_does(world: World) -> None:
+    """Check-ins stop in every calendar, every member is told kindly (without the reason), the
+    audit names the key, and webhooks hear `partnership.ended` (issue 15)."""
+    from tests.meetings.test_emails import read
+    from tests.partnerships.factories import pair, series
+    from twoway.integrations.webhooks.services import webhook_endpoint_create
+    from twoway.meetings.models import CheckIn, CheckinStatus
+    from twoway.notifications.models import OutboxMessage
+
+    partnership, schedule = pair(world), series(world)
+    assert CheckIn.objects.filter(series=schedule, status=CheckinStatus.SCHEDULED).exists()
+    webhook_endpoint_create(
+        organization=world.acme,
+        url="https://8.8.8.8/hooks",
+        events=["partnership.ended"],
+        actor=world.carol,
+    )
+    api = Api(key_for(world))
+    prefix = ApiKey.objects.get().prefix
+    before = set(OutboxMessage.objects.values_list("pk", flat=True))
+    reason = "Reorganisation of team 7"
+    ended = api.post(f"partnerships/{partnership.pk}/end", {"reason": reason, "completed": True})
+    assert ended.status_code == 200, ended.content
+    assert ended.json()["status"] == PartnershipStatus.COMPLETED
+
+    schedule.refresh_from_db()
+    assert schedule.cancelled_at is not None
+    assert not CheckIn.objects.filter(series=schedule, status=CheckinStatus.SCHEDULED).exists()
+    new = OutboxMessage.objects.exclude(pk__in=before)
+    for person in (world.alice_person, world.bob_person):
+        [note] = new.filter(recipient=person)
+        assert note.template == "partnership_ended"
+        assert note.context["completed"] is True and note.context["partner"] == ""
+        assert "team 7" not in json.dumps(note.context)
+        [calendar] = note.attachments
+        assert "METHOD:CANCEL" in calendar["content"]
+        _, text, _ = read(note)
+        assert "The Peer partners program team has marked your partnership as completed" in text
+        assert "taken off your calendar" in text
+    event = AuditEvent.objects.get(action="partnership.ended_by_admin")
+    assert event.details["reason"] == reason and event.details["source"] == f"api:{prefix}"
+    [hook] = new.filter(channel="webhook")
+    assert hook.context["event"]["type"] == "partnership.ended"
+    assert "team 7" not in json.dumps(hook.context)
+
+
 def test_the_program_rules_hold_and_bad_input_changes_nothing(world: World) -> None:
     api = Api(key_for(world))
     made = api.post(
@@ -135,6 +181,36 @@ def test_the_program_rules_hold_and_bad_input_changes_nothing(world: World) -> N
     withdrawn = api.post(f"programs/{program_id}/enrolments/{world.alice_person.pk}/withdraw", {})
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
     assert Enrolment.objects.get().status == EnrolmentStatus.WITHDRAWN
+
+
+def test_enrolling_and_withdrawing_through_the_api_are_audited(world: World) -> None:
+    """A key acting for a person is on record, as a program manager's change is; the person's
+    own words (the intake's goals) are not."""
+    api = Api(key_for(world))
+    source = f"api:{ApiKey.objects.get().prefix}"
+    program_id = _open_program(api)
+    alice = world.alice_person
+    assert api.post(f"programs/{program_id}/enrolments", {"person_id": alice.pk}).status_code == 201
+    Enrolment.objects.filter(person=alice).update(goals="Get over my fear of speaking")
+    again = api.post(f"programs/{program_id}/enrolments", {"person_id": alice.pk, "capacity": 2})
+    assert again.status_code == 201
+    path = f"programs/{program_id}/enrolments/{alice.pk}/withdraw"
+    assert api.post(path, {}).status_code == 200
+    assert api.post(path, {}).status_code == 200  # already withdrawn: nothing new on record
+    rows = list(
+        AuditEvent.objects.filter(action__startswith="enrolment.")
+        .order_by("pk")
+        .values_list("action", "actor", "details")
+    )
+    assert [(action, actor) for action, actor, _ in rows] == [
+        ("enrolment.created", None),
+        ("enrolment.updated", None),
+        ("enrolment.withdrawn", None),
+    ]
+    for _, _, details in rows:
+        assert details["source"] == source and details["person_id"] == alice.pk
+        assert details["id"] == program_id and "fear" not in json.dumps(details)
+    assert rows[1][2]["capacity"] == 2
 
 
 def test_writes_need_the_scope_and_stay_in_the_organization(world: World) -> None:

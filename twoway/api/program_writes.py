@@ -25,6 +25,7 @@ from twoway.api.programs import (
     _with_last_held,
 )
 from twoway.api.programs import router as programs_router
+from twoway.partnerships.services import partnership_close_by_admin
 from twoway.people.models import Direction, MeetingPreference, Person, PersonSkill, Skill
 from twoway.programs import rounds
 from twoway.programs.models import (
@@ -41,7 +42,6 @@ from twoway.programs.services import (
     ProgramError,
     enrolment_save,
     enrolment_withdraw,
-    partnership_end_by_admin,
     program_create,
     program_set_status,
     program_update,
@@ -382,6 +382,7 @@ def enrol_person(request: object, program_id: Id, body: EnrolmentIn) -> Status[E
             meeting_preference=body.meeting_preference,
             capacity=body.capacity,
             role=body.role,
+            source=_source(key),
         )
     except (ValidationError, ProgramError) as exc:
         raise _refused(exc) from None
@@ -397,7 +398,7 @@ def withdraw_enrolment(request: object, program_id: Id, person_id: Id) -> Enrolm
     """Scope `programs:write`. Their open requests are withdrawn; running partnerships go on."""
     key = _writer(request)
     enrolment = get_object_or_404(Enrolment, program=_program(key, program_id), person_id=person_id)
-    return _enrolment_out(enrolment_withdraw(enrolment=enrolment))
+    return _enrolment_out(enrolment_withdraw(enrolment=enrolment, source=_source(key)))
 
 
 def _round(key: ApiKey, round_id: int) -> MatchRound:
@@ -457,11 +458,17 @@ def publish_round(request: object, round_id: Id) -> RoundOut:
     summary="End a partnership",
 )
 def end_partnership(request: object, partnership_id: Id, body: EndIn) -> PartnershipOut:
-    """Scope `programs:write`. An administrative end; the reason goes to the audit log only.
-    A partnership that has already ended is a 409."""
+    """Scope `programs:write`. Ended by the program team, as from the pages: future check-ins
+    are cancelled (calendar updates to every member), every member gets a kind note without the
+    reason, the reason goes to the audit log only, `partnership.ended` goes to webhooks. A
+    partnership that has already ended is a 409."""
     key = _writer(request)
-    partnership = get_object_or_404(Partnership, organization=key.organization, pk=partnership_id)
-    partnership_end_by_admin(
+    partnership = get_object_or_404(
+        Partnership.objects.select_related("program", "organization"),
+        organization=key.organization,
+        pk=partnership_id,
+    )
+    partnership_close_by_admin(
         partnership=partnership,
         actor=None,
         reason=body.reason,

@@ -457,11 +457,12 @@ def checkin_series_cancel(*, series: CheckinSeries, by: Person) -> CheckinSeries
     return locked
 
 
-def checkins_stop_for_ending(*, partnership: Partnership, by: Person) -> list[Attachment]:
+def checkins_stop_for_ending(*, partnership: Partnership, by: Person | None) -> list[Attachment]:
     """The partnership is ending (call inside its transaction): stop its series and cancel its
-    future one-off check-ins. The one who ended it gets the calendar update by email now; the
+    future one-off check-ins. The member who ended it gets the calendar update by email now; the
     calendar files for everyone else are returned, to travel with the kind "has ended" note
-    instead of a "Cancelled" email of their own."""
+    instead of a "Cancelled" email of their own. `by` is None when the program team ended it:
+    then every member gets the files with the note."""
     now = timezone.now()
     members = _members(partnership)
     texts: list[str] = []
@@ -485,9 +486,10 @@ def checkins_stop_for_ending(*, partnership: Partnership, by: Person) -> list[At
         checkin.status = CheckinStatus.CANCELLED
         checkin.sequence += 1
         checkin.save(update_fields=["status", "sequence", "updated"])
-        texts.append(ics.oneoff(checkin, members, by.time_zone, cancelled=True))
-    if not texts:
-        return []
+        zone = (by or ics.oneoff_organizer(checkin, members)).time_zone
+        texts.append(ics.oneoff(checkin, members, zone, cancelled=True))
+    if not texts or by is None:
+        return [calendar_attachment(text) for text in texts]
     for index, text in enumerate(texts):
         _send(
             partnership=partnership,

@@ -8,8 +8,8 @@ REFLECTION = register(
 PARTNERSHIP_ENDED = register(
     "partnership_ended",
     "Partnership ended",
-    "When your partner ends a partnership (its check-ins leave your calendar). "
-    "You cannot turn this off, only choose where it arrives.",
+    "When your partner or the program team ends a partnership (its check-ins leave your "
+    "calendar). You cannot turn this off, only choose where it arrives.",
     can_turn_off=False,
     order=110,
 )

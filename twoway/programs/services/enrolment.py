@@ -7,6 +7,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from twoway.accounts.models import User
+from twoway.accounts.services import audit
 from twoway.people.models import Person
 from twoway.programs.eligibility import is_eligible
 from twoway.programs.models import (
@@ -31,8 +33,13 @@ def enrolment_save(
     capacity: int,
     role: str = EnrolmentRole.PEER,
     snoozed_until: dt.date | None = None,
+    actor: User | None = None,
+    source: str = "",
 ) -> Enrolment:
-    """Join a program or update one's intake (open until one is matched)."""
+    """Join a program or update one's intake (open until one is matched).
+
+    A person enrolling themselves leaves no audit row; someone acting for them (an API key:
+    `source="api:<prefix>"`, or a program manager as `actor`) is audited as a manager is."""
     existing = Enrolment.objects.select_for_update().filter(program=program, person=person).first()
     if existing is None or existing.status == EnrolmentStatus.WITHDRAWN:
         if not program.enrolment_is_open():
@@ -55,18 +62,50 @@ def enrolment_save(
     enrolment.snoozed_until = snoozed_until
     enrolment.full_clean()
     enrolment.save()
+    if actor is not None or source:
+        joined = existing is None or existing.status == EnrolmentStatus.WITHDRAWN
+        _audit(
+            enrolment,
+            "enrolment.created" if joined else "enrolment.updated",
+            actor,
+            source,
+            role=enrolment.role,
+            capacity=enrolment.capacity,
+        )
     return enrolment
 
 
+def _audit(
+    enrolment: Enrolment, action: str, actor: User | None, source: str, **details: object
+) -> None:
+    # Who, where and how; never the intake's goals (the person's own words).
+    audit(
+        org=enrolment.program.organization,
+        actor=actor,
+        action=action,
+        target=enrolment.program.name,
+        id=enrolment.program_id,
+        person_id=enrolment.person_id,
+        **details,
+        **({"source": source} if source else {}),
+    )
+
+
 @transaction.atomic
-def enrolment_withdraw(*, enrolment: Enrolment) -> Enrolment:
-    """Leave a program. Open requests are withdrawn; partnerships already running go on."""
+def enrolment_withdraw(
+    *, enrolment: Enrolment, actor: User | None = None, source: str = ""
+) -> Enrolment:
+    """Leave a program. Open requests are withdrawn; partnerships already running go on.
+    Audited when someone else withdraws the person (`actor` or `source`, as enrolment_save)."""
     # The enrolment first, then its requests: the order every answer to a request locks in.
     enrolment = Enrolment.objects.select_for_update(of=("self",), no_key=True).get(pk=enrolment.pk)
+    was = enrolment.status
     enrolment.status = EnrolmentStatus.WITHDRAWN
     enrolment.withdrawn_at = timezone.now()
     enrolment.save(update_fields=["status", "withdrawn_at", "updated"])
     _withdraw_open_requests_of(enrolment.program, [enrolment.person_id])
+    if (actor is not None or source) and was != EnrolmentStatus.WITHDRAWN:
+        _audit(enrolment, "enrolment.withdrawn", actor, source)
     return enrolment
 
 
