@@ -235,3 +235,17 @@ def test_unknown_and_repeated_query_parameters_are_refused(world: World) -> None
     assert api.get("people", limt=10).status_code == 422
     assert api.client.get("/api/v1/people?team=a&team=b").status_code == 422
     assert api.get(f"people/{world.alice_person.pk}", extra=1).status_code == 422
+
+
+def test_an_unknown_path_or_method_is_a_problem_too(world: World) -> None:
+    client = Api(key_for(world)).client
+    unknown = client.get("/api/v1/nope")
+    assert unknown.status_code == 404 and unknown["Content-Type"] == PROBLEM
+    assert unknown.json()["instance"] == "/api/v1/nope"
+    wrong = client.delete("/api/v1/people")
+    assert wrong.status_code == 405 and wrong["Content-Type"] == PROBLEM
+    assert set(wrong["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+    assert wrong.json()["status"] == 405 and "GET" in wrong.json()["detail"]
+    # The pages keep their own 404 page.
+    page = client_for(world.alice).get("/o/nope/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
