@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -52,6 +53,10 @@ def partner_sign_in(org: Organization) -> Person | None:
     return partner
 
 
+def _exit_normally(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 class Command(BaseCommand):
     help = "Migrate, seed a demo organization unless one exists, print the sign-ins and serve."
 
@@ -90,6 +95,10 @@ class Command(BaseCommand):
             f"to {settings.EMAIL_FILE_PATH}/ unless EMAIL_HOST is set.\n"
         )
         if not options["no_serve"]:
+            # Python's default SIGTERM ends the process without running `finally`, which left
+            # the worker running after `kill` or a terminal closed; exit normally instead.
+            for stop in (signal.SIGTERM, signal.SIGHUP):
+                signal.signal(stop, _exit_normally)
             worker = subprocess.Popen([sys.executable, "-m", "twoway", "worker"])
             try:
                 call_command("runserver", options["addrport"], use_reloader=False)
