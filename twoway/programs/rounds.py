@@ -159,6 +159,8 @@ def round_run(match_round: MatchRound) -> MatchRound:
 
 
 def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]:
+    """The draft as stored on the round. Drafts stored before a key was added lack it: the
+    round page reads every key with a default (see `views.rounds.group_view`)."""
     return {
         "groups": [
             {
@@ -170,6 +172,10 @@ def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]
                 "reasons": list(g.reasons),
                 "kind": g.kind,
                 "locked": g.locked,
+                # Per pair (a trio's is the mean of its three pairs), so groups compare.
+                "fit": g.fit,
+                "exchange": g.exchange,
+                "note": g.note,
             }
             for g in result.groups
         ],
@@ -191,6 +197,10 @@ def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]
         "seconds": round(result.seconds, 3),
         "solver": result.solver,
         "bound_method": result.bound_method,
+        "bound_scope": result.bound_scope,
+        "mode": result.mode,
+        "heuristic": result.heuristic,
+        "time_capped": result.time_capped,
         "n": result.n,
     }
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
-from twoway.accounts.models import Role
+from twoway.accounts.models import Organization, Role
 from twoway.matching.candidates import FULL_LIMIT
 from twoway.people.models import Person
 from twoway.programs import rounds, selectors, services
@@ -20,7 +24,9 @@ from twoway.programs.forms import (
     RoundAdjustForm,
 )
 from twoway.programs.models import (
+    Enrolment,
     MatchRound,
+    Program,
     RoundStatus,
 )
 from twoway.programs.views.common import _user
@@ -48,24 +54,170 @@ def how_good(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def hand_labels(org_id: int, people: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """The pair-by-hand list: a name that repeats gets its team and level, to tell them apart."""
-    repeated = {name for name, n in Counter(name for _, name in people).items() if n > 1}
-    ids = [pid for pid, name in people if name in repeated]
-    found = {
-        p.pk: p
-        for p in Person.objects.filter(organization_id=org_id, pk__in=ids).select_related(
-            "team", "organization"
-        )
-    }
-    out = []
-    for pid, name in people:
-        person = found.get(pid)
-        if person is not None:
-            detail = [person.team.name if person.team else "no team", person.level_label]
-            name = f"{name} ({', '.join(d for d in detail if d)})"
-        out.append((pid, name))
+def hand_labels(
+    org: Organization, people: list[tuple[int, str]], repeated: set[str] | None = None
+) -> list[tuple[int, str]]:
+    """Names as the page shows them: a name that repeats (in `repeated`, by default within
+    `people`) gets its team and level, to tell the people apart. One query for the list."""
+    if repeated is None:
+        repeated = {name for name, n in Counter(name for _, name in people).items() if n > 1}
+    details = people_details(org, [pid for pid, name in people if name in repeated])
+    return [(pid, f"{name} ({details[pid]})" if pid in details else name) for pid, name in people]
+
+
+def people_details(org: Organization, ids: list[int]) -> dict[int, str]:
+    """'Team, level' for each person, in one query ('no team' rather than nothing)."""
+    rows = Person.objects.filter(organization=org, pk__in=ids).values_list(
+        "pk", "team__name", "level"
+    )
+    out = {}
+    for pid, team, level in rows:
+        detail = [team or "no team", org.level_label(level)]
+        out[pid] = ", ".join(d for d in detail if d)
     return out
+
+
+EXCHANGE_WORDS = {
+    "both": "Skills both ways",
+    "one": "Skills one way",
+    "none": "No skill exchange",
+}
+
+
+def group_view(group: dict[str, Any]) -> dict[str, Any]:
+    """One stored group with the keys the page reads. Drafts stored before `fit`, `exchange`
+    and `note` were kept lack them: the fit is then worked out from the score (the mean of
+    the group's pairs), and the exchange is unknown (None)."""
+    size = len(group["members"])
+    pairs = max(1, size * (size - 1) // 2)
+    fit = group.get("fit")
+    if fit is None:
+        fit = float(group.get("score") or 0.0) / pairs
+    return {
+        **group,
+        "fit": float(fit),
+        "pairs": pairs,
+        "exchange": group.get("exchange"),
+        "exchange_words": EXCHANGE_WORDS.get(group.get("exchange") or "", ""),
+        "note": group.get("note", ""),
+    }
+
+
+def _share(count: int, total: int) -> int:
+    return round(100 * count / total) if total else 0
+
+
+def _width(count: int, largest: int) -> int:
+    """A bar's width class, in steps of 5 %: any count above zero shows at least a sliver."""
+    if not count or not largest:
+        return 0
+    return max(5, 5 * round(20 * count / largest))
+
+
+def draft_summary(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the program manager reads before the groups: the shares of groups by skill
+    exchange, and how the fits spread (whole-number bands, lowest first)."""
+    known = [g["exchange"] for g in groups if g["exchange"] in EXCHANGE_WORDS]
+    counts = Counter(known)
+    top = max(counts.values(), default=0)
+    exchange = [
+        {
+            "key": key,
+            "label": {"both": "Both ways", "one": "One way", "none": "None"}[key],
+            "count": counts[key],
+            "share": _share(counts[key], len(known)),
+            "width": _width(counts[key], top),
+        }
+        for key in ("both", "one", "none")
+    ]
+    fits = sorted(g["fit"] for g in groups)
+    bands: list[dict[str, Any]] = []
+    if fits:
+        low, high = math.floor(fits[0]), math.floor(fits[-1])
+        per_band = Counter(min(math.floor(f), high) for f in fits)
+        top = max(per_band.values())
+        bands = [
+            {
+                "label": f"{k} to {k + 1}",
+                "count": per_band[k],
+                "share": _share(per_band[k], len(fits)),
+                "width": _width(per_band[k], top),
+            }
+            for k in range(low, high + 1)
+        ]
+    return {
+        "exchange": exchange if known else [],
+        "exchange_known": len(known),
+        "exchange_missing": len(groups) - len(known),
+        "fit_bands": bands,
+        "median_fit": statistics.median(fits) if fits else None,
+        "weakest_fit": fits[0] if fits else None,
+    }
+
+
+def groups_matching(
+    program: Program, groups: list[dict[str, Any]], query: str
+) -> list[dict[str, Any]]:
+    """Groups with someone whose name or team contains `query` (any case)."""
+    needle = query.casefold()
+    in_team = set(
+        Enrolment.objects.filter(program=program, person__team__name__icontains=query)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    return [
+        g
+        for g in groups
+        if any(needle in name.casefold() for name in g["names"])
+        or any(m in in_team for m in g["members"])
+    ]
+
+
+def placements(
+    groups: list[dict[str, Any]], unmatched: list[dict[str, Any]], ids: set[int]
+) -> dict[int, str]:
+    """Where each of `ids` is in the draft now, in words ('with Ana Lima', 'no partner')."""
+    out = {}
+    for g in groups:
+        for m in g["members"]:
+            if m in ids:
+                others = [n for o, n in zip(g["members"], g["names"], strict=True) if o != m]
+                out[m] = "now with " + ", ".join(others)
+    for u in unmatched:
+        if u["id"] in ids:
+            out[u["id"]] = "without a partner now"
+    return out
+
+
+FOUND_LIMIT = 20
+
+
+def people_matching(
+    program: Program, in_round: set[int], query: str
+) -> tuple[list[dict[str, Any]], bool]:
+    """People of the round whose name or team contains `query`, with team and level, and
+    whether there were more than FOUND_LIMIT. Read from the program's enrolments: the round's
+    people are among them, and the query never lists everyone."""
+    rows = (
+        Enrolment.objects.filter(program=program)
+        .filter(Q(person__name__icontains=query) | Q(person__team__name__icontains=query))
+        .order_by("person__name", "person_id")
+        .values_list("person_id", "person__name", "person__team__name", "person__level")
+    )
+    org = program.organization
+    found: dict[int, dict[str, Any]] = {}
+    # Enrolments outside the round (matched earlier, left) are skipped; a bounded read.
+    for pid, name, team, level in rows[: FOUND_LIMIT * 25]:
+        if pid in in_round and pid not in found:
+            found[pid] = {
+                "id": pid,
+                "name": name,
+                "detail": ", ".join(d for d in (team or "no team", org.level_label(level)) if d),
+            }
+            if len(found) > FOUND_LIMIT:
+                break
+    people = list(found.values())
+    return people[:FOUND_LIMIT], len(people) > FOUND_LIMIT
 
 
 def _round_of(request: OrgRequest, program_id: int, round_id: int) -> MatchRound:
@@ -89,32 +241,97 @@ def round_create(request: OrgRequest, program_id: int) -> HttpResponse:
     )
 
 
+PAGE_SIZE = 50
+UNMATCHED_SHOWN = 50
+PICK_LIMIT = 4
+
+
+def _ints(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
 @org_view(role=Role.PROGRAM_MANAGER)
 def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpResponse:
+    """The draft, whatever its size: a summary over every group, then one page of groups
+    (weakest first, or those found by name or team), and hand-pairing by search. The work
+    per request beyond reading the draft is bounded by the page, not the round."""
     match_round = _round_of(request, program_id, round_id)
+    program = match_round.program
     result = match_round.result or {}
-    people = [
-        (m, n)
-        for g in result.get("groups", [])
-        for m, n in zip(g["members"], g["names"], strict=True)
+    groups = sorted(
+        (group_view(g) for g in result.get("groups", [])), key=lambda g: (g["fit"], g["id"])
+    )
+    unmatched = sorted(result.get("unmatched", []), key=lambda u: (u["name"], u["id"]))
+    in_round = {m for g in groups for m in g["members"]} | {u["id"] for u in unmatched}
+    names = Counter(n for g in groups for n in g["names"])
+    names.update(u["name"] for u in unmatched)
+    repeated = {n for n, k in names.items() if k > 1}
+
+    query = request.GET.get("q", "").strip()[:100]
+    shown = groups_matching(program, groups, query) if query else groups
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    who = request.GET.get("who", "").strip()[:100]
+    picks = [p for p in dict.fromkeys(_ints(request.GET.getlist("pick"))) if p in in_round]
+    picks = picks[:PICK_LIMIT]
+    found, more = people_matching(program, in_round, who) if who else ([], False)
+
+    name_of = {u["id"]: u["name"] for u in unmatched}
+    name_of.update((m, n) for g in groups for m, n in zip(g["members"], g["names"], strict=True))
+    # Team and level for every name on the page that repeats in the round: one query.
+    shown_people = [(m, name_of[m]) for g in page.object_list for m in g["members"]]
+    shown_people += [(u["id"], u["name"]) for u in unmatched[:UNMATCHED_SHOWN]]
+    label = dict(hand_labels(request.org, shown_people, repeated))
+    rows = [{**g, "people": [label[m] for m in g["members"]]} for g in page.object_list]
+    where = placements(groups, unmatched, {*picks, *[f["id"] for f in found]})
+    picked = people_details(request.org, picks)
+    chosen = [
+        {
+            "id": pid,
+            "name": name_of[pid],
+            "detail": picked.get(pid, ""),
+            "now": where.get(pid, ""),
+            "drop": _query(q=query, who=who, pick=[p for p in picks if p != pid]),
+        }
+        for pid in picks
     ]
-    people += [(u["id"], u["name"]) for u in result.get("unmatched", [])]
-    locked = {tuple(sorted(g)) for g in match_round.locked_groups}
-    people = hand_labels(request.org.pk, sorted(people, key=lambda p: p[1]))
+    for person in found:
+        person["now"] = where.get(person["id"], "")
+        person["chosen"] = person["id"] in picks
+        person["choose"] = _query(q=query, who=who, pick=[*picks, person["id"]])
     return render(
         request,
         "programs/round.html",
         {
-            "program": match_round.program,
+            "program": program,
             "round": match_round,
             "result": result,
-            "locked": locked,
+            "groups_count": len(groups),
             "working": match_round.status in (RoundStatus.QUEUED, RoundStatus.RUNNING),
-            "people": people,
             "how_good": how_good(result),
-            "pair_form": RoundAdjustForm(people=people),
+            "summary": draft_summary(groups),
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "page_link": _query(q=query, who=who, pick=picks),
+            "unmatched": [{**u, "label": label[u["id"]]} for u in unmatched[:UNMATCHED_SHOWN]],
+            "unmatched_more": max(0, len(unmatched) - UNMATCHED_SHOWN),
+            "who": who,
+            "found": found,
+            "found_more": more,
+            "chosen": chosen,
+            "pick_limit": PICK_LIMIT,
+            "picks": picks,
         },
     )
+
+
+def _query(*, q: str, who: str, pick: list[int]) -> str:
+    """A query string keeping the page's search, person search and choices."""
+    params: list[tuple[str, str | int]] = [("q", q)] if q else []
+    if who:
+        params.append(("who", who))
+    params += [("pick", p) for p in pick]
+    return urlencode(params)
 
 
 @require_POST
