@@ -25,6 +25,7 @@ from twoway.matching import UNMATCHED_REASONS, MatchResult, match
 from twoway.matching.circles import form_circles
 from twoway.people.models import Person
 from twoway.programs.cohort import engine_settings, participants_for, pool
+from twoway.programs.draft_pages import draft_page_build
 from twoway.programs.models import (
     Enrolment,
     MatchRound,
@@ -155,12 +156,15 @@ def round_run(match_round: MatchRound) -> MatchRound:
         finished_at=match_round.finished_at,
     )
     match_round.refresh_from_db()
+    if match_round.status == RoundStatus.DRAFT:
+        # What the round page reads, built here so that no page view waits for it.
+        draft_page_build(match_round)
     return match_round
 
 
 def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]:
     """The draft as stored on the round. Drafts stored before a key was added lack it: the
-    round page reads every key with a default (see `views.rounds.group_view`)."""
+    round page reads every key with a default (see `draft_pages.group_view`)."""
     return {
         "groups": [
             {

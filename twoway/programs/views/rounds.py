@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
@@ -20,10 +19,14 @@ from twoway.accounts.models import Organization, Role
 from twoway.matching.candidates import FULL_LIMIT
 from twoway.people.models import Person
 from twoway.programs import rounds, selectors, services
+from twoway.programs.draft_pages import draft_page, group_view
 from twoway.programs.forms import (
     RoundAdjustForm,
 )
 from twoway.programs.models import (
+    DraftGroup,
+    DraftPage,
+    DraftPlace,
     Enrolment,
     MatchRound,
     Program,
@@ -45,7 +48,9 @@ def how_good(result: dict[str, Any]) -> dict[str, Any]:
         str(result.get("solver", "")).startswith("exact")
         and int(result.get("n") or 0) <= FULL_LIMIT
     )
-    joined = sum(1 for g in result.get("groups", []) if g.get("kind") == "trio")
+    joined = result.get("trios")  # a draft page's overview counts them; a result lists them
+    if joined is None:
+        joined = sum(1 for g in result.get("groups", []) if g.get("kind") == "trio")
     return {
         "best": exact or gap < 0.00005,
         "exact": exact,
@@ -77,123 +82,32 @@ def people_details(org: Organization, ids: list[int]) -> dict[int, str]:
     return out
 
 
-EXCHANGE_WORDS = {
-    "both": "Skills both ways",
-    "one": "Skills one way",
-    "none": "No skill exchange",
-}
-
-
-def group_view(group: dict[str, Any]) -> dict[str, Any]:
-    """One stored group with the keys the page reads. Drafts stored before `fit`, `exchange`
-    and `note` were kept lack them: the fit is then worked out from the score (the mean of
-    the group's pairs), and the exchange is unknown (None)."""
-    size = len(group["members"])
-    pairs = max(1, size * (size - 1) // 2)
-    fit = group.get("fit")
-    if fit is None:
-        fit = float(group.get("score") or 0.0) / pairs
-    return {
-        **group,
-        "fit": float(fit),
-        "pairs": pairs,
-        "exchange": group.get("exchange"),
-        "exchange_words": EXCHANGE_WORDS.get(group.get("exchange") or "", ""),
-        "note": group.get("note", ""),
-    }
-
-
-def _share(count: int, total: int) -> int:
-    return round(100 * count / total) if total else 0
-
-
-def _width(count: int, largest: int) -> int:
-    """A bar's width class, in steps of 5 %: any count above zero shows at least a sliver."""
-    if not count or not largest:
-        return 0
-    return max(5, 5 * round(20 * count / largest))
-
-
-def draft_summary(groups: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the program manager reads before the groups: the shares of groups by skill
-    exchange, and how the fits spread (whole-number bands, lowest first)."""
-    known = [g["exchange"] for g in groups if g["exchange"] in EXCHANGE_WORDS]
-    counts = Counter(known)
-    top = max(counts.values(), default=0)
-    exchange = [
-        {
-            "key": key,
-            "label": {"both": "Both ways", "one": "One way", "none": "None"}[key],
-            "count": counts[key],
-            "share": _share(counts[key], len(known)),
-            "width": _width(counts[key], top),
-        }
-        for key in ("both", "one", "none")
-    ]
-    fits = sorted(g["fit"] for g in groups)
-    bands: list[dict[str, Any]] = []
-    if fits:
-        low, high = math.floor(fits[0]), math.floor(fits[-1])
-        per_band = Counter(min(math.floor(f), high) for f in fits)
-        top = max(per_band.values())
-        bands = [
-            {
-                "label": f"{k} to {k + 1}",
-                "count": per_band[k],
-                "share": _share(per_band[k], len(fits)),
-                "width": _width(per_band[k], top),
-            }
-            for k in range(low, high + 1)
-        ]
-    return {
-        "exchange": exchange if known else [],
-        "exchange_known": len(known),
-        "exchange_missing": len(groups) - len(known),
-        "fit_bands": bands,
-        "median_fit": statistics.median(fits) if fits else None,
-        "weakest_fit": fits[0] if fits else None,
-    }
-
-
-def groups_matching(
-    program: Program, groups: list[dict[str, Any]], query: str
-) -> list[dict[str, Any]]:
-    """Groups with someone whose name or team contains `query` (any case)."""
-    needle = query.casefold()
-    in_team = set(
-        Enrolment.objects.filter(program=program, person__team__name__icontains=query)
-        .values_list("person_id", flat=True)
-        .distinct()
-    )
-    return [
-        g
-        for g in groups
-        if any(needle in name.casefold() for name in g["names"])
-        or any(m in in_team for m in g["members"])
-    ]
-
-
-def placements(
-    groups: list[dict[str, Any]], unmatched: list[dict[str, Any]], ids: set[int]
-) -> dict[int, str]:
-    """Where each of `ids` is in the draft now, in words ('with Ana Lima', 'no partner')."""
+def placements(page: DraftPage, ids: set[int]) -> dict[int, str]:
+    """Where each of `ids` is in the draft now, in words ('now with Ana Lima')."""
     out = {}
-    for g in groups:
-        for m in g["members"]:
-            if m in ids:
-                others = [n for o, n in zip(g["members"], g["names"], strict=True) if o != m]
-                out[m] = "now with " + ", ".join(others)
-    for u in unmatched:
+    for place in DraftPlace.objects.filter(page=page, person_id__in=ids).select_related("group"):
+        g = place.group.data
+        others = [n for m, n in zip(g["members"], g["names"], strict=True) if m != place.person_id]
+        out[place.person_id] = "now with " + ", ".join(others)
+    for u in page.overview.get("unmatched", []):
         if u["id"] in ids:
             out[u["id"]] = "without a partner now"
     return out
+
+
+def in_draft(page: DraftPage, ids: set[int]) -> set[int]:
+    """Those of `ids` who are in the draft, in a group or without a partner."""
+    placed = set(
+        DraftPlace.objects.filter(page=page, person_id__in=ids).values_list("person_id", flat=True)
+    )
+    return placed | {u["id"] for u in page.overview.get("unmatched", []) if u["id"] in ids}
 
 
 FOUND_LIMIT = 20
 
 
 def people_matching(
-    program: Program, in_round: set[int], query: str
+    program: Program, page: DraftPage, query: str
 ) -> tuple[list[dict[str, Any]], bool]:
     """People of the round whose name or team contains `query`, with team and level, and
     whether there were more than FOUND_LIMIT. Read from the program's enrolments: the round's
@@ -207,7 +121,9 @@ def people_matching(
     org = program.organization
     found: dict[int, dict[str, Any]] = {}
     # Enrolments outside the round (matched earlier, left) are skipped; a bounded read.
-    for pid, name, team, level in rows[: FOUND_LIMIT * 25]:
+    rows_read = list(rows[: FOUND_LIMIT * 25])
+    in_round = in_draft(page, {pid for pid, *_ in rows_read})
+    for pid, name, team, level in rows_read:
         if pid in in_round and pid not in found:
             found[pid] = {
                 "id": pid,
@@ -253,41 +169,53 @@ def _ints(values: list[str]) -> list[int]:
 @org_view(role=Role.PROGRAM_MANAGER)
 def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpResponse:
     """The draft, whatever its size: a summary over every group, then one page of groups
-    (weakest first, or those found by name or team), and hand-pairing by search. The work
-    per request beyond reading the draft is bounded by the page, not the round."""
-    match_round = _round_of(request, program_id, round_id)
-    program = match_round.program
-    result = match_round.result or {}
-    groups = sorted(
-        (group_view(g) for g in result.get("groups", [])), key=lambda g: (g["fit"], g["id"])
+    (weakest first, or those found by name or team), and hand-pairing by search. It reads the
+    round's `DraftPage`, never the whole draft, so a request does a page's work."""
+    program = selectors.access_program(org=request.org, program_id=program_id)
+    match_round = get_object_or_404(
+        MatchRound.objects.select_related("program").defer("result"),
+        pk=round_id,
+        program=program,
     )
-    unmatched = sorted(result.get("unmatched", []), key=lambda u: (u["name"], u["id"]))
-    in_round = {m for g in groups for m in g["members"]} | {u["id"] for u in unmatched}
-    names = Counter(n for g in groups for n in g["names"])
-    names.update(u["name"] for u in unmatched)
-    repeated = {n for n, k in names.items() if k > 1}
+    draft = draft_page(match_round)
+    overview = draft.overview if draft is not None else {}
+    unmatched = overview.get("unmatched", [])
+    repeated = set(overview.get("repeated", []))
 
     query = request.GET.get("q", "").strip()[:100]
-    shown = groups_matching(program, groups, query) if query else groups
-    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     who = request.GET.get("who", "").strip()[:100]
-    picks = [p for p in dict.fromkeys(_ints(request.GET.getlist("pick"))) if p in in_round]
-    picks = picks[:PICK_LIMIT]
-    found, more = people_matching(program, in_round, who) if who else ([], False)
+    groups = DraftGroup.objects.none()
+    picks: list[int] = []
+    found: list[dict[str, Any]] = []
+    more = False
+    if draft is not None:
+        groups = draft.groups.order_by("fit", "number")
+        if query:
+            groups = groups.filter(search__contains=query.casefold())
+        wanted = list(dict.fromkeys(_ints(request.GET.getlist("pick"))))[:PICK_LIMIT]
+        chosen_ids = in_draft(draft, set(wanted))
+        picks = [p for p in wanted if p in chosen_ids]
+        if who:
+            found, more = people_matching(program, draft, who)
+    page = Paginator(groups.values_list("data", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    shown = [group_view(g) for g in page.object_list]
 
-    name_of = {u["id"]: u["name"] for u in unmatched}
-    name_of.update((m, n) for g in groups for m, n in zip(g["members"], g["names"], strict=True))
     # Team and level for every name on the page that repeats in the round: one query.
-    shown_people = [(m, name_of[m]) for g in page.object_list for m in g["members"]]
+    shown_people = [(m, n) for g in shown for m, n in zip(g["members"], g["names"], strict=True)]
     shown_people += [(u["id"], u["name"]) for u in unmatched[:UNMATCHED_SHOWN]]
     label = dict(hand_labels(request.org, shown_people, repeated))
-    rows = [{**g, "people": [label[m] for m in g["members"]]} for g in page.object_list]
-    where = placements(groups, unmatched, {*picks, *[f["id"] for f in found]})
+    rows = [{**g, "people": [label[m] for m in g["members"]]} for g in shown]
+    where = placements(draft, {*picks, *[f["id"] for f in found]}) if draft else {}
     picked = people_details(request.org, picks)
+    names = dict(
+        Person.objects.filter(organization=request.org, pk__in=picks).values_list("pk", "name")
+    )
     chosen = [
         {
             "id": pid,
-            "name": name_of[pid],
+            "name": names.get(pid, ""),
             "detail": picked.get(pid, ""),
             "now": where.get(pid, ""),
             "drop": _query(q=query, who=who, pick=[p for p in picks if p != pid]),
@@ -304,11 +232,11 @@ def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpRes
         {
             "program": program,
             "round": match_round,
-            "result": result,
-            "groups_count": len(groups),
+            "result": overview,
+            "groups_count": overview.get("groups_count", 0),
             "working": match_round.status in (RoundStatus.QUEUED, RoundStatus.RUNNING),
-            "how_good": how_good(result),
-            "summary": draft_summary(groups),
+            "how_good": how_good(overview),
+            "summary": overview.get("summary", {}),
             "page": page,
             "rows": rows,
             "query": query,
