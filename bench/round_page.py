@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,7 +45,7 @@ REASONS = [
 ]
 
 
-def build(sizes: list[int]) -> tuple[object, dict[int, object]]:
+def build(sizes: list[int]) -> tuple[Any, dict[int, Any]]:
     from twoway.accounts.models import Membership, Organization, Role, User
     from twoway.matching.model import COMPONENTS, Group, MatchResult
     from twoway.people.models import Person, Team
@@ -92,7 +93,7 @@ def build(sizes: list[int]) -> tuple[object, dict[int, object]]:
                     components={c: round(rng.random(), 6) for c in COMPONENTS},
                     reasons=tuple(rng.sample(REASONS, 3)),
                     fit=fit,
-                    exchange=rng.choice(["both", "both", "one", "none"]),  # type: ignore[arg-type]
+                    exchange=rng.choice(["both", "both", "one", "none"]),
                 )
             )
         weight = sum(g.score for g in groups)
@@ -137,14 +138,14 @@ def main() -> None:
     call_command("migrate", interactive=False, verbosity=0)
     user, rounds = build(args.sizes)
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     print(f"database: {connection.vendor}; load average: {os.getloadavg()[0]:.2f}")
     figures = {}
     for size, match_round in rounds.items():
-        program = match_round.program  # type: ignore[attr-defined]
+        program = match_round.program
         url = reverse(
             "round_detail",
-            args=[program.organization.slug, program.pk, match_round.pk],  # type: ignore[attr-defined]
+            args=[program.organization.slug, program.pk, match_round.pk],
         )
         client.get(url)  # warm-up
         times = []
