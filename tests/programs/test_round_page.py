@@ -4,6 +4,7 @@ by hand through a person search."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -242,3 +243,27 @@ def test_one_group_is_spoken_of_in_the_singular(world: World, program: Program) 
     assert "Publish 1 group</button>" in html
     assert "1 group; showing 1." in html
     assert "Both ways</span>" in html and "100 % · 1 group</span>" in html
+
+
+def test_the_worker_builds_the_page_and_a_rerun_replaces_it(world: World, program: Program) -> None:
+    from twoway.programs.models import DraftGroup, DraftPage
+
+    for person in (world.alice_person, world.bob_person, world.carol_person):
+        enrol(program, person)
+    match_round = rounds.round_create(program=program, actor=world.bob)
+    rounds.run_pending_rounds()
+    match_round.refresh_from_db()
+    built = DraftPage.objects.get(match_round=match_round)
+    assert built.made_from == match_round.finished_at
+    assert DraftGroup.objects.filter(page=built).count() == len(match_round.result["groups"])
+    assert "groups" not in built.overview and built.overview["groups_count"] == 1
+    # A re-run (here: the draft replaced, as a run after "pair by hand" does) makes the page
+    # stale; the next view reads the new draft, not the old page.
+    twin = group(1, [world.alice_person.pk, world.bob_person.pk], ["Twin A", "Twin B"], 1.5, "one")
+    MatchRound.objects.filter(pk=match_round.pk).update(
+        result={**match_round.result, "groups": [twin]},
+        finished_at=match_round.finished_at + dt.timedelta(seconds=5),
+    )
+    html = client_for(world.bob).get(url(match_round)).content.decode()
+    assert "Twin A, Twin B" in html
+    assert DraftPage.objects.filter(match_round=match_round).count() == 1
