@@ -259,6 +259,7 @@ def test_the_worker_builds_the_page_and_a_rerun_replaces_it(world: World, progra
     assert "groups" not in built.overview and built.overview["groups_count"] == 1
     # A re-run (here: the draft replaced, as a run after "pair by hand" does) makes the page
     # stale; the next view reads the new draft, not the old page.
+    assert match_round.finished_at is not None
     twin = group(1, [world.alice_person.pk, world.bob_person.pk], ["Twin A", "Twin B"], 1.5, "one")
     MatchRound.objects.filter(pk=match_round.pk).update(
         result={**match_round.result, "groups": [twin]},
@@ -267,3 +268,33 @@ def test_the_worker_builds_the_page_and_a_rerun_replaces_it(world: World, progra
     html = client_for(world.bob).get(url(match_round)).content.decode()
     assert "Twin A, Twin B" in html
     assert DraftPage.objects.filter(match_round=match_round).count() == 1
+
+
+def test_many_left_without_a_partner_are_listed_fifty_and_found_by_search(
+    world: World, program: Program
+) -> None:
+    left = [
+        make_member(world.acme, f"u{k}@acme.example", f"Lone {k:02d}", "participant")[1]
+        for k in range(60)
+    ]
+    for person in left:
+        enrol(program, person)
+    unmatched = [
+        {
+            "id": p.pk,
+            "name": p.name,
+            "reason": "not_chosen",
+            "why": "better used elsewhere",
+            "message": "",
+        }
+        for p in left
+    ]
+    match_round = draft(program, made_up(3), unmatched=unmatched)
+    client = client_for(world.bob)
+    html = client.get(url(match_round)).content.decode()
+    assert "<dt>Left without a partner</dt><dd>60</dd>" in html
+    assert "<strong>Lone 49</strong>" in html and "Lone 50" not in html
+    assert "And 10 more; find anyone by name below." in html
+    found = client.get(url(match_round), {"who": "lone 59"}).content.decode()
+    assert '<strong>Lone 59</strong> <span class="muted">· no team' in found
+    assert "without a partner now" in found

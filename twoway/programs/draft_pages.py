@@ -20,6 +20,9 @@ from django.db import IntegrityError, transaction
 from twoway.people.models import Person
 from twoway.programs.models import DraftGroup, DraftPage, DraftPlace, MatchRound
 
+# The page lists this many of those left without a partner; the rest are found by search.
+UNMATCHED_SHOWN = 50
+
 EXCHANGE_WORDS = {
     "both": "Skills both ways",
     "one": "Skills one way",
@@ -123,7 +126,9 @@ def draft_page_build(match_round: MatchRound) -> DraftPage:
     )
     overview = {
         **{k: v for k, v in result.items() if k != "groups"},
-        "unmatched": unmatched,
+        # The first of those left without a partner, by name; all of them are places.
+        "unmatched": unmatched[:UNMATCHED_SHOWN],
+        "unmatched_count": len(unmatched),
         "groups_count": len(groups),
         "trios": sum(1 for g in groups if g.get("kind") == "trio"),
         "summary": draft_summary(groups),
@@ -156,6 +161,10 @@ def draft_page_build(match_round: MatchRound) -> DraftPage:
                     for row, g in zip(rows, groups, strict=True)
                     for m in g["members"]
                 ),
+                batch_size=4000,
+            )
+            DraftPlace.objects.bulk_create(
+                (DraftPlace(page=page, person_id=u["id"], group=None) for u in unmatched),
                 batch_size=4000,
             )
     except IntegrityError:

@@ -296,11 +296,14 @@ class DraftGroup(models.Model):
 
 
 class DraftPlace(models.Model):
-    """Which group of a draft page a person is in (to find and choose them by hand)."""
+    """Which group of a draft page a person is in (none: left without a partner), to find
+    and choose them by hand."""
 
     page = models.ForeignKey(DraftPage, on_delete=models.CASCADE, related_name="places")
     person_id = models.PositiveIntegerField()
-    group = models.ForeignKey(DraftGroup, on_delete=models.CASCADE, related_name="places")
+    group = models.ForeignKey(
+        DraftGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="places"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["page", "person_id"])]

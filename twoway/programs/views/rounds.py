@@ -86,21 +86,20 @@ def placements(page: DraftPage, ids: set[int]) -> dict[int, str]:
     """Where each of `ids` is in the draft now, in words ('now with Ana Lima')."""
     out = {}
     for place in DraftPlace.objects.filter(page=page, person_id__in=ids).select_related("group"):
+        if place.group is None:
+            out[place.person_id] = "without a partner now"
+            continue
         g = place.group.data
         others = [n for m, n in zip(g["members"], g["names"], strict=True) if m != place.person_id]
         out[place.person_id] = "now with " + ", ".join(others)
-    for u in page.overview.get("unmatched", []):
-        if u["id"] in ids:
-            out[u["id"]] = "without a partner now"
     return out
 
 
 def in_draft(page: DraftPage, ids: set[int]) -> set[int]:
     """Those of `ids` who are in the draft, in a group or without a partner."""
-    placed = set(
+    return set(
         DraftPlace.objects.filter(page=page, person_id__in=ids).values_list("person_id", flat=True)
     )
-    return placed | {u["id"] for u in page.overview.get("unmatched", []) if u["id"] in ids}
 
 
 FOUND_LIMIT = 20
@@ -158,7 +157,6 @@ def round_create(request: OrgRequest, program_id: int) -> HttpResponse:
 
 
 PAGE_SIZE = 50
-UNMATCHED_SHOWN = 50
 PICK_LIMIT = 4
 
 
@@ -204,7 +202,7 @@ def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpRes
 
     # Team and level for every name on the page that repeats in the round: one query.
     shown_people = [(m, n) for g in shown for m, n in zip(g["members"], g["names"], strict=True)]
-    shown_people += [(u["id"], u["name"]) for u in unmatched[:UNMATCHED_SHOWN]]
+    shown_people += [(u["id"], u["name"]) for u in unmatched]
     label = dict(hand_labels(request.org, shown_people, repeated))
     rows = [{**g, "people": [label[m] for m in g["members"]]} for g in shown]
     where = placements(draft, {*picks, *[f["id"] for f in found]}) if draft else {}
@@ -241,8 +239,9 @@ def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpRes
             "rows": rows,
             "query": query,
             "page_link": _query(q=query, who=who, pick=picks),
-            "unmatched": [{**u, "label": label[u["id"]]} for u in unmatched[:UNMATCHED_SHOWN]],
-            "unmatched_more": max(0, len(unmatched) - UNMATCHED_SHOWN),
+            "unmatched": [{**u, "label": label[u["id"]]} for u in unmatched],
+            "unmatched_count": overview.get("unmatched_count", 0),
+            "unmatched_more": max(0, overview.get("unmatched_count", 0) - len(unmatched)),
             "who": who,
             "found": found,
             "found_more": more,
