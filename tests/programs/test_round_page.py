@@ -298,3 +298,14 @@ def test_many_left_without_a_partner_are_listed_fifty_and_found_by_search(
     found = client.get(url(match_round), {"who": "lone 59"}).content.decode()
     assert '<strong>Lone 59</strong> <span class="muted">· no team' in found
     assert "without a partner now" in found
+
+
+def test_odd_choices_in_the_address_are_ignored_not_an_error(
+    world: World, four: tuple[MatchRound, Person]
+) -> None:
+    match_round, _ = four
+    odd = ["²", "99999999999999999999", "-1", "abc", str(world.alice_person.pk)]
+    response = client_for(world.bob).get(url(match_round), {"pick": odd, "page": "x"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose at least one more person." in html  # Alice alone is chosen

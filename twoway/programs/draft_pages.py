@@ -5,7 +5,8 @@ much as the round is big (10,000 groups: ~6 MB to decode per request). The page 
 `DraftPage`: the draft's figures and summary without its groups, one `DraftGroup` row per group
 (indexed by fit, so a page of the weakest is an index range) and one `DraftPlace` per person.
 It is built by the worker right after a run, or by the first page view of a draft older than
-this (or made before a re-run: `made_from` is the round's `finished_at`).
+this (or made before a re-run: `made_from` is the round's `finished_at`). The reads here
+(`people_matching`, `placements`, `in_draft`) touch only the rows they name.
 """
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ from collections import Counter
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
+from twoway.accounts.models import Organization
 from twoway.people.models import Person
-from twoway.programs.models import DraftGroup, DraftPage, DraftPlace, MatchRound
+from twoway.programs.models import (
+    DraftGroup,
+    DraftPage,
+    DraftPlace,
+    Enrolment,
+    MatchRound,
+    Program,
+)
 
 # The page lists this many of those left without a partner; the rest are found by search.
 UNMATCHED_SHOWN = 50
@@ -99,6 +109,71 @@ def draft_summary(groups: list[dict[str, Any]]) -> dict[str, Any]:
         "median_fit": statistics.median(fits) if fits else None,
         "weakest_fit": fits[0] if fits else None,
     }
+
+
+def people_details(org: Organization, ids: list[int]) -> dict[int, str]:
+    """'Team, level' for each person, in one query ('no team' rather than nothing)."""
+    rows = Person.objects.filter(organization=org, pk__in=ids).values_list(
+        "pk", "team__name", "level"
+    )
+    out = {}
+    for pid, team, level in rows:
+        detail = [team or "no team", org.level_label(level)]
+        out[pid] = ", ".join(d for d in detail if d)
+    return out
+
+
+def placements(page: DraftPage, ids: set[int]) -> dict[int, str]:
+    """Where each of `ids` is in the draft now, in words ('now with Ana Lima')."""
+    out = {}
+    for place in DraftPlace.objects.filter(page=page, person_id__in=ids).select_related("group"):
+        if place.group is None:
+            out[place.person_id] = "without a partner now"
+            continue
+        g = place.group.data
+        others = [n for m, n in zip(g["members"], g["names"], strict=True) if m != place.person_id]
+        out[place.person_id] = "now with " + ", ".join(others)
+    return out
+
+
+def in_draft(page: DraftPage, ids: set[int]) -> set[int]:
+    """Those of `ids` who are in the draft, in a group or without a partner."""
+    return set(
+        DraftPlace.objects.filter(page=page, person_id__in=ids).values_list("person_id", flat=True)
+    )
+
+
+FOUND_LIMIT = 20
+
+
+def people_matching(
+    program: Program, page: DraftPage, query: str
+) -> tuple[list[dict[str, Any]], bool]:
+    """People of the round whose name or team contains `query`, with team and level, and
+    whether there were more than FOUND_LIMIT. Read from the program's enrolments: the round's
+    people are among them, and the query never lists everyone."""
+    rows = (
+        Enrolment.objects.filter(program=program)
+        .filter(Q(person__name__icontains=query) | Q(person__team__name__icontains=query))
+        .order_by("person__name", "person_id")
+        .values_list("person_id", "person__name", "person__team__name", "person__level")
+    )
+    org = program.organization
+    found: dict[int, dict[str, Any]] = {}
+    # Enrolments outside the round (matched earlier, left) are skipped; a bounded read.
+    rows_read = list(rows[: FOUND_LIMIT * 25])
+    in_round = in_draft(page, {pid for pid, *_ in rows_read})
+    for pid, name, team, level in rows_read:
+        if pid in in_round and pid not in found:
+            found[pid] = {
+                "id": pid,
+                "name": name,
+                "detail": ", ".join(d for d in (team or "no team", org.level_label(level)) if d),
+            }
+            if len(found) > FOUND_LIMIT:
+                break
+    people = list(found.values())
+    return people[:FOUND_LIMIT], len(people) > FOUND_LIMIT
 
 
 def draft_page(match_round: MatchRound) -> DraftPage | None:

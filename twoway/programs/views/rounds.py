@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -19,17 +18,20 @@ from twoway.accounts.models import Organization, Role
 from twoway.matching.candidates import FULL_LIMIT
 from twoway.people.models import Person
 from twoway.programs import rounds, selectors, services
-from twoway.programs.draft_pages import draft_page, group_view
+from twoway.programs.draft_pages import (
+    draft_page,
+    group_view,
+    in_draft,
+    people_details,
+    people_matching,
+    placements,
+)
 from twoway.programs.forms import (
     RoundAdjustForm,
 )
 from twoway.programs.models import (
     DraftGroup,
-    DraftPage,
-    DraftPlace,
-    Enrolment,
     MatchRound,
-    Program,
     RoundStatus,
 )
 from twoway.programs.views.common import _user
@@ -70,71 +72,6 @@ def hand_labels(
     return [(pid, f"{name} ({details[pid]})" if pid in details else name) for pid, name in people]
 
 
-def people_details(org: Organization, ids: list[int]) -> dict[int, str]:
-    """'Team, level' for each person, in one query ('no team' rather than nothing)."""
-    rows = Person.objects.filter(organization=org, pk__in=ids).values_list(
-        "pk", "team__name", "level"
-    )
-    out = {}
-    for pid, team, level in rows:
-        detail = [team or "no team", org.level_label(level)]
-        out[pid] = ", ".join(d for d in detail if d)
-    return out
-
-
-def placements(page: DraftPage, ids: set[int]) -> dict[int, str]:
-    """Where each of `ids` is in the draft now, in words ('now with Ana Lima')."""
-    out = {}
-    for place in DraftPlace.objects.filter(page=page, person_id__in=ids).select_related("group"):
-        if place.group is None:
-            out[place.person_id] = "without a partner now"
-            continue
-        g = place.group.data
-        others = [n for m, n in zip(g["members"], g["names"], strict=True) if m != place.person_id]
-        out[place.person_id] = "now with " + ", ".join(others)
-    return out
-
-
-def in_draft(page: DraftPage, ids: set[int]) -> set[int]:
-    """Those of `ids` who are in the draft, in a group or without a partner."""
-    return set(
-        DraftPlace.objects.filter(page=page, person_id__in=ids).values_list("person_id", flat=True)
-    )
-
-
-FOUND_LIMIT = 20
-
-
-def people_matching(
-    program: Program, page: DraftPage, query: str
-) -> tuple[list[dict[str, Any]], bool]:
-    """People of the round whose name or team contains `query`, with team and level, and
-    whether there were more than FOUND_LIMIT. Read from the program's enrolments: the round's
-    people are among them, and the query never lists everyone."""
-    rows = (
-        Enrolment.objects.filter(program=program)
-        .filter(Q(person__name__icontains=query) | Q(person__team__name__icontains=query))
-        .order_by("person__name", "person_id")
-        .values_list("person_id", "person__name", "person__team__name", "person__level")
-    )
-    org = program.organization
-    found: dict[int, dict[str, Any]] = {}
-    # Enrolments outside the round (matched earlier, left) are skipped; a bounded read.
-    rows_read = list(rows[: FOUND_LIMIT * 25])
-    in_round = in_draft(page, {pid for pid, *_ in rows_read})
-    for pid, name, team, level in rows_read:
-        if pid in in_round and pid not in found:
-            found[pid] = {
-                "id": pid,
-                "name": name,
-                "detail": ", ".join(d for d in (team or "no team", org.level_label(level)) if d),
-            }
-            if len(found) > FOUND_LIMIT:
-                break
-    people = list(found.values())
-    return people[:FOUND_LIMIT], len(people) > FOUND_LIMIT
-
-
 def _round_of(request: OrgRequest, program_id: int, round_id: int) -> MatchRound:
     program = selectors.access_program(org=request.org, program_id=program_id)
     return get_object_or_404(
@@ -161,7 +98,8 @@ PICK_LIMIT = 4
 
 
 def _ints(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    # isdecimal, not isdigit: "²" is a digit int() refuses; ten digits fit any id column.
+    return [int(v) for v in values if v.isdecimal() and len(v) <= 10]
 
 
 @org_view(role=Role.PROGRAM_MANAGER)
