@@ -309,3 +309,22 @@ def test_odd_choices_in_the_address_are_ignored_not_an_error(
     html = response.content.decode()
     assert response.status_code == 200
     assert "Choose at least one more person." in html  # Alice alone is chosen
+
+
+def test_a_large_draft_says_how_close_it_is_in_plain_words(world: World, program: Program) -> None:
+    heuristic = {
+        "gap": 0.0042,
+        "gap_percent": 0.42,
+        "solver": "assignment cycle cover + pair swaps",
+        "bound_method": "assignment relaxation",
+        "n": 9000,
+        "heuristic": True,
+        "time_capped": True,
+    }
+    html = client_for(world.bob).get(url(draft(program, made_up(2), **heuristic))).content
+    text = html.decode()
+    assert "This pairing is within 1 % of the best possible." in text
+    summary = text[: text.index("<summary>How we know</summary>")]
+    assert "cycle cover" not in summary and "relaxation" not in summary  # only in the details
+    assert "fast search that is not itself proof of the best" in text
+    assert "stopped at its time limit" in text
