@@ -157,8 +157,12 @@ def round_run(match_round: MatchRound) -> MatchRound:
     )
     match_round.refresh_from_db()
     if match_round.status == RoundStatus.DRAFT:
-        # What the round page reads, built here so that no page view waits for it.
-        draft_page_build(match_round)
+        # What the round page reads, built here so that no page view waits for it. The draft
+        # is stored already: should this fail, the first page view builds it instead.
+        try:
+            draft_page_build(match_round)
+        except Exception:
+            log.exception("the page of matching round %s was not built", match_round.pk)
     return match_round
 
 
