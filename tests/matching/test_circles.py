@@ -69,3 +69,28 @@ def test_a_pair_that_cannot_join_anyone_stays_a_pair() -> None:
     result = form_circles(people, blocked, pairs)
     assert sorted(g.members for g in result.groups) == sorted(groups)
     assert not [g for g in result.groups if g.kind == "circle"]
+
+
+def test_a_circle_reports_the_mean_fit_of_its_pairs_and_its_skill_exchange() -> None:
+    people = cohort(16, seed=3)
+    settings = MatchSettings(allow_trios=True)
+    result = form_circles(people, settings, match(people, settings))
+    ctx = Context.build(people, settings)
+    index = ctx.cohort.index
+    circles = [g for g in result.groups if g.kind == "circle"]
+    assert circles
+    for group in circles:
+        assert group.fit == round(group.score / 6, 6) and group.fit > 0
+        members = [index[m] for m in group.members]
+        teaches = {
+            (a, b)
+            for a, b in itertools.permutations(members, 2)
+            if ctx.scorer.teach(np.array([a]), np.array([b]))[0] > 0
+        }
+        givers, takers = {a for a, _ in teaches}, {b for _, b in teaches}
+        if not teaches:
+            assert group.exchange == "none"
+        elif givers == takers == set(members):
+            assert group.exchange == "both"
+        else:
+            assert group.exchange == "one"

@@ -134,13 +134,20 @@ def test_the_hand_pairing_list_tells_people_with_the_same_name_apart(
     enrol(program, twin)
     match_round = rounds.round_create(program=program, actor=world.bob)
     rounds.run_pending_rounds()
-    page = client_for(world.bob).get(
-        reverse("round_detail", args=[world.acme.slug, program.pk, match_round.pk])
-    )
-    html = page.content.decode()
-    assert f'value="{world.alice_person.pk}">Alice Archer (Platform, ' in html
-    assert f'value="{twin.pk}">Alice Archer (no team, ' in html
-    assert f'value="{world.carol_person.pk}">{world.carol_person.name}</option>' in html
+    url = reverse("round_detail", args=[world.acme.slug, program.pk, match_round.pk])
+    client = client_for(world.bob)
+    html = client.get(url).content.decode()
+    # In the groups and the unmatched list, the repeated name carries team and level; a name
+    # that appears once stays bare.
+    level = world.acme.level_label(3)
+    assert f"Alice Archer (Platform, {level})" in html
+    assert "Alice Archer (no team, " in html
+    assert "Carol Chen (" not in html
+    # The hand-pairing search lists both, each with team and level.
+    found = client.get(url, {"who": "alice"}).content.decode()
+    people = found[found.index('aria-label="People found"') :]
+    assert f'<strong>Alice Archer</strong> <span class="muted">· Platform, {level}' in people
+    assert '<strong>Alice Archer</strong> <span class="muted">· no team, ' in people
 
 
 def test_a_request_across_more_levels_than_the_program_allows_is_refused(

@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 import rustworkx as rx
 
-from .engine import Context
+from .engine import Context, exchange_of
 from .model import Group, MatchResult, MatchSettings, Participant
 
 MAX_PAIRS = 2000
@@ -54,9 +54,14 @@ def form_circles(
     circles = sorted(tuple(sorted((*pairs[a].members, *pairs[b].members))) for a, b in matched)
     used = {k for edge in matched for k in edge}
     kept = [pairs[k] for k in range(len(pairs)) if k not in used]
-    described = ctx.describe([[index[m] for m in circle] for circle in circles])
+    indexed = [[index[m] for m in circle] for circle in circles]
+    described = ctx.describe(indexed)
+    exchanges = exchange_of(ctx, indexed)
     groups: list[Group] = [*others, *kept]
-    for circle, (score, comps, reasons) in zip(circles, described, strict=True):
+    for circle, (score, comps, reasons), exchange in zip(
+        circles, described, exchanges, strict=True
+    ):
+        n_pairs = len(circle) * (len(circle) - 1) // 2
         groups.append(
             Group(
                 id=0,
@@ -65,6 +70,9 @@ def form_circles(
                 components=comps,
                 reasons=reasons,
                 kind="circle",
+                # The mean of its pairs, as for a trio, so a circle compares with a pair.
+                fit=round(score / n_pairs, 6),
+                exchange=exchange,  # type: ignore[arg-type]
             )
         )
     groups.sort(key=lambda g: (not g.locked, g.members))

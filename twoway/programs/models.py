@@ -263,6 +263,55 @@ class MatchRound(models.Model):
         return f"Round {self.pk} of {self.program}"
 
 
+class DraftPage(models.Model):
+    """What the round page reads of a draft, kept beside it: a page of a 10,000-group draft
+    then reads fifty groups and a summary, not the whole draft (`MatchRound.result` stays the
+    record that publishing reads). Built from the result by `draft_pages.draft_page`; a re-run
+    of the round changes `finished_at`, which makes this page stale and rebuilt."""
+
+    match_round = models.OneToOneField(
+        MatchRound, on_delete=models.CASCADE, related_name="draft_page"
+    )
+    made_from = models.DateTimeField(null=True, blank=True)
+    overview = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"Page of round {self.match_round_id}"
+
+
+class DraftGroup(models.Model):
+    """One group of a draft page, ordered by fit (weakest first) and found by name or team."""
+
+    page = models.ForeignKey(DraftPage, on_delete=models.CASCADE, related_name="groups")
+    number = models.PositiveIntegerField()
+    fit = models.FloatField()
+    search = models.TextField(blank=True, help_text="names and teams, lower-cased")
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["page", "fit", "number"])]
+
+    def __str__(self) -> str:
+        return f"Group {self.number} of {self.page}"
+
+
+class DraftPlace(models.Model):
+    """Which group of a draft page a person is in (none: left without a partner), to find
+    and choose them by hand."""
+
+    page = models.ForeignKey(DraftPage, on_delete=models.CASCADE, related_name="places")
+    person_id = models.PositiveIntegerField()
+    group = models.ForeignKey(
+        DraftGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="places"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["page", "person_id"])]
+
+    def __str__(self) -> str:
+        return f"Person {self.person_id} in {self.group}"
+
+
 class PartnershipStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
     ACTIVE = "active", "Active"

@@ -25,6 +25,7 @@ from twoway.matching import UNMATCHED_REASONS, MatchResult, match
 from twoway.matching.circles import form_circles
 from twoway.people.models import Person
 from twoway.programs.cohort import engine_settings, participants_for, pool
+from twoway.programs.draft_pages import draft_page_build
 from twoway.programs.models import (
     Enrolment,
     MatchRound,
@@ -155,10 +156,19 @@ def round_run(match_round: MatchRound) -> MatchRound:
         finished_at=match_round.finished_at,
     )
     match_round.refresh_from_db()
+    if match_round.status == RoundStatus.DRAFT:
+        # What the round page reads, built here so that no page view waits for it. The draft
+        # is stored already: should this fail, the first page view builds it instead.
+        try:
+            draft_page_build(match_round)
+        except Exception:
+            log.exception("the page of matching round %s was not built", match_round.pk)
     return match_round
 
 
 def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]:
+    """The draft as stored on the round. Drafts stored before a key was added lack it: the
+    round page reads every key with a default (see `draft_pages.group_view`)."""
     return {
         "groups": [
             {
@@ -170,6 +180,10 @@ def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]
                 "reasons": list(g.reasons),
                 "kind": g.kind,
                 "locked": g.locked,
+                # Per pair (a trio's is the mean of its three pairs), so groups compare.
+                "fit": g.fit,
+                "exchange": g.exchange,
+                "note": g.note,
             }
             for g in result.groups
         ],
@@ -191,6 +205,10 @@ def result_to_json(result: MatchResult, names: dict[str, str]) -> dict[str, Any]
         "seconds": round(result.seconds, 3),
         "solver": result.solver,
         "bound_method": result.bound_method,
+        "bound_scope": result.bound_scope,
+        "mode": result.mode,
+        "heuristic": result.heuristic,
+        "time_capped": result.time_capped,
         "n": result.n,
     }
 
