@@ -472,7 +472,8 @@ def _publish_batch(
     draft.publish_skipped = [*draft.publish_skipped, *skipped]
     finished = draft.publish_done >= len(groups)
     draft.progress = 100 if finished else min(99, 100 * draft.publish_done // len(groups))
-    fields = ["publish_done", "publish_skipped", "progress"]
+    draft.error = ""
+    fields = ["publish_done", "publish_skipped", "progress", "error"]
     if finished:
         draft.status = RoundStatus.PUBLISHED
         draft.published_at = timezone.now()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from twoway.accounts.models import User
 from twoway.accounts.services import audit
 from twoway.lib.errors import InvalidInput
-from twoway.lib.events import event_publish
+from twoway.lib.events import event_publish, event_publish_many
 from twoway.notifications.services import Message, notify, notify_many
 from twoway.people.models import Person
 from twoway.programs.kinds import INTRODUCTION
@@ -85,17 +85,21 @@ def _announce(partnership: Partnership, name: str, **extra: object) -> None:
     event_publish(
         organization_id=partnership.organization_id,
         name=name,
-        payload={
-            "id": partnership.pk,
-            "program_id": partnership.program_id,
-            "status": partnership.status,
-            "source": partnership.source,
-            "started_on": partnership.started_on.isoformat() if partnership.started_on else None,
-            "ends_on": partnership.ends_on.isoformat() if partnership.ends_on else None,
-            "ended_at": partnership.ended_at.isoformat() if partnership.ended_at else None,
-            **extra,
-        },
+        payload=_event_payload(partnership, **extra),
     )
+
+
+def _event_payload(partnership: Partnership, **extra: object) -> dict[str, object]:
+    return {
+        "id": partnership.pk,
+        "program_id": partnership.program_id,
+        "status": partnership.status,
+        "source": partnership.source,
+        "started_on": partnership.started_on.isoformat() if partnership.started_on else None,
+        "ends_on": partnership.ends_on.isoformat() if partnership.ends_on else None,
+        "ended_at": partnership.ended_at.isoformat() if partnership.ended_at else None,
+        **extra,
+    }
 
 
 def partnership_introduce(
@@ -198,8 +202,14 @@ def partnerships_start_for_round(
         for partnership, group in zip(made, groups, strict=True)
         for person in group.people
     )
-    for partnership, group in zip(made, groups, strict=True):
-        _announce(partnership, "partnership.created", members=sorted(p.pk for p in group.people))
+    event_publish_many(
+        organization_id=program.organization_id,
+        name="partnership.created",
+        payloads=[
+            _event_payload(partnership, members=sorted(p.pk for p in group.people))
+            for partnership, group in zip(made, groups, strict=True)
+        ],
+    )
     notify_many(
         kind=INTRODUCTION,
         template="program_intro",
