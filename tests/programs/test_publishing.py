@@ -141,7 +141,7 @@ def test_a_resumed_publish_starts_after_the_groups_already_done(
     draft.refresh_from_db()
     assert draft.publish_done == 10 and draft.progress == 43
     done_before = dict(Partnership.objects.values_list("round_group", "pk"))
-    assert sorted(done_before) == list(range(10))
+    assert set(done_before) == set(range(10))
 
     # While the claim is fresh nobody takes the round over.
     assert rounds.claim_next_publish() is None
