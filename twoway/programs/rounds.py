@@ -424,7 +424,7 @@ def _publish_batch(
     )
     program = draft.program
     first = draft.publish_done
-    chunk = list(enumerate(groups))[first : first + size]
+    chunk = list(enumerate(groups[first : first + size], start=first))
     ids = sorted({m for _, g in chunk for m in g["members"]})
     # The members' enrolments, by primary key, as a request answer locks them: an accept at the
     # same moment waits, and whichever comes second sees the other's partnership.
