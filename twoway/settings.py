@@ -242,6 +242,9 @@ OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 90)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", max(1, min(30, OUTBOX_LEASE_SECONDS // 4)))
 if EMAIL_TIMEOUT * 2 >= OUTBOX_LEASE_SECONDS:
     raise ImproperlyConfigured("EMAIL_TIMEOUT must be less than half of OUTBOX_LEASE_SECONDS")
+# A round being published is the worker's for this long after its last batch (a batch of 500
+# groups takes about a second): past it, a worker that died is taken over by another.
+ROUND_PUBLISH_LEASE_SECONDS = env_int("ROUND_PUBLISH_LEASE_SECONDS", 60)
 # Channel → transport class; each outside system is a package under twoway/integrations/.
 TWOWAY_TRANSPORTS = {
     "email": "twoway.integrations.email.transport.EmailTransport",

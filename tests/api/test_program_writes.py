@@ -65,12 +65,19 @@ def test_a_key_runs_a_program_from_creation_to_published_pairs(world: World) -> 
     assert groups and all(g["score"] > 0 and g["reasons"] for g in groups)
     assert draft["draft"]["upper_bound"] >= draft["draft"]["pair_weight"] > 0
 
-    published = api.post(f"rounds/{round_id}/publish", {})
-    assert published.status_code == 200, published.content
-    assert published.json()["status"] == "published"
+    queued = api.post(f"rounds/{round_id}/publish", {})
+    assert queued.status_code == 202, queued.content
+    assert queued.json()["status"] == "publishing" and queued.json()["progress"] == 0
+    # A draft is published once: a second call while it publishes is refused, saying why.
+    again = api.post(f"rounds/{round_id}/publish", {})
+    assert again.status_code == 409 and "being published" in again.content.decode()
+    assert not Partnership.objects.filter(program=program).exists()
+    assert rounds.run_pending_publishes() == 1
+    published = api.get(f"rounds/{round_id}").json()
+    assert published["status"] == "published" and published["progress"] == 100
+    assert published["skipped"] == []
     assert Partnership.objects.filter(program=program).count() == len(groups)
     assert AuditEvent.objects.get(action="round.published").details["source"] == f"api:{prefix}"
-    # A draft is published once.
     assert api.post(f"rounds/{round_id}/publish", {}).status_code == 409
 
 

@@ -74,7 +74,12 @@ def test_a_program_manager_goes_from_draft_to_published_pairs(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.set_viewport_size({"width": 1200, "height": 900})
     page.click("button:has-text('Publish')")
-    page.wait_for_selector(f"text=Published: {groups} partnerships started")
+    page.wait_for_selector(f"text=Publishing {groups} groups")
+    page.wait_for_selector("#publishing progress")
+    assert rounds.run_pending_publishes() == 1  # the worker again
+    # The page refreshes by itself until publishing is done.
+    page.wait_for_selector(".tag:has-text('Published')", timeout=20_000)
+    assert not page.locator("#publishing").count()
     assert Partnership.objects.filter(program=program).count() == groups
 
 

@@ -13,8 +13,15 @@ from django.utils import timezone
 from tests.conftest import World
 from tests.notifications.helpers import drain, row
 from twoway.integrations.email.transport import EmailTransport
+from twoway.notifications.kinds import UnknownKind
 from twoway.notifications.models import NotificationSettings, OutboxMessage, OutboxStatus
-from twoway.notifications.services import notify, notify_group, preference_set
+from twoway.notifications.services import (
+    Message,
+    notify,
+    notify_group,
+    notify_many,
+    preference_set,
+)
 from twoway.notifications.transports import TransportError
 from twoway.notifications.worker import MAX_ATTEMPTS, backoff, claim
 
@@ -41,6 +48,30 @@ def test_it_queues_a_message_once_per_dedupe_key(world: World) -> None:
     drain()
     assert len(mail.outbox) == 1
     assert row("k1").status == OutboxStatus.SENT and row("k1").sent_at is not None
+
+
+def test_many_messages_are_queued_at_once_and_still_once_per_dedupe_key(world: World) -> None:
+    queue(world, key="k2")
+    messages = [
+        Message(person=p, context=CTX, dedupe_key=key)
+        for p, key in [
+            (world.alice_person, "k1"),
+            (world.alice_person, "k2"),
+            (world.bob_person, "k3"),
+        ]
+    ]
+    assert notify_many(kind="request", template="reminder_request", messages=messages) == 2
+    assert notify_many(kind="request", template="reminder_request", messages=messages) == 0
+    rows = {m.dedupe_key: m for m in OutboxMessage.objects.all()}
+    assert sorted(rows) == ["k1", "k2", "k3"]
+    assert rows["k3"].recipient == world.bob_person and rows["k3"].context == CTX
+    # The same row notify() writes: organization, channel, due now, pending.
+    assert rows["k1"].organization_id == world.acme.pk and rows["k1"].channel == rows["k2"].channel
+    assert rows["k1"].status == OutboxStatus.PENDING and rows["k1"].due_at <= timezone.now()
+    drain()
+    assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 3
+    with pytest.raises(UnknownKind):
+        notify_many(kind="no-such-kind", template="reminder_request", messages=messages)
 
 
 def test_it_renders_text_html_and_unsubscribe_headers(world: World) -> None:

@@ -64,7 +64,7 @@ def test_a_round_withdraws_the_open_requests_of_the_people_it_fills_kindly(
     assert match_round.status == RoundStatus.DRAFT, match_round.error
     matched = {m for g in match_round.result["groups"] for m in g["members"]}
     assert world.alice_person.pk in matched or world.carol_person.pk in matched
-    rounds.round_publish(match_round=match_round, actor=world.bob)
+    rounds.round_publish_now(match_round=match_round, actor=world.bob)
     waiting.refresh_from_db()
     assert waiting.status == RequestStatus.WITHDRAWN
     if world.carol_person.pk in matched:
@@ -86,7 +86,7 @@ def test_a_round_leaves_the_requests_of_people_who_still_have_room(
     match_round = rounds.round_create(program=program, actor=world.bob)
     rounds.run_pending_rounds()
     match_round.refresh_from_db()
-    rounds.round_publish(match_round=match_round, actor=world.bob)
+    rounds.round_publish_now(match_round=match_round, actor=world.bob)
     waiting.refresh_from_db()
     assert waiting.status == RequestStatus.OPEN
 

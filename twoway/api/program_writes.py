@@ -179,15 +179,28 @@ class DraftOut(Schema):
     bound_method: str
 
 
+class SkippedGroupOut(Schema):
+    members: list[int]
+    reason: str
+
+
 class RoundOut(Schema):
     id: int
     program_id: int
-    status: str
+    status: str = Field(
+        description="queued, running, draft, publishing (the worker is starting its groups; "
+        "`progress` says how far), published, discarded or failed."
+    )
     progress: int
     error: str
     created: dt.datetime
     finished_at: dt.datetime | None
     published_at: dt.datetime | None
+    skipped: list[SkippedGroupOut] = Field(
+        default_factory=list,
+        description="Groups of the draft not started at publishing: someone in them was "
+        "matched elsewhere or left the program after publishing began.",
+    )
     draft: DraftOut | None = Field(
         None, description="The engine's proposal, its scores, reasons and optimality bound."
     )
@@ -228,6 +241,10 @@ class RoundOut(Schema):
             created=match_round.created,
             finished_at=match_round.finished_at,
             published_at=match_round.published_at,
+            skipped=[
+                SkippedGroupOut(members=list(g["members"]), reason=str(g["reason"]))
+                for g in match_round.publish_skipped
+            ],
             draft=draft,
         )
 
@@ -437,19 +454,23 @@ def read_round(request: object, round_id: Id) -> RoundOut:
 
 
 @router.post(
-    "/rounds/{round_id}/publish", response=answers(RoundOut, 409), summary="Publish a draft"
+    "/rounds/{round_id}/publish",
+    response=answers({202: RoundOut}, 409),
+    summary="Publish a draft",
 )
-def publish_round(request: object, round_id: Id) -> RoundOut:
-    """Scope `programs:write`. Every group becomes an active partnership and its members are
-    introduced. Only a draft can be published (a 409 otherwise)."""
+def publish_round(request: object, round_id: Id) -> Status[RoundOut]:
+    """Scope `programs:write`. Publishing is queued: the round's status becomes `publishing`
+    and the worker starts every group as an active partnership and introduces its members, in
+    batches; read it with `GET /rounds/{id}` until its status is `published` (`progress` says
+    how far, `skipped` lists groups left out because someone in them changed meanwhile). Only a
+    draft can be published (a 409 otherwise, also while it is publishing)."""
     key = _writer(request)
     match_round = _round(key, round_id)
     try:
-        rounds.round_publish(match_round=match_round, actor=None, source=_source(key))
+        queued = rounds.round_publish(match_round=match_round, actor=None, source=_source(key))
     except ProgramError as exc:
         raise _refused(exc) from None
-    match_round.refresh_from_db()
-    return RoundOut.of(match_round)
+    return Status(202, RoundOut.of(queued))
 
 
 @router.post(

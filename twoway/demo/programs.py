@@ -101,7 +101,7 @@ def seed_demo(*, org: Organization, seed: int) -> None:
     if actor is not None:
         first = rounds.round_create(program=program, actor=actor)
         rounds.round_run(_claim(first))
-        rounds.round_publish(match_round=first, actor=actor)
+        rounds.round_publish_now(match_round=first, actor=actor)
     partnerships = list(Partnership.objects.filter(program=program).order_by("id"))
     for i, partnership in enumerate(partnerships):
         weeks = 2 + (i * 7) % 22

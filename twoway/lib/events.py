@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 Listener = Callable[[int, str, dict[str, Any]], None]
+# The same listener for many objects at once (a round's partnerships, hundreds per batch).
+ManyListener = Callable[[int, str, list[dict[str, Any]]], None]
 
 EVENTS = (
     "partnership.created",
@@ -23,11 +25,15 @@ EVENTS = (
 )
 
 _listeners: list[Listener] = []
+_many: dict[Listener, ManyListener] = {}
 
 
-def event_listen(listener: Listener) -> None:
+def event_listen(listener: Listener, *, many: ManyListener | None = None) -> None:
+    """`many`, if given, hears `event_publish_many` in one call instead of one per object."""
     if listener not in _listeners:
         _listeners.append(listener)
+    if many is not None:
+        _many[listener] = many
 
 
 def event_publish(*, organization_id: int, name: str, payload: dict[str, Any]) -> None:
@@ -38,3 +44,18 @@ def event_publish(*, organization_id: int, name: str, payload: dict[str, Any]) -
         raise ValueError("an event's payload names its object's id")
     for listener in list(_listeners):
         listener(organization_id, name, payload)
+
+
+def event_publish_many(*, organization_id: int, name: str, payloads: list[dict[str, Any]]) -> None:
+    """`event_publish` of the same event for many objects, in the change's transaction."""
+    if name not in EVENTS:
+        raise ValueError(f"unknown event {name!r}")
+    if any("id" not in payload for payload in payloads):
+        raise ValueError("an event's payload names its object's id")
+    for listener in list(_listeners):
+        many = _many.get(listener)
+        if many is not None:
+            many(organization_id, name, payloads)
+        else:
+            for payload in payloads:
+                listener(organization_id, name, payload)

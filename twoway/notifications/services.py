@@ -98,6 +98,51 @@ def notify(
         raise
 
 
+@dataclass(frozen=True)
+class Message:
+    """One message of `notify_many`: to `person`, with its own context and dedupe key."""
+
+    person: Person
+    context: dict[str, Any]
+    dedupe_key: str
+
+
+def notify_many(*, kind: str, template: str, messages: Sequence[Message]) -> int:
+    """`notify()` for many people at once (the introductions of a round being published): one
+    SELECT and one INSERT, whatever the number. The contract is notify()'s: call it inside the
+    transaction of the change, and a dedupe key already queued is skipped, not doubled. Returns
+    how many rows it queued."""
+    declared = kinds.get(kind)
+    if not messages:
+        return 0
+    keys = [m.dedupe_key for m in messages]
+    if len(set(keys)) != len(keys):
+        raise ValueError("notify_many() got the same dedupe key twice")
+    queued = set(
+        OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )
+    now = timezone.now()
+    rows = [
+        OutboxMessage(
+            organization_id=m.person.organization_id,
+            recipient=m.person,
+            recipient_email="",
+            kind=kind,
+            channel=declared.default_channel,
+            template=template,
+            context=dict(m.context),
+            attachments=[],
+            dedupe_key=m.dedupe_key,
+            due_at=now,
+        )
+        for m in messages
+        if m.dedupe_key not in queued
+    ]
+    # A row queued by someone else since the SELECT is skipped as notify() would skip it.
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 def notify_group(
     *,
     people: Sequence[Person],

@@ -1,6 +1,7 @@
-"""The programs app's periodic work: queued matching rounds, reminders on unanswered requests and
-their expiry (see twoway/lib/jobs.py; messages are idempotent by dedupe key and carry an expiry,
-as in meetings/jobs.py). The weekly program summary reads check-in cadence: meetings/jobs.py."""
+"""The programs app's periodic work: queued matching rounds and round publishing, reminders on
+unanswered requests and their expiry (see twoway/lib/jobs.py; messages are idempotent by dedupe
+key and carry an expiry, as in meetings/jobs.py). The weekly program summary reads check-in
+cadence: meetings/jobs.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from twoway.programs.models import (
     MatchRequest,
     RequestStatus,
 )
-from twoway.programs.rounds import run_pending_rounds
+from twoway.programs.rounds import run_pending_publishes, run_pending_rounds
 from twoway.programs.services import request_expire
 
 REQUEST_REMINDER_AFTER = dt.timedelta(days=5)
@@ -26,6 +27,15 @@ def matching_rounds(now: dt.datetime) -> int:
     pass of the worker loop, and the round's own conditional claim keeps two workers from
     running one round."""
     run_pending_rounds(limit=1)
+    return 0
+
+
+@job("round_publishing", every=None)
+def round_publishing(now: dt.datetime) -> int:
+    """A round a program manager published starts within a second, in batches of groups; the
+    round's claim (renewed by each batch) keeps two workers off one round, and a worker that
+    died is taken over when its claim runs out (ROUND_PUBLISH_LEASE_SECONDS)."""
+    run_pending_publishes(limit=1)
     return 0
 
 

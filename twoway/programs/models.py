@@ -221,6 +221,7 @@ class RoundStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DRAFT = "draft", "Draft ready for review"
+    PUBLISHING = "publishing", "Publishing"
     PUBLISHED = "published", "Published"
     DISCARDED = "discarded", "Discarded"
     FAILED = "failed", "Failed"
@@ -254,6 +255,14 @@ class MatchRound(models.Model):
     published_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # While publishing: how many groups the worker has handled (started or skipped), in draft
+    # order, so a worker that takes over after a crash starts at the first group not done.
+    publish_done = models.PositiveIntegerField(default=0)
+    publish_skipped = models.JSONField(
+        default=list, blank=True, help_text="groups left out at publishing, with the reason"
+    )
+    # The API key that asked for publishing (`api:<prefix>`), named in the audit row at the end.
+    publish_source = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -343,6 +352,9 @@ class Partnership(models.Model):
     round = models.ForeignKey(
         MatchRound, null=True, blank=True, on_delete=models.SET_NULL, related_name="partnerships"
     )
+    # The group's index in the round's draft: with `round`, unique, so a publish resumed after a
+    # crash can never start the same group twice.
+    round_group = models.PositiveIntegerField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)
     reasons = models.JSONField(
         default=list, blank=True, help_text="Plain-language reasons for the match"
@@ -360,6 +372,11 @@ class Partnership(models.Model):
         indexes = [
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["program", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "round_group"], name="one_partnership_per_round_group"
+            )
         ]
 
     def __str__(self) -> str:

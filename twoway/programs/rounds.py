@@ -3,8 +3,9 @@
 A round is a row the worker claims (a conditional update from queued to running, safe with
 several workers on any database), runs through the engine and leaves as a draft. A program
 manager locks, breaks or hand-pairs groups; each change re-queues the round so the rest is
-re-optimised around it. Publishing turns the draft into partnerships in one transaction. Only
-people in the pool are ever in a round, so a re-run never touches published pairs.
+re-optimised around it. Publishing is queued too: the worker turns the draft into partnerships
+in batches of groups, one transaction each, resuming after a crash from the first group not
+done. Only people in the pool are ever in a round, so a re-run never touches published pairs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,15 +31,14 @@ from twoway.programs.draft_pages import draft_page_build
 from twoway.programs.models import (
     Enrolment,
     MatchRound,
-    PartnershipSource,
     Program,
     ProgramKind,
     RoundStatus,
 )
 from twoway.programs.services import (
     ProgramError,
-    partnership_create,
-    partnership_introduce,
+    RoundGroup,
+    partnerships_start_for_round,
     requests_close_for_full,
 )
 
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 
 # A claim older than this belongs to a worker that died; the round may be claimed again.
 CLAIM_SECONDS = 15 * 60
+# Groups started per transaction when publishing: about a second of work on PostgreSQL, so the
+# progress moves and a crash loses little.
+PUBLISH_BATCH = 500
 
 
 @transaction.atomic
@@ -58,6 +62,12 @@ def round_create(*, program: Program, actor: User | None, source: str = "") -> M
         raise ProgramError(
             f"Nobody to match: {'only one person is' if waiting == 1 else 'no one is'} waiting "
             "for a partner. Run a round when at least two people are waiting."
+        )
+    if MatchRound.objects.filter(program=program, status=RoundStatus.PUBLISHING).exists():
+        # Its people are still in the pool until their batch is written: a new round would
+        # pair them again.
+        raise ProgramError(
+            "A round of this program is being published; start the next one when it is done."
         )
     # Only one draft at a time: an older draft is set aside (it stays in the history).
     MatchRound.objects.filter(
@@ -221,6 +231,13 @@ def _draft(match_round: MatchRound) -> MatchRound:
         .select_related("program", "program__organization")
         .get(pk=match_round.pk)
     )
+    if locked.status == RoundStatus.PUBLISHING:
+        raise ProgramError(
+            "This round is being published; it cannot be changed or published again. "
+            "The page shows how far it is."
+        )
+    if locked.status == RoundStatus.PUBLISHED:
+        raise ProgramError("This round is already published.")
     if locked.status != RoundStatus.DRAFT:
         raise ProgramError(
             "Only a draft can be changed; wait for it to finish or start a new round."
@@ -279,12 +296,154 @@ def round_adjust(
 
 
 @transaction.atomic
-def round_publish(*, match_round: MatchRound, actor: User | None, source: str = "") -> int:
-    """Make every group of the draft an active partnership and introduce its members."""
+def round_publish(*, match_round: MatchRound, actor: User | None, source: str = "") -> MatchRound:
+    """Queue the draft for publishing; the worker starts its groups in batches
+    (`run_pending_publishes`). From now on the draft is locked: it can no longer be adjusted,
+    discarded or published a second time, and no new round starts until it is done.
+
+    A draft made stale since (someone in it matched by request or gone from the program) is
+    refused here whole, changing nothing; a group that becomes stale while the worker is on its
+    way is left out alone and listed on the round (`publish_skipped`)."""
     draft = _draft(match_round)
+    ids = {m for g in draft.result.get("groups", []) for m in g["members"]}
+    # One query over the pool, ids compared here: a draft of 20,000 people is too many
+    # parameters for one SQLite statement.
+    in_pool = set(pool(draft.program).values_list("person_id", flat=True))
+    missing = sorted(ids - in_pool)
+    if missing:
+        names = ", ".join(Person.objects.filter(pk__in=missing).values_list("name", flat=True)[:5])
+        raise ProgramError(
+            f"Some people were matched or left the program since this draft was made ({names}); "
+            "run the round again."
+        )
+    draft.status = RoundStatus.PUBLISHING
+    draft.progress = 0
+    draft.error = ""
+    draft.claimed_at = None
+    draft.publish_done = 0
+    draft.publish_skipped = []
+    draft.published_by = actor
+    draft.publish_source = source
+    draft.save(
+        update_fields=[
+            "status",
+            "progress",
+            "error",
+            "claimed_at",
+            "publish_done",
+            "publish_skipped",
+            "published_by",
+            "publish_source",
+        ]
+    )
+    return draft
+
+
+def _publish_lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.ROUND_PUBLISH_LEASE_SECONDS)
+
+
+def claim_next_publish() -> MatchRound | None:
+    """Take one round waiting to be published (or one whose worker died), or None.
+
+    The claim is the moment in `claimed_at`: each batch renews it only if it is still this
+    worker's, so a worker that was taken over stops at its next batch."""
+    stale = timezone.now() - _publish_lease()
+    candidates = MatchRound.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale), status=RoundStatus.PUBLISHING
+    ).order_by("created")
+    for pk, claimed_at in candidates.values_list("pk", "claimed_at")[:5]:
+        claimed = _claim_publish(pk, claimed_at)
+        if claimed is not None:
+            return claimed
+    return None
+
+
+def _claim_publish(pk: int, claimed_at: dt.datetime | None) -> MatchRound | None:
+    claimed = MatchRound.objects.filter(
+        pk=pk, status=RoundStatus.PUBLISHING, claimed_at=claimed_at
+    ).update(claimed_at=timezone.now())
+    if not claimed:
+        return None
+    return (
+        MatchRound.objects.select_related("program", "program__organization")
+        .defer("result")
+        .get(pk=pk)
+    )
+
+
+def round_publish_now(*, match_round: MatchRound, actor: User | None) -> MatchRound:
+    """Queue the draft and publish it in this process, the worker's way (demo data, seeds, the
+    command line): the same batches, claim and checks, without waiting for a worker."""
+    queued = round_publish(match_round=match_round, actor=actor)
+    claimed = _claim_publish(queued.pk, None)
+    if claimed is None:
+        raise ProgramError("A worker took this round over; it is publishing there.")
+    round_publish_run(claimed)
+    claimed.refresh_from_db()
+    return claimed
+
+
+def run_pending_publishes(limit: int = 10, batch: int = PUBLISH_BATCH) -> int:
+    """Publish queued rounds until none is left (or `limit`); the worker calls this."""
+    done = 0
+    while done < limit:
+        match_round = claim_next_publish()
+        if match_round is None:
+            break
+        round_publish_run(match_round, batch=batch)
+        done += 1
+    return done
+
+
+def round_publish_run(match_round: MatchRound, *, batch: int = PUBLISH_BATCH) -> None:
+    """Start the claimed round's groups, `batch` groups per transaction, from the first one not
+    done. A batch is all or nothing, so a worker killed in the middle leaves whole batches; the
+    next one resumes after them."""
+    claim = match_round.claimed_at
+    assert claim is not None, "round_publish_run() takes a claimed round"
+    # The draft cannot change while it publishes: read its groups once, not once per batch.
+    result = MatchRound.objects.values_list("result", flat=True).get(pk=match_round.pk)
+    groups = result.get("groups", [])
+    try:
+        while True:
+            step = _publish_batch(match_round.pk, claim, groups, batch)
+            if step is None:
+                return
+            claim, finished = step
+            if finished:
+                return
+    except Exception as exc:
+        # The claim is kept: another attempt starts when it runs out, from the last whole batch.
+        log.exception("publishing round %s failed", match_round.pk)
+        MatchRound.objects.filter(pk=match_round.pk, claimed_at=claim).update(
+            error=f"{type(exc).__name__}: {exc}"
+        )
+
+
+@transaction.atomic
+def _publish_batch(
+    round_id: int, claim: dt.datetime, groups: list[dict[str, Any]], size: int
+) -> tuple[dt.datetime, bool] | None:
+    """One batch in one transaction; returns the renewed claim and whether the round is done,
+    or None when the round is no longer this worker's."""
+    renewed = timezone.now()
+    # The lease renewed and the check that nobody took the round over, in one statement. On
+    # PostgreSQL it also locks the round row until the batch commits: a worker claiming it
+    # meanwhile waits, then finds `claimed_at` changed and backs off.
+    if not MatchRound.objects.filter(
+        pk=round_id, status=RoundStatus.PUBLISHING, claimed_at=claim
+    ).update(claimed_at=renewed):
+        return None
+    draft = (
+        MatchRound.objects.select_related("program", "program__organization", "published_by")
+        .defer("result")
+        .get(pk=round_id)
+    )
     program = draft.program
-    groups = draft.result.get("groups", [])
-    ids = {m for g in groups for m in g["members"]}
+    first = draft.publish_done
+    chunk = list(enumerate(groups[first : first + size], start=first))
+    ids = sorted({m for _, g in chunk for m in g["members"]})
     # The members' enrolments, by primary key, as a request answer locks them: an accept at the
     # same moment waits, and whichever comes second sees the other's partnership.
     list(
@@ -293,54 +452,80 @@ def round_publish(*, match_round: MatchRound, actor: User | None, source: str = 
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    in_pool = {e.person_id: e for e in pool(program)}
-    missing = sorted(ids - set(in_pool))
-    if missing:
-        names = ", ".join(Person.objects.filter(pk__in=missing).values_list("name", flat=True)[:5])
-        raise ProgramError(
-            f"Some people were matched or left the program since this draft was made ({names}); "
-            "run the round again."
+    in_pool = {e.person_id: e for e in pool(program).filter(person_id__in=ids)}
+    ready: list[RoundGroup] = []
+    skipped: list[dict[str, Any]] = []
+    for index, group in chunk:
+        gone = [m for m in group["members"] if m not in in_pool]
+        if gone:
+            names = dict(zip(group["members"], group["names"], strict=True))
+            skipped.append(
+                {
+                    "group": index,
+                    "members": list(group["members"]),
+                    "names": list(group["names"]),
+                    "reason": (
+                        f"{', '.join(names[m] for m in gone)} matched elsewhere or left the "
+                        "program after publishing began"
+                    ),
+                }
+            )
+            continue
+        ready.append(
+            RoundGroup(
+                index=index,
+                people=[in_pool[m].person for m in group["members"]],
+                roles={m: in_pool[m].role for m in group["members"]},
+                score=group["score"],
+                reasons=group["reasons"],
+            )
         )
-    people = {p.pk: p for p in Person.objects.filter(pk__in=ids).select_related("organization")}
-    for group in groups:
-        members = [people[m] for m in group["members"]]
-        roles = {m: in_pool[m].role for m in group["members"]}
-        partnership = partnership_create(
-            program=program,
-            people=members,
-            source=PartnershipSource.ROUND,
-            roles=roles,
-            score=group["score"],
-            reasons=group["reasons"],
-            match_round=draft,
-        )
-        partnership_introduce(partnership, members, group["reasons"])
-    # Whoever the round filled up loses their waiting requests, kindly, as an accept does.
-    requests_close_for_full(program=program, enrolments=[in_pool[m] for m in sorted(ids)])
-    draft.status = RoundStatus.PUBLISHED
-    draft.published_at = timezone.now()
-    draft.published_by = actor
-    draft.save(update_fields=["status", "published_at", "published_by"])
+    partnerships_start_for_round(program=program, match_round=draft, groups=ready)
+    # Whoever the batch filled up loses their waiting requests, kindly, as an accept does.
+    requests_close_for_full(
+        program=program,
+        enrolments=[in_pool[p.pk] for g in ready for p in g.people],
+    )
+    draft.publish_done = first + len(chunk)
+    draft.publish_skipped = [*draft.publish_skipped, *skipped]
+    finished = draft.publish_done >= len(groups)
+    draft.progress = 100 if finished else min(99, 100 * draft.publish_done // len(groups))
+    draft.error = ""
+    fields = ["publish_done", "publish_skipped", "progress", "error"]
+    if finished:
+        draft.status = RoundStatus.PUBLISHED
+        draft.published_at = timezone.now()
+        fields += ["status", "published_at"]
+    draft.save(update_fields=fields)
+    if finished:
+        _published(draft, len(groups))
+    return renewed, finished
+
+
+def _published(draft: MatchRound, groups: int) -> None:
+    program = draft.program
+    started = groups - len(draft.publish_skipped)
     audit(
         org=program.organization,
-        actor=actor,
+        actor=draft.published_by,
         action="round.published",
         target=program.name,
         round=draft.pk,
-        groups=len(groups),
-        **({"source": source} if source else {}),
+        groups=started,
+        **({"skipped": len(draft.publish_skipped)} if draft.publish_skipped else {}),
+        **({"source": draft.publish_source} if draft.publish_source else {}),
     )
+    assert draft.published_at is not None
     event_publish(
         organization_id=program.organization_id,
         name="round.published",
         payload={
             "id": draft.pk,
             "program_id": program.pk,
-            "partnerships": len(groups),
+            "partnerships": started,
             "published_at": draft.published_at.isoformat(),
         },
     )
-    return len(groups)
 
 
 @transaction.atomic
@@ -350,6 +535,12 @@ def round_discard(*, match_round: MatchRound, actor: User) -> None:
         status__in=[RoundStatus.QUEUED, RoundStatus.RUNNING, RoundStatus.DRAFT, RoundStatus.FAILED],
     ).update(status=RoundStatus.DISCARDED, finished_at=timezone.now())
     if not updated:
+        status = MatchRound.objects.values_list("status", flat=True).get(pk=match_round.pk)
+        if status == RoundStatus.PUBLISHING:
+            raise ProgramError(
+                "This round is being published; it can no longer be discarded. Partnerships "
+                "it started can be ended one by one."
+            )
         raise ProgramError("A published round cannot be discarded.")
     audit(
         org=match_round.program.organization,

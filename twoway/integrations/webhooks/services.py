@@ -152,3 +152,47 @@ def webhooks_emit(organization_id: int, event: str, payload: dict[str, Any]) -> 
         except IntegrityError:
             if not OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
                 raise
+
+
+def webhooks_emit_many(organization_id: int, event: str, payloads: list[dict[str, Any]]) -> None:
+    """`webhooks_emit` for many objects at once (a round's partnerships, 500 per batch): one
+    SELECT of the endpoints, one SELECT of dedupe keys, one INSERT; the same rows and keys."""
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(
+            organization_id=organization_id, deleted_at__isnull=True
+        ).order_by("pk")
+        if event in e.events
+    ]
+    if not endpoints or not payloads:
+        return
+    now = timezone.now()
+    rows = {
+        f"webhook:{endpoint.pk}:{event}:{payload['id']}": OutboxMessage(
+            organization_id=organization_id,
+            recipient=None,
+            recipient_email="",
+            kind="webhook",
+            channel=CHANNEL,
+            template="webhook",
+            context={
+                "endpoint_id": endpoint.pk,
+                "event": {
+                    "id": f"{event}:{payload['id']}",
+                    "type": event,
+                    "created": now.isoformat(),
+                    "data": payload,
+                },
+            },
+            dedupe_key=f"webhook:{endpoint.pk}:{event}:{payload['id']}",
+            due_at=now,
+        )
+        for endpoint in endpoints
+        for payload in payloads
+    }
+    queued = set(
+        OutboxMessage.objects.filter(dedupe_key__in=list(rows)).values_list("dedupe_key", flat=True)
+    )
+    OutboxMessage.objects.bulk_create(
+        [row for key, row in rows.items() if key not in queued], ignore_conflicts=True
+    )

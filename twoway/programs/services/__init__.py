@@ -13,11 +13,13 @@ from twoway.programs.services.enrolment import (
 )
 from twoway.programs.services.errors import PartnershipClosed, ProgramError
 from twoway.programs.services.partnerships import (
+    RoundGroup,
     partners_in_program,
     partnership_create,
     partnership_end,
     partnership_end_by_admin,
     partnership_introduce,
+    partnerships_start_for_round,
 )
 from twoway.programs.services.programs import program_create, program_set_status, program_update
 from twoway.programs.services.requests import (
@@ -32,6 +34,7 @@ from twoway.programs.services.requests import (
 __all__ = [
     "PartnershipClosed",
     "ProgramError",
+    "RoundGroup",
     "block_add",
     "block_remove",
     "enrolment_save",
@@ -42,6 +45,7 @@ __all__ = [
     "partnership_end",
     "partnership_end_by_admin",
     "partnership_introduce",
+    "partnerships_start_for_round",
     "program_create",
     "program_set_status",
     "program_update",

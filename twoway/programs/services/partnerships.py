@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,8 +12,8 @@ from django.utils import timezone
 from twoway.accounts.models import User
 from twoway.accounts.services import audit
 from twoway.lib.errors import InvalidInput
-from twoway.lib.events import event_publish
-from twoway.notifications.services import notify
+from twoway.lib.events import event_publish, event_publish_many
+from twoway.notifications.services import Message, notify, notify_many
 from twoway.people.models import Person
 from twoway.programs.kinds import INTRODUCTION
 from twoway.programs.models import (
@@ -22,6 +23,7 @@ from twoway.programs.models import (
     MatchRound,
     Partnership,
     PartnershipMember,
+    PartnershipSource,
     PartnershipStatus,
     Program,
 )
@@ -83,17 +85,21 @@ def _announce(partnership: Partnership, name: str, **extra: object) -> None:
     event_publish(
         organization_id=partnership.organization_id,
         name=name,
-        payload={
-            "id": partnership.pk,
-            "program_id": partnership.program_id,
-            "status": partnership.status,
-            "source": partnership.source,
-            "started_on": partnership.started_on.isoformat() if partnership.started_on else None,
-            "ends_on": partnership.ends_on.isoformat() if partnership.ends_on else None,
-            "ended_at": partnership.ended_at.isoformat() if partnership.ended_at else None,
-            **extra,
-        },
+        payload=_event_payload(partnership, **extra),
     )
+
+
+def _event_payload(partnership: Partnership, **extra: object) -> dict[str, object]:
+    return {
+        "id": partnership.pk,
+        "program_id": partnership.program_id,
+        "status": partnership.status,
+        "source": partnership.source,
+        "started_on": partnership.started_on.isoformat() if partnership.started_on else None,
+        "ends_on": partnership.ends_on.isoformat() if partnership.ends_on else None,
+        "ended_at": partnership.ended_at.isoformat() if partnership.ended_at else None,
+        **extra,
+    }
 
 
 def partnership_introduce(
@@ -103,26 +109,117 @@ def partnership_introduce(
 
     `group` names all the members: on Slack the pair is introduced once, in their group DM,
     with `group_reasons` (the reasons in the third person, read by everyone there)."""
-    group = sorted(p.pk for p in people)
     for person in people:
-        others = [p for p in people if p.pk != person.pk]
+        message = _introduction(partnership.program, partnership.pk, person, people, reasons)
         notify(
             person=person,
             kind=INTRODUCTION,
             template="program_intro",
-            context={
-                "program": partnership.program.name,
-                "partnership_id": partnership.pk,
-                "org_slug": partnership.program.organization.slug,
-                "partners": [{"name": p.name, "title": p.title, "email": p.email} for p in others],
-                "reasons": reasons_for(reasons, person.name),
-                "cadence_weeks": partnership.program.checkin_every_weeks,
-                "cadence_minutes": partnership.program.checkin_minutes,
-                "group": group,
-                "group_reasons": list(reasons),
-            },
-            dedupe_key=f"intro:{partnership.pk}:{person.pk}",
+            context=message.context,
+            dedupe_key=message.dedupe_key,
         )
+
+
+def _introduction(
+    program: Program,
+    partnership_id: int,
+    person: Person,
+    people: Sequence[Person],
+    reasons: Sequence[str],
+) -> Message:
+    """One member's introduction; the same row whether one pair or a whole round is started."""
+    others = [p for p in people if p.pk != person.pk]
+    return Message(
+        person=person,
+        context={
+            "program": program.name,
+            "partnership_id": partnership_id,
+            "org_slug": program.organization.slug,
+            "partners": [{"name": p.name, "title": p.title, "email": p.email} for p in others],
+            "reasons": reasons_for(reasons, person.name),
+            "cadence_weeks": program.checkin_every_weeks,
+            "cadence_minutes": program.checkin_minutes,
+            "group": sorted(p.pk for p in people),
+            "group_reasons": list(reasons),
+        },
+        dedupe_key=f"intro:{partnership_id}:{person.pk}",
+    )
+
+
+@dataclass(frozen=True)
+class RoundGroup:
+    """A group of a round's draft, ready to start: `index` is its place in the draft."""
+
+    index: int
+    people: Sequence[Person]
+    roles: dict[int, str]
+    score: float | None
+    reasons: Sequence[str]
+
+
+def partnerships_start_for_round(
+    *,
+    program: Program,
+    match_round: MatchRound,
+    groups: Sequence[RoundGroup],
+    start: dt.date | None = None,
+) -> list[Partnership]:
+    """What `partnership_create` and `partnership_introduce` do for each group, for a batch of a
+    round's groups at once: one INSERT of partnerships, one of members, one of introductions
+    (same dedupe keys and contexts), and the `partnership.created` event of each.
+
+    The caller holds the transaction and the members' enrolment locks, and has checked that
+    everyone is still in the pool. (round, index) is unique: a group started once by an earlier
+    attempt makes this batch fail whole instead of starting it twice."""
+    for group in groups:
+        ids = {p.pk for p in group.people}
+        if len(group.people) < 2 or len(ids) != len(group.people):
+            raise InvalidInput("A partnership needs at least two different people.")
+        if any(p.organization_id != program.organization_id for p in group.people):
+            raise InvalidInput("Everyone in a partnership belongs to the program's organization.")
+    start = start or timezone.localdate()
+    made = Partnership.objects.bulk_create(
+        Partnership(
+            organization_id=program.organization_id,
+            program=program,
+            status=PartnershipStatus.ACTIVE,
+            source=PartnershipSource.ROUND,
+            round=match_round,
+            round_group=group.index,
+            score=group.score,
+            reasons=list(group.reasons),
+            started_on=start,
+            ends_on=start + dt.timedelta(weeks=program.term_weeks),
+        )
+        for group in groups
+    )
+    PartnershipMember.objects.bulk_create(
+        PartnershipMember(
+            partnership=partnership,
+            person=person,
+            role=group.roles.get(person.pk, EnrolmentRole.PEER),
+        )
+        for partnership, group in zip(made, groups, strict=True)
+        for person in group.people
+    )
+    event_publish_many(
+        organization_id=program.organization_id,
+        name="partnership.created",
+        payloads=[
+            _event_payload(partnership, members=sorted(p.pk for p in group.people))
+            for partnership, group in zip(made, groups, strict=True)
+        ],
+    )
+    notify_many(
+        kind=INTRODUCTION,
+        template="program_intro",
+        messages=[
+            _introduction(program, partnership.pk, person, group.people, group.reasons)
+            for partnership, group in zip(made, groups, strict=True)
+            for person in group.people
+        ],
+    )
+    return made
 
 
 @transaction.atomic

@@ -232,15 +232,20 @@ def round_adjust(request: OrgRequest, program_id: int, round_id: int) -> HttpRes
 def round_publish(request: OrgRequest, program_id: int, round_id: int) -> HttpResponse:
     match_round = _round_of(request, program_id, round_id)
     try:
-        count = rounds.round_publish(match_round=match_round, actor=_user(request))
+        queued = rounds.round_publish(match_round=match_round, actor=_user(request))
     except services.ProgramError as exc:
         messages.error(request, str(exc))
-        return redirect(
-            "round_detail", org_slug=request.org.slug, program_id=program_id, round_id=round_id
+    else:
+        count = len(queued.result.get("groups", []))
+        groups = "1 group" if count == 1 else f"{count} groups"
+        messages.success(
+            request,
+            f"Publishing {groups}: each becomes a partnership and its members get an "
+            "introduction. This page shows how far it is.",
         )
-    started = "1 partnership" if count == 1 else f"{count} partnerships"
-    messages.success(request, f"Published: {started} started, and everyone got an introduction.")
-    return redirect("program_detail", org_slug=request.org.slug, program_id=program_id)
+    return redirect(
+        "round_detail", org_slug=request.org.slug, program_id=program_id, round_id=round_id
+    )
 
 
 @require_POST
