@@ -247,7 +247,7 @@ def test_the_round_pages_walk_a_manager_from_draft_to_published(world: World) ->
     assert response["Location"] == round_url
     page = client.get(round_url).content.decode()
     # Queued: the page says so, refreshes itself, and offers no more changes.
-    assert "Waiting for the worker to start publishing 1 groups" in page
+    assert "Waiting for the worker to start publishing 1 group…" in page
     assert 'http-equiv="refresh"' in page
     assert "Publish 1 group</button>" not in page
     assert not Partnership.objects.filter(program=program).exists()
