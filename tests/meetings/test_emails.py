@@ -318,6 +318,12 @@ def context_for(template: str, me: Person, other: Person, partnership_id: int) -
             "met_before": True,
             "url": "/o/acme/",
         },
+        "round_left_out": {
+            "program": "Peer partners",
+            "because": "an odd number of people were waiting",
+            "self_match": True,
+            "url": "/o/acme/programs/1/peers/",
+        },
         "request_expired": {
             "request_id": 1,
             "receiver": other.name,
@@ -436,6 +442,7 @@ KIND_OF = {
     "digest_weekly": "digest",
     "nudge_cadence": "nudge",
     "request_expired": "request",
+    "round_left_out": "round_left_out",
     "partnership_ended": "partnership_ended",
     "program_intro": "introduction",
     "reminder_checkin": "checkin_reminder",
@@ -465,12 +472,14 @@ LEADS_TO = {
     "partnership_ended": "partnership_reflection",
     "request_received": "requests",
     "reminder_request": "requests",
+    "round_left_out": "program_peers",
 }
 NAMES_THE_OTHER = set(KIND_OF) - {
     "digest_weekly",
     "summary_program",
     "reminder_feedback",
     "reminder_goals",
+    "round_left_out",
 }
 
 

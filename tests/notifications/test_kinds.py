@@ -22,7 +22,7 @@ from twoway.notifications.models import NotificationPreference, OutboxStatus
 from twoway.notifications.services import notify, unsubscribe_token
 
 ROOT = Path(__file__).resolve().parents[2] / "twoway"
-SENDERS = {"notify", "notify_group"}
+SENDERS = {"notify", "notify_group", "notify_many"}
 
 
 def _module_name(path: Path) -> str:

@@ -240,3 +240,32 @@ def test_a_failed_batch_keeps_its_claim_and_is_retried_from_where_it_stopped(
     assert "The last attempt stopped" in page.content.decode()
     # The claim is kept until its lease runs out, so a failing round is not retried in a loop.
     assert rounds.run_pending_publishes() == 0
+
+
+def test_whoever_the_round_left_out_hears_why_once(world: World, program: Program) -> None:
+    people = make_people(program.organization, 8, prefix="Odd")
+    draft = make_draft(program, people)
+    waiting, left = people[6], people[7]
+    draft.result["groups"] = draft.result["groups"][:3]
+    draft.result["unmatched"] = [
+        {"id": waiting.pk, "name": waiting.name, "reason": "level_gap"},
+        {"id": left.pk, "name": left.name, "reason": "odd_one_out"},
+    ]
+    draft.save(update_fields=["result"])
+    # Someone who left the program after the round ran is not written to about it.
+    program.enrolments.filter(person=left).delete()
+
+    rounds.round_publish(match_round=draft, actor=world.bob)
+    rounds.run_pending_publishes()
+
+    told = OutboxMessage.objects.filter(kind="round_left_out")
+    assert list(told.values_list("recipient_id", flat=True)) == [waiting.pk]
+    context = told.get().context
+    assert context["because"] == "no one waiting was within the program's level range of you"
+    assert context["url"].endswith(f"/programs/{program.pk}/peers/") == program.allows_self_match
+    # Matched people get their introduction, not this.
+    matched = {m for g in draft.result["groups"] for m in g["members"]}
+    assert not told.filter(recipient_id__in=matched).exists()
+    # A second pass (a resumed publish) does not write twice.
+    draft.refresh_from_db()
+    assert rounds._tell_left_out(draft) == 0 and told.count() == 1

@@ -14,3 +14,9 @@ ADMIN_NOTICE = register(
     "For org admins: changes to where a program's HR escalations go.",
     order=150,
 )
+LEFT_OUT = register(
+    "round_left_out",
+    "Round results",
+    "When a matching round leaves you without a partner: why, and what happens next.",
+    order=15,
+)

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from twoway.accounts.models import User
@@ -25,9 +26,11 @@ from twoway.accounts.services import audit
 from twoway.lib.events import event_publish
 from twoway.matching import UNMATCHED_REASONS, MatchResult, match
 from twoway.matching.circles import form_circles
+from twoway.notifications.services import Message, notify_many
 from twoway.people.models import Person
 from twoway.programs.cohort import engine_settings, participants_for, pool
 from twoway.programs.draft_pages import draft_page_build
+from twoway.programs.kinds import LEFT_OUT
 from twoway.programs.models import (
     Enrolment,
     MatchRound,
@@ -41,6 +44,7 @@ from twoway.programs.services import (
     partnerships_start_for_round,
     requests_close_for_full,
 )
+from twoway.programs.wording import left_out_because
 
 log = logging.getLogger(__name__)
 
@@ -502,9 +506,43 @@ def _publish_batch(
     return renewed, finished
 
 
+def _tell_left_out(draft: MatchRound) -> int:
+    """Everyone the round left without a partner and still waiting hears why, once, and that
+    they stay in the pool: silence would read as being forgotten."""
+    program = draft.program
+    unmatched = (
+        MatchRound.objects.filter(pk=draft.pk).values_list("result__unmatched", flat=True).get()
+    ) or []
+    reason_of = {u["id"]: u.get("reason", "") for u in unmatched}
+    waiting = pool(program).filter(person_id__in=reason_of).select_related("person")
+    self_match = program.allows_self_match
+    url = reverse(
+        "program_peers" if self_match else "program_detail",
+        kwargs={"org_slug": program.organization.slug, "program_id": program.pk},
+    )
+    return notify_many(
+        kind=LEFT_OUT,
+        template="round_left_out",
+        messages=[
+            Message(
+                person=e.person,
+                context={
+                    "program": program.name,
+                    "because": left_out_because(reason_of[e.person_id]),
+                    "self_match": self_match,
+                    "url": url,
+                },
+                dedupe_key=f"round-left-out:{draft.pk}:{e.person_id}",
+            )
+            for e in waiting.order_by("person_id")
+        ],
+    )
+
+
 def _published(draft: MatchRound, groups: int) -> None:
     program = draft.program
     started = groups - len(draft.publish_skipped)
+    _tell_left_out(draft)
     audit(
         org=program.organization,
         actor=draft.published_by,

@@ -30,3 +30,33 @@ def reasons_for(reasons: Iterable[str], reader: str) -> list[str]:
         text = text.replace(f" and {reader}: matched on", " and you: matched on")
         out.append(text)
     return out
+
+
+# Why a round left someone without a partner, said to them (the engine's codes, see
+# twoway/matching/model.py UNMATCHED_REASONS): what happened, never who was chosen instead.
+LEFT_OUT: dict[str, str] = {
+    "no_feasible_partner": (
+        "no one else waiting could be paired with you under the program's rules (another team, "
+        "outside your reporting line, a close level, someone you have not been paired with "
+        "before)"
+    ),
+    "odd_one_out": "an odd number of people were waiting, and this program pairs people two by two",
+    "no_trio_fit": (
+        "an odd number of people were waiting, and no pair could take a third person within "
+        "the program's rules"
+    ),
+    "not_chosen": (
+        "the people you could have been paired with were each an even better fit for someone "
+        "else this time"
+    ),
+    "role_not_in_mode": "your role does not take part in this kind of round",
+    "capacity_full": "every mentor who fits you already has as many mentees as they can take",
+    "no_feasible_mentor": "no mentor waiting fits you under the program's rules yet",
+    "mentor_unused": "no mentee was matched with you this time",
+    "level_gap": "no one waiting was within the program's level range of you",
+    "no_mentor_in_level_range": "no mentor waiting was the program's number of steps ahead of you",
+}
+
+
+def left_out_because(code: str) -> str:
+    return LEFT_OUT.get(code, "no one waiting fitted you under the program's rules this time")
