@@ -483,9 +483,12 @@ def table(
 ) -> list[str]:
     lines = [
         title,
-        f"{'':36} {'queries':>15} {'p50 ms':>17} {'p95 ms':>17} {'p95':>7} {'runs':>7}",
-        f"{'page':36} {f'{small:,}':>7} {f'{large:,}':>7} {f'{small:,}':>8} {f'{large:,}':>8} "
-        f"{f'{small:,}':>8} {f'{large:,}':>8} {'ratio':>7} {'':>7}",
+        f"{'':36} {'queries':>15} {'p50 ms':>17} {'p95 ms':>17} {'response kB':>17} "
+        f"{'p95':>7} {'runs':>7}",
+        f"{'':36}"
+        + f" {f'{small:,}':>7} {f'{large:,}':>7}"
+        + f" {f'{small:,}':>8} {f'{large:,}':>8}" * 3
+        + f" {'ratio':>7}",
     ]
     for name, fa in a.items():
         fb = b.get(name, Figure(error="not measured"))
@@ -496,6 +499,7 @@ def table(
         lines.append(
             f"{name:36} {qa:>7} {qb:>7} {_ms(fa.p50):>8} {_ms(fb.p50):>8} "
             f"{_ms(fa.p95):>8} {_ms(fb.p95):>8} "
+            f"{fa.size_bytes / 1024:>8,.0f} {fb.size_bytes / 1024:>8,.0f} "
             f"{shown:>7} {len(fa.times):>3}/{len(fb.times):<3}"
         )
         for size, f in ((small, fa), (large, fb)):
