@@ -238,6 +238,7 @@ class Scenario:
     admin: User
     manager: User
     participant: User
+    partner: User  # a member of `partnership`: the participant when the round matched them
     programs: dict[str, Program]
     drafts: dict[str, MatchRound]
     partnership: Partnership
@@ -262,15 +263,16 @@ def load_scenario(size: int) -> Scenario:
         for name, program in programs.items()
         if name.startswith("Waiting")
     }
-    participant = user(Role.PARTICIPANT)
+    participant = partner = user(Role.PARTICIPANT)
     running = programs["Running 40%"]
     mine = Partnership.objects.filter(program=running, members__person__user=participant).first()
     if mine is None:
-        # The engine left the demo participant unmatched: sign in as someone it did match.
+        # The engine left the participant unmatched: the partnership page is opened by someone
+        # it did match.
         mine = Partnership.objects.filter(program=running).order_by("pk").first()
         if mine is None:
             raise RuntimeError(f"the round of {running.name} at {size} people made no pairs")
-        participant = _sign_in_for(org, mine)
+        partner = _sign_in_for(org, mine)
     person = Person.objects.select_related("team").get(organization=org, user=participant)
     assert person.team is not None
     return Scenario(
@@ -279,6 +281,7 @@ def load_scenario(size: int) -> Scenario:
         admin=user(Role.ORG_ADMIN),
         manager=user(Role.PROGRAM_MANAGER),
         participant=participant,
+        partner=partner,
         programs=programs,
         drafts=drafts,
         partnership=mine,
@@ -353,7 +356,7 @@ def pages(s: Scenario) -> list[tuple[str, str, User]]:
             reverse(
                 "partnership_home", kwargs={"org_slug": org, "partnership_id": s.partnership.pk}
             ),
-            s.participant,
+            s.partner,
         ),
         ("insights (PM), 40%", program_url("program_insights", "Running 40%"), s.manager),
         ("my insights", reverse("my_insights", kwargs={"org_slug": org}), s.participant),
