@@ -39,15 +39,13 @@ def test_it_measures_every_page_and_api_list_at_two_sizes() -> None:
         bench.publish_round(match_round, actor)
         published.append(match_round.pk)  # type: ignore[attr-defined]
 
-    figures = {}
     for size in (60, 200):
         times = bench.build_org(size, seed=3, publish=publish, say=lambda line: None)
         assert set(times.steps) >= {"people", "enrolments", "rounds run", "publishing"}
-        scenario = bench.load_scenario(size)
-        figures[size] = (
-            bench.measure_pages(scenario, repeat=2, budget=5.0),
-            bench.measure_api(scenario, repeat=2, budget=5.0),
-        )
+    scenarios = [bench.load_scenario(60), bench.load_scenario(200)]
+    pages = bench.measure_pages(scenarios, repeat=2, budget=5.0)
+    api = bench.measure_api(scenarios, repeat=2, budget=5.0)
+    figures = {60: (pages[0], api[0]), 200: (pages[1], api[1])}
     # Both "Running" programs of both organizations went through the one publishing helper.
     assert len(published) == 4
 
