@@ -83,7 +83,8 @@ def publish_round(match_round: MatchRound, actor: User) -> None:
     """The bench's one way to publish a draft, as the program manager's button does.
 
     When publishing becomes a background job, switch this to queue the job and run the worker
-    until it is done; everything else in the bench stays the same.
+    until it is done (and bump BENCH_VERSION so the cached database is built the new way);
+    everything else in the bench stays the same.
     """
     from twoway.programs import rounds
 
@@ -179,6 +180,8 @@ def build_org(
         chosen.append((participant.pk, participant.meeting_preference))
         Enrolment.objects.bulk_create(
             (
+                # Rows, not the enrol service (50,000 calls): if enrolling ever stores more than
+                # this row (per-program features for suggestions), do that here too.
                 Enrolment(
                     program=program,
                     person_id=pk,
