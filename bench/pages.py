@@ -628,7 +628,7 @@ def main() -> None:
     setup_test_environment()
     started = time.perf_counter()
     how, build = prepare(args)
-    print(how)
+    print(how, flush=True)
     if build:
         for step, seconds in build.steps.items():
             print(f"  {step:32} {seconds:8.1f} s")
