@@ -15,6 +15,7 @@ from twoway.api.models import Scope
 from twoway.meetings.models import CheckinStatus
 from twoway.programs.models import (
     Enrolment,
+    EnrolmentStatus,
     Partnership,
     PartnershipMember,
     PartnershipStatus,
@@ -65,6 +66,20 @@ class EnrolmentOut(Schema):
     role: str
     capacity: int
     created: dt.datetime
+
+
+class EnrolmentPage(Schema):
+    items: list[EnrolmentOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
+
+
+class EnrolmentFilter(Schema):
+    # An unknown parameter is a typo the caller wants to hear about (`?limt=10`).
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=200)
+    cursor: Cursor | None = None
+    status: EnrolmentStatus | None = None
 
 
 class MemberOut(Schema):
@@ -139,22 +154,41 @@ def read_program(request: object, program_id: Id) -> ProgramOut:
 
 @router.get(
     "/programs/{program_id}/enrolments",
-    response=answers(list[EnrolmentOut]),
+    response=answers(EnrolmentPage),
     summary="List enrolments",
 )
-def list_enrolments(request: object, program_id: Id) -> list[EnrolmentOut]:
-    """Scope `programs:read`. Who joined and in which role; never their intake's goals."""
-    program = get_object_or_404(_programs(request), pk=program_id)
-    return [
-        EnrolmentOut(
-            person_id=e.person_id,
-            status=e.status,
-            role=e.role,
-            capacity=e.capacity,
-            created=e.created,
-        )
-        for e in Enrolment.objects.filter(program=program).order_by("pk")
-    ]
+def list_enrolments(
+    request: object, program_id: Id, filters: Query[EnrolmentFilter]
+) -> EnrolmentPage:
+    """Scope `programs:read`. Who joined and in which role, a page at a time, ordered by when
+    they joined; never their intake's goals."""
+    key = need(request, Scope.PROGRAMS_READ, EnrolmentFilter)  # type: ignore[arg-type]
+    program = get_object_or_404(
+        Program.objects.filter(organization=key.organization), pk=program_id
+    )
+    enrolments = Enrolment.objects.filter(program=program, pk__gt=read_cursor(filters.cursor))
+    if filters.status:
+        enrolments = enrolments.filter(status=filters.status)
+    page = list(
+        enrolments.order_by("pk").values_list(
+            "pk", "person_id", "status", "role", "capacity", "created", named=True
+        )[: filters.limit + 1]
+    )
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    return EnrolmentPage(
+        items=[
+            EnrolmentOut(
+                person_id=e.person_id,
+                status=e.status,
+                role=e.role,
+                capacity=e.capacity,
+                created=e.created,
+            )
+            for e in page
+        ],
+        next_cursor=make_cursor(page[-1].pk) if more and page else None,
+    )
 
 
 def _partnerships(
