@@ -117,3 +117,28 @@ def access_skill(*, org: Organization, skill_id: int) -> Skill:
     if skill is None:
         raise NotFound
     return skill
+
+
+def skills_by_names(*, org: Organization, names: list[str]) -> list[tuple[str, Skill | None]]:
+    """Each typed name with the skill it means (any spelling, alias or synonym), or None."""
+    vocabulary = skill_vocabulary(org)
+    found: list[tuple[str, int | None]] = []
+    for typed in names:
+        typed = " ".join(typed.split())[:100]
+        try:
+            found.append((typed, vocabulary.find(typed).skill if typed else None))
+        except ValueError:
+            found.append((typed, None))
+    skills = skills_with_people(org).in_bulk([pk for _, pk in found if pk is not None])
+    return [(typed, skills.get(pk) if pk is not None else None) for typed, pk in found]
+
+
+def skill_overlap(*, source: Skill, target: Skill) -> int:
+    """People who hold both skills (the merge combines their two entries into one)."""
+    return (
+        PersonSkill.objects.filter(skill=source)
+        .filter(person__skills__skill=target)
+        .values("person")
+        .distinct()
+        .count()
+    )

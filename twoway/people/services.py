@@ -132,12 +132,24 @@ def person_update_profile(
     offers: dict[int, int],
     seeks: dict[int, int],
     windows: Iterable[tuple[int, dt.time, dt.time]],
-) -> Person:
-    """Save a profile in one transaction: the fields, both skill directions and the windows."""
+    typed: Sequence[tuple[str, str, int]] = (),
+) -> list[Resolved]:
+    """Save a profile in one transaction: the fields, both skill directions and the windows.
+
+    `typed` holds skills written as text, (direction, name, strength): each lands on the
+    organization's skill of that name, alias or synonym (a new one when none), and the answer
+    says where each went."""
     for name, value in fields.items():
         setattr(person, name, value)
     person.full_clean()
     person.save()
+    resolved = skills_resolve(
+        organization=person.organization, names=[name for _, name, _ in typed]
+    )
+    offers, seeks = dict(offers), dict(seeks)
+    for (direction, _, strength), r in zip(typed, resolved, strict=True):
+        chosen = offers if direction == Direction.OFFER else seeks
+        chosen[r.skill.pk] = max(strength, chosen.get(r.skill.pk, 0))
 
     valid_skills = set(
         Skill.objects.filter(
@@ -156,7 +168,7 @@ def person_update_profile(
         AvailabilityWindow(person=person, weekday=day, start=start, end=end)
         for day, start, end in windows
     )
-    return person
+    return resolved
 
 
 class SkillError(Invalid):
@@ -165,16 +177,17 @@ class SkillError(Invalid):
 
 @dataclass(frozen=True)
 class Resolved:
-    """A typed skill name and the skill it landed on; `found.how` says how ("new" when the name
-    made the skill)."""
+    """A typed skill name and the skill it landed on (`found.how` says how), and whether this
+    name made it."""
 
     found: Found[int]
     skill: Skill
+    created: bool
 
     @property
     def note(self) -> str:
         """What to tell the person who typed it, or "" when it is the name as it stands."""
-        if self.found.how == "new":
+        if self.created:
             if self.found.renamed:
                 return f"'{self.found.typed}' was added as {self.skill.name}, a new skill."
             return ""
@@ -193,13 +206,14 @@ def skills_resolve(*, organization: Organization, names: Sequence[str]) -> list[
     made: dict[int, Skill] = {}
     for typed in names:
         found = vocabulary.find(typed)
+        created = found.skill is None
         if found.skill is None:
             skill = _skill_create(organization=organization, name=found.name)
             vocabulary.add(skill.pk, skill.name)
             made[skill.pk] = skill
         else:
             skill = made.get(found.skill) or Skill.objects.get(pk=found.skill)
-        out.append(Resolved(found, skill))
+        out.append(Resolved(found, skill, created))
     return out
 
 

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 # Dashes and hyphens of every width, underscores and slashes between words read as a space.
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−_/]+")
-# Dropped: quotes, dots and commas inside a name ("Node.js" ~ "node js", "people's" ~ "peoples").
+# Dropped: quotes, dots and commas inside a name ("Node.js" ~ "NodeJS", "people's" ~ "peoples").
 # Kept: + and # (C, C++ and C# are three languages) and & (spelled "and" below).
 _DROPPED = re.compile(r"[.,'’‘\"“”()\[\]{}!?:;*]")
 
