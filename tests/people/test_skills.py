@@ -19,6 +19,7 @@ from twoway.lib.errors import Conflict
 from twoway.people.models import Direction, Person, PersonSkill, Skill, SkillAlias
 from twoway.people.selectors import skill_vocabulary
 from twoway.people.services import SkillError, skill_merge, skill_rename, skills_resolve
+from twoway.programs.models import Enrolment
 
 VOCABULARY = reverse("skill_vocabulary", kwargs={"org_slug": "acme"})
 MERGE = reverse("skill_merge", kwargs={"org_slug": "acme"})
@@ -78,6 +79,27 @@ def test_the_profile_refuses_a_name_without_letters_and_saves_nothing(world: Wor
     assert "is not a skill name" in response.content.decode()
     assert Person.objects.get(pk=world.alice_person.pk).name == "Alice Archer"
     assert not Skill.objects.filter(organization=world.acme, key="").exists()
+
+
+def test_joining_a_program_lands_typed_skills_and_a_refusal_makes_none(world: World) -> None:
+    program = make_program(world.acme)
+    url = reverse("program_enrol", kwargs={"org_slug": "acme", "program_id": program.pk})
+    client = client_for(world.alice)
+    page = client.get(url).content.decode()
+    assert '<datalist id="skill-suggestions">' in page and 'list="skill-suggestions"' in page
+    base = {"goals": "Clients", "meeting_preference": "video", "capacity": "1"}
+    # Paused until a past date: refused, and the typed new skill is not made either.
+    refused = client.post(url, {**base, "seek_add": "Kubernetes", "snoozed_until": "2001-01-01"})
+    assert refused.status_code == 400
+    assert not Skill.objects.filter(organization=world.acme, key="kubernetes").exists()
+    done = client.post(
+        url,
+        {**base, "offer_add": "Structured Query Language", "offer_add_strength": "3"},
+        follow=True,
+    )
+    assert "'Structured Query Language' was added as SQL." in messages_of(done)
+    enrolment = Enrolment.objects.get(program=program, person=world.alice_person)
+    assert enrolment.offers == {str(world.sql.pk): 3}
 
 
 def test_a_file_import_lands_spellings_and_synonyms_on_the_existing_skill(world: World) -> None:

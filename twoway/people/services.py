@@ -143,13 +143,9 @@ def person_update_profile(
         setattr(person, name, value)
     person.full_clean()
     person.save()
-    resolved = skills_resolve(
-        organization=person.organization, names=[name for _, name, _ in typed]
+    offers, seeks, resolved = skills_with_typed(
+        organization=person.organization, offers=offers, seeks=seeks, typed=typed
     )
-    offers, seeks = dict(offers), dict(seeks)
-    for (direction, _, strength), r in zip(typed, resolved, strict=True):
-        chosen = offers if direction == Direction.OFFER else seeks
-        chosen[r.skill.pk] = max(strength, chosen.get(r.skill.pk, 0))
 
     valid_skills = set(
         Skill.objects.filter(
@@ -201,20 +197,41 @@ def skills_resolve(*, organization: Organization, names: Sequence[str]) -> list[
 
     Every entry path (profile, file import, API, demo) goes through the same `Vocabulary`, so a
     name lands where its other spellings, aliases and synonyms already are."""
+    if not names:
+        return []
     vocabulary = skill_vocabulary(organization)
+    found = [vocabulary.find(typed) for typed in names]
+    known = Skill.objects.in_bulk([f.skill for f in found if f.skill is not None])
     out: list[Resolved] = []
-    made: dict[int, Skill] = {}
-    for typed in names:
-        found = vocabulary.find(typed)
-        created = found.skill is None
-        if found.skill is None:
-            skill = _skill_create(organization=organization, name=found.name)
+    for typed, first_look in zip(names, found, strict=True):
+        # Looked up again: an earlier name of this batch may have made the skill.
+        match = vocabulary.find(typed) if first_look.skill is None else first_look
+        if match.skill is None:
+            skill = _skill_create(organization=organization, name=match.name)
             vocabulary.add(skill.pk, skill.name)
-            made[skill.pk] = skill
+            known[skill.pk] = skill
+            out.append(Resolved(match, skill, True))
         else:
-            skill = made.get(found.skill) or Skill.objects.get(pk=found.skill)
-        out.append(Resolved(found, skill, created))
+            out.append(Resolved(match, known[match.skill], False))
     return out
+
+
+def skills_with_typed(
+    *,
+    organization: Organization,
+    offers: dict[int, int],
+    seeks: dict[int, int],
+    typed: Sequence[tuple[str, str, int]],
+) -> tuple[dict[int, int], dict[int, int], list[Resolved]]:
+    """Picked skills (id → strength) with the typed ones, (direction, name, strength), resolved
+    and added; a skill both picked and typed keeps the stronger strength. Run it in the
+    transaction that saves the choice, so a refused save makes no skill."""
+    resolved = skills_resolve(organization=organization, names=[name for _, name, _ in typed])
+    offers, seeks = dict(offers), dict(seeks)
+    for (direction, _, strength), r in zip(typed, resolved, strict=True):
+        chosen = offers if direction == Direction.OFFER else seeks
+        chosen[r.skill.pk] = max(strength, chosen.get(r.skill.pk, 0))
+    return offers, seeks, resolved
 
 
 def _skill_create(*, organization: Organization, name: str) -> Skill:
