@@ -93,3 +93,22 @@ def test_a_different_skill_never_merges(names: list[str]) -> None:
     vocabulary = Vocabulary(enumerate(distinct))
     for pk, name in enumerate(distinct):
         assert vocabulary.find(name).skill == pk, name
+
+
+ascii_names = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -+#", max_size=20
+).filter(lambda s: skill_key(s) != "")
+
+
+@st.composite
+def two_skills_and_a_variant(draw: st.DrawFn) -> tuple[str, str, str]:
+    first = draw(ascii_names)
+    second = draw(ascii_names.filter(lambda s: skill_key(s) != skill_key(first)))
+    return first, second, _variant(draw, first)
+
+
+@given(two_skills_and_a_variant())
+def test_a_variant_of_one_skill_never_lands_on_another(case: tuple[str, str, str]) -> None:
+    first, second, typed = case
+    vocabulary = Vocabulary([(1, first), (2, second)])
+    assert vocabulary.find(typed).skill == 1
