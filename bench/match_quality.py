@@ -258,8 +258,8 @@ def resolved(people: list[Any]) -> list[Any]:
     return [dataclasses.replace(p, offers=land(p.offers), seeks=land(p.seeks)) for p in people]
 
 
-def spelling_section(label: str, n: int, people: list[Any], tmp: Path) -> None:
-    typed = misspell(people, seed=n)
+def spelling_section(label: str, n: int, people: list[Any], tmp: Path, share: float) -> None:
+    typed = misspell(people, seed=n, share=share)
     distinct = {k for p in people for k in (*p.offers, *p.seeks)}
     distinct_typed = {k.lower().strip() for p in typed for k in (*p.offers, *p.seeks)}
     runs = {}
@@ -272,7 +272,10 @@ def spelling_section(label: str, n: int, people: list[Any], tmp: Path) -> None:
         write_people(path, cohort)
         # Exchange judged on the skills people meant (the clean cohort), whatever they typed.
         runs[name] = measure(people, engine_run(ROOT, path))
-    print(f"\n{label} cohort, {n:,} people, skills spelled inconsistently (this tree's engine)")
+    print(
+        f"\n{label} cohort, {n:,} people, each skill name respelled with probability {share:g} "
+        "(this tree's engine)"
+    )
     print(
         f"{len(distinct)} skills typed as {len(distinct_typed)} distinct lower-cased spellings; "
         "the vocabulary lands them back on "
@@ -296,6 +299,9 @@ def main() -> int:
     parser.add_argument(
         "--only-spelling", action="store_true", help="only the inconsistent-spelling comparison"
     )
+    parser.add_argument(
+        "--respell", type=float, default=0.5, help="share of skill names spelled another way"
+    )
     args = parser.parse_args()
     from twoway.matching.synthetic import company
 
@@ -303,7 +309,8 @@ def main() -> int:
         if args.only_spelling:
             for n in args.sizes:
                 label = "demo-like" if n <= 500 else "generated"
-                spelling_section(label, n, company(n, seed=1 if n <= 500 else 2), Path(tmp))
+                cohort = company(n, seed=1 if n <= 500 else 2)
+                spelling_section(label, n, cohort, Path(tmp), args.respell)
             return 0
         before_root = Path(tmp) / "before"
         before_root.mkdir()
@@ -345,7 +352,7 @@ def main() -> int:
                 print(f"{key:24} {before[key]:>16.0f} {after[key]:>10.0f}")
             print(f"{'reported gap':24} {100 * before['gap']:>15.3f}% {100 * after['gap']:>9.3f}%")
             print(f"two-way ceiling (rules of after): {100 * min(ceiling, 1.0):.1f}% of pairs")
-            spelling_section(label, n, people, Path(tmp))
+            spelling_section(label, n, people, Path(tmp), args.respell)
     return 0
 
 
