@@ -117,7 +117,7 @@ class SkillsForm(forms.Form):
                 if part.strip() and not skill_key(part):
                     self.add_error(f"{direction}_add", f"'{part.strip()}' is not a skill name.")
                 elif len(part.strip()) > 100:
-                    self.add_error(f"{direction}_add", "Keep each skill under 100 characters.")
+                    self.add_error(f"{direction}_add", "A skill name has at most 100 characters.")
         return data
 
     def grouped(self, direction: str) -> list[tuple[str, list[forms.BoundField], bool]]:

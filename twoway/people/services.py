@@ -316,7 +316,7 @@ def skill_rename(*, organization: Organization, skill: Skill, name: str, actor: 
     if not key:
         raise SkillError("Give the skill a name.")
     if len(name) > 100:  # Skill.name's length
-        raise SkillError("Keep the name under 100 characters.")
+        raise SkillError("A skill name has at most 100 characters.")
     other = Skill.objects.filter(organization=organization, key=key).exclude(pk=skill.pk).first()
     if other is not None:
         raise Conflict(f"{other.name} already exists: merge the two instead.")
