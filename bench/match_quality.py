@@ -16,6 +16,15 @@ computed here from the participants and the groups, not taken from either engine
 - level gap: the share of pairs 0, 1 and 2+ levels apart;
 - stop-word reasons: the share of reasons that name goals by a stop word, an everyday word or
   a single word (the old "shared goals: back, go, study") — must be 0.
+
+Then the same cohorts with skills spelled as people type them (`misspell`: about half of the
+names in another case, with hyphens, doubled spaces or underscores for spaces, or a common
+synonym — "Structured Query Language", "Data analytics", "Prioritization"), matched by this
+tree's engine three ways: as spelled (no resolver; the engine only lower-cases), after the
+organization's vocabulary resolved every name as an import would (`twoway.people.vocabulary`),
+and the cleanly spelled cohort for reference. Exchange is judged on the skills people meant.
+
+    .venv/bin/python bench/match_quality.py --only-spelling      # just that comparison
 """
 
 from __future__ import annotations
@@ -186,14 +195,123 @@ def two_way_ceiling(people: list[Any]) -> int:
     return len(rx.max_weight_matching(g, max_cardinality=True))
 
 
+def misspell(people: list[Any], seed: int, share: float = 0.5) -> list[Any]:
+    """The cohort as people would type it: each skill name, with probability `share`, in one
+    person's own spelling of it (case, separators, spaces, or a synonym)."""
+    import dataclasses
+    import random
+
+    from twoway.people.vocabulary import BUILT_IN_SYNONYMS
+
+    rng = random.Random(seed)
+
+    def spelled(name: str) -> str:
+        if rng.random() >= share:
+            return name
+        ways = ["case", "separators", "spaces"]
+        if BUILT_IN_SYNONYMS.get(name):
+            ways += ["synonym", "synonym"]
+        way = rng.choice(ways)
+        if way == "case":
+            return rng.choice([name.lower(), name.upper(), name.title()])
+        if way == "separators":
+            return name.replace(" ", rng.choice(["-", "_", " - "])).replace(
+                "-", rng.choice(["-", " "])
+            )
+        if way == "spaces":
+            return name.replace(" ", "  ") + rng.choice(["", " "])
+        return rng.choice(BUILT_IN_SYNONYMS[name])
+
+    def respell(skills: dict[str, int]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name, strength in skills.items():
+            typed = spelled(name)
+            out[typed] = max(strength, out.get(typed, 0))
+        return out
+
+    return [
+        dataclasses.replace(p, offers=respell(p.offers), seeks=respell(p.seeks)) for p in people
+    ]
+
+
+def resolved(people: list[Any]) -> list[Any]:
+    """Every typed name replaced by the skill the organization's vocabulary lands it on, in the
+    order an import meets them (the catalogue's spelling for a name nobody used yet)."""
+    import dataclasses
+
+    from twoway.matching.synthetic import COMPANY_SKILLS
+    from twoway.people.vocabulary import Vocabulary, skill_key
+
+    catalogue = {skill_key(n): n for names in COMPANY_SKILLS.values() for n in names}
+    vocabulary: Vocabulary[str] = Vocabulary([], spellings=catalogue)
+
+    def land(skills: dict[str, int]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for typed, strength in skills.items():
+            found = vocabulary.find(typed)
+            if found.skill is None:
+                vocabulary.add(found.name, found.name)
+            name = found.skill or found.name
+            out[name] = max(strength, out.get(name, 0))
+        return out
+
+    return [dataclasses.replace(p, offers=land(p.offers), seeks=land(p.seeks)) for p in people]
+
+
+def spelling_section(label: str, n: int, people: list[Any], tmp: Path, share: float) -> None:
+    typed = misspell(people, seed=n, share=share)
+    distinct = {k for p in people for k in (*p.offers, *p.seeks)}
+    distinct_typed = {k.lower().strip() for p in typed for k in (*p.offers, *p.seeks)}
+    runs = {}
+    for name, cohort in (
+        ("as spelled", typed),
+        ("resolved", resolved(typed)),
+        ("clean", people),
+    ):
+        path = tmp / f"people-{n}-{name.replace(' ', '-')}.csv"
+        write_people(path, cohort)
+        # Exchange judged on the skills people meant (the clean cohort), whatever they typed.
+        runs[name] = measure(people, engine_run(ROOT, path))
+    print(
+        f"\n{label} cohort, {n:,} people, each skill name respelled with probability {share:g} "
+        "(this tree's engine)"
+    )
+    print(
+        f"{len(distinct)} skills typed as {len(distinct_typed)} distinct lower-cased spellings; "
+        "the vocabulary lands them back on "
+        f"{len({k for p in resolved(typed) for k in (*p.offers, *p.seeks)})}"
+    )
+    print(f"{'':24} {'no resolver':>12} {'resolver':>10} {'clean':>10}")
+    for key in ("exchange both", "exchange one", "exchange none"):
+        a, b, c = (runs[x][key] for x in ("as spelled", "resolved", "clean"))
+        print(f"{key:24} {100 * a:>11.1f}% {100 * b:>9.1f}% {100 * c:>9.1f}%")
+    for key in ("pairs", "unmatched"):
+        a, b, c = (runs[x][key] for x in ("as spelled", "resolved", "clean"))
+        print(f"{key:24} {a:>12.0f} {b:>10.0f} {c:>10.0f}")
+    ratio = runs["resolved"]["exchange both"] / max(runs["as spelled"]["exchange both"], 1e-9)
+    print(f"two-way pairs, resolver / no resolver: {ratio:.2f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="main", help="git ref of the engine before")
     parser.add_argument("--sizes", type=int, nargs="+", default=[240, 2000])
+    parser.add_argument(
+        "--only-spelling", action="store_true", help="only the inconsistent-spelling comparison"
+    )
+    parser.add_argument(
+        "--respell", type=float, default=0.5, help="share of skill names spelled another way"
+    )
     args = parser.parse_args()
     from twoway.matching.synthetic import company
 
     with tempfile.TemporaryDirectory() as tmp:
+        if args.only_spelling:
+            for n in args.sizes:
+                label = "demo-like" if n <= 500 else "generated"
+                cohort = company(n, seed=1 if n <= 500 else 2)
+                spelling_section(label, n, cohort, Path(tmp), args.respell)
+            return 0
         before_root = Path(tmp) / "before"
         before_root.mkdir()
         archive = subprocess.run(
@@ -234,6 +352,7 @@ def main() -> int:
                 print(f"{key:24} {before[key]:>16.0f} {after[key]:>10.0f}")
             print(f"{'reported gap':24} {100 * before['gap']:>15.3f}% {100 * after['gap']:>9.3f}%")
             print(f"two-way ceiling (rules of after): {100 * min(ceiling, 1.0):.1f}% of pairs")
+            spelling_section(label, n, people, Path(tmp), args.respell)
     return 0
 
 

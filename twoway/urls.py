@@ -24,6 +24,13 @@ org_patterns: list[URLPattern | URLResolver] = [
     path("people/<int:person_id>/", people_views.person_detail, name="person_detail"),
     path("settings/", account_views.org_settings, name="org_settings"),
     path("settings/members/", account_views.members, name="members"),
+    path("settings/skills/", people_views.skill_vocabulary, name="skill_vocabulary"),
+    path("settings/skills/merge/", people_views.skill_merge_view, name="skill_merge"),
+    path(
+        "settings/skills/<int:skill_id>/rename/",
+        people_views.skill_rename_view,
+        name="skill_rename",
+    ),
     path("", include("twoway.partnerships.urls")),  # the partnership space
 ]
 

@@ -22,6 +22,7 @@ from pydantic import (
 
 from twoway.api.core import Cursor, Id, Input, answers, make_cursor, need, read_cursor
 from twoway.api.models import Scope
+from twoway.directory.records import SkillValue
 from twoway.directory.services import (
     DirectoryError,
     UpsertResult,
@@ -29,6 +30,7 @@ from twoway.directory.services import (
     person_upsert,
 )
 from twoway.people.models import Direction, Person, PersonSkill, Skill
+from twoway.people.vocabulary import skill_key
 
 router = Router(tags=["Directory"])
 
@@ -91,6 +93,20 @@ class SkillOut(Schema):
 class PersonSkillOut(Schema):
     skill: str
     strength: int = Field(..., ge=1, le=3)
+
+
+SkillName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")
+]
+
+
+class PersonSkillIn(Input):
+    skill: SkillName = Field(
+        ...,
+        description="A skill's name; other spellings, aliases and synonyms land on the "
+        "organization's skill ('sql', 'Structured Query Language' → SQL), a new name makes one.",
+    )
+    strength: int = Field(2, ge=1, le=3)
 
 
 class PersonOut(Schema):
@@ -181,6 +197,12 @@ class PersonIn(Input):
     employee_id: (
         Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")] | None
     ) = None
+    offers: list[PersonSkillIn] | None = Field(
+        None, max_length=100, description="What they can share; sent, it replaces the list."
+    )
+    seeks: list[PersonSkillIn] | None = Field(
+        None, max_length=100, description="What they want to grow; sent, it replaces the list."
+    )
 
 
 class PersonPatch(Input):
@@ -196,6 +218,8 @@ class PersonPatch(Input):
     time_zone: TimeZone | None = None
     hire_date: dt.date | None = None
     external_id: Text | None = None
+    offers: list[PersonSkillIn] | None = Field(None, max_length=100)
+    seeks: list[PersonSkillIn] | None = Field(None, max_length=100)
 
 
 class Deactivation(Input):
@@ -244,8 +268,29 @@ def read_person(request: object, person_id: Id) -> PersonOut:
     return PersonOut.of(get_object_or_404(_people(request), pk=person_id))
 
 
+def _skill_values(levels: list[dict[str, object]]) -> dict[str, SkillValue]:
+    """The API's list of {skill, strength} in the directory's form, {folded name: SkillValue};
+    two spellings of one skill keep the stronger strength."""
+    out: dict[str, SkillValue] = {}
+    for level in levels:
+        name, strength = str(level["skill"]), int(level["strength"])  # type: ignore[call-overload]
+        key = skill_key(name)
+        if not key:
+            # Only spaces and punctuation: no skill to land on (a 409 like the directory's own
+            # refusals; the schema cannot say "a letter somewhere" after Unicode folding).
+            raise HttpError(409, f"{name!r} is not a skill name: give it letters or digits.")
+        if key not in out or out[key].strength < strength:
+            out[key] = SkillValue(name, strength)
+    return out
+
+
 def _upsert(request: object, values: dict[str, object], person: Person | None) -> UpsertResult:
     key = need(request, Scope.DIRECTORY_WRITE)  # type: ignore[arg-type]
+    for direction in ("offers", "seeks"):
+        if isinstance(values.get(direction), list):
+            values[direction] = _skill_values(values[direction])  # type: ignore[arg-type]
+        elif direction in values:
+            values[direction] = {}  # null in a change: the list is cleared
     try:
         result = person_upsert(
             organization=key.organization,

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from twoway.people.vocabulary import skill_key
+
 # Header spellings, compared after lower-casing and dropping everything but letters and digits,
 # so "Employee ID", "employee_id" and "EmployeeID" are one column.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -164,8 +166,9 @@ def parse_date(text: str) -> dt.date:
 
 
 def parse_skill_list(text: str) -> dict[str, SkillValue]:
-    """ "sql:3; client relationships:2" -> {lower name: (name, strength)}, strength 1-3 (default 2),
-    the same notation as the matching CLI's offers and seeks."""
+    """ "sql:3; client relationships:2" -> {folded name: (name, strength)}, strength 1-3
+    (default 2), the same notation as the matching CLI's offers and seeks. Two spellings of one
+    skill keep the stronger strength."""
     out: dict[str, SkillValue] = {}
     for part in re.split(r"[;,]", text):
         if not part.strip():
@@ -177,7 +180,11 @@ def parse_skill_list(text: str) -> dict[str, SkillValue]:
             raise ValueError(f"{part.strip()!r} has no skill name")
         if strength_text not in {"1", "2", "3"}:
             raise ValueError(f"the strength of {name!r} must be 1, 2 or 3, not {strength_text!r}")
-        out[name.lower()] = SkillValue(name, int(strength_text))
+        key = skill_key(name)
+        if not key:
+            raise ValueError(f"{part.strip()!r} has no skill name")
+        if key not in out or out[key].strength < int(strength_text):
+            out[key] = SkillValue(name, int(strength_text))
     return out
 
 

@@ -249,7 +249,7 @@ def person_upsert(
     `values` uses the CSV's field names (email, employee_id, external_id, name, title, level as
     a number, department, team, manager as an email or employee id, location, time_zone,
     hire_date, status "active" | "leave" | "terminated", left_on, offers / seeks as
-    {lower name: SkillValue}); a key that is absent leaves that field alone. Raises
+    {folded name: SkillValue}); a key that is absent leaves that field alone. Raises
     DirectoryError with the problems and writes nothing when the values cannot be applied.
     """
     record = PersonRecord(row=1, values=dict(values))

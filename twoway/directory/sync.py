@@ -23,16 +23,18 @@ from django.utils import timezone
 
 from twoway.accounts.models import Organization, User
 from twoway.directory.records import Issue, PersonRecord, SkillValue
-from twoway.people.catalogue import SKILL_CATALOGUE as _CATALOGUE
+from twoway.people.catalogue import SKILL_CATEGORY, SKILL_SPELLING
 from twoway.people.models import (
     Department,
     Direction,
     Person,
     PersonSkill,
     Skill,
+    SkillAlias,
     SkillCategory,
     Team,
 )
+from twoway.people.vocabulary import Vocabulary, skill_key
 
 # A file that would make more than this share of the active people leave needs a second "yes".
 MASS_LEAVE_SHARE = 0.10
@@ -78,10 +80,6 @@ FIELD_LABELS = {
     "seeks": "wants to grow",
 }
 
-# Skills a new organization is likely to name, with the category they belong in; any other new
-# skill lands in "Ways of working" until an admin moves it.
-SKILL_CATEGORY = {name.lower(): cat for cat, names in _CATALOGUE.items() for name in names}
-SKILL_SPELLING = {name.lower(): name for names in _CATALOGUE.values() for name in names}
 
 NodeRef = tuple[str, int]  # ("p", person id) or ("n", index of a person to create)
 
@@ -215,9 +213,15 @@ class DirectoryIndex:
         teams = list(Team.objects.filter(organization=organization).values_list("name", "id"))
         self.team_ids = {name.lower(): pk for name, pk in teams}
         self.team_names = {pk: name for name, pk in teams}
-        skills = list(Skill.objects.filter(organization=organization).values_list("name", "id"))
-        self.skill_ids = {name.lower(): pk for name, pk in skills}
-        self.skill_names = {pk: name.lower() for name, pk in skills}
+        # Skills are keyed by their folded name (`skill_key`); a file's spelling, an alias or a
+        # synonym is resolved to the skill it means before anything is compared.
+        skills = list(Skill.objects.filter(organization=organization).values_list("id", "name"))
+        self.skill_vocabulary = Vocabulary(
+            skills,
+            SkillAlias.objects.filter(organization=organization).values_list("key", "skill_id"),
+            spellings=SKILL_SPELLING,
+        )
+        self.skill_names = {pk: skill_key(name) for pk, name in skills}
 
     def add(self, people: Iterable[dict[str, Any]]) -> None:
         for p in people:
@@ -318,10 +322,15 @@ def _skill_target(
     if not record.has(key):
         return None
     chosen: dict[str, SkillValue] = record.get(key)
-    for lower, value in chosen.items():
-        if lower not in index.skill_ids and lower not in plan.new_skills:
-            plan.new_skills[lower] = SKILL_SPELLING.get(lower, value.name)
-    return {lower: v.strength for lower, v in chosen.items()}
+    target: dict[str, int] = {}
+    for value in chosen.values():
+        found = index.skill_vocabulary.find(value.name)
+        resolved = skill_key(found.name)
+        if found.skill is None:
+            plan.new_skills.setdefault(resolved, found.name)
+        # Two spellings of one skill in a cell: the stronger strength stays.
+        target[resolved] = max(value.strength, target.get(resolved, 0))
+    return target
 
 
 def _display(value: Any) -> str:
@@ -822,10 +831,7 @@ def apply_plan(plan: Plan) -> Applied:
             )
             for lower, name in plan.new_skills.items()
         )
-    skill_ids = {
-        name.lower(): pk
-        for name, pk in Skill.objects.filter(organization=org).values_list("name", "id")
-    }
+    skill_ids = dict(Skill.objects.filter(organization=org).values_list("key", "id"))
 
     def person_fields(values: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in values.items() if k not in {"department", "team"}}

@@ -4,8 +4,17 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from twoway.accounts.models import Membership, User
-from twoway.people.models import AvailabilityWindow, Department, Person, PersonSkill, Skill, Team
+from twoway.people.models import (
+    AvailabilityWindow,
+    Department,
+    Person,
+    PersonSkill,
+    Skill,
+    SkillAlias,
+    Team,
+)
 from twoway.people.services import membership_add, people_joined
+from twoway.people.vocabulary import skill_key
 
 
 @admin.register(Membership)
@@ -82,9 +91,22 @@ class PersonAdmin(admin.ModelAdmin[Person]):
 
 @admin.register(Skill)
 class SkillAdmin(admin.ModelAdmin[Skill]):
-    list_display = ["name", "category", "organization"]
+    list_display = ["name", "key", "category", "organization"]
     list_filter = ["category", "organization"]
-    search_fields = ["name"]
+    search_fields = ["name", "key"]
+
+
+@admin.register(SkillAlias)
+class SkillAliasAdmin(admin.ModelAdmin[SkillAlias]):
+    list_display = ["name", "skill", "organization", "created"]
+    list_filter = ["organization"]
+    search_fields = ["name", "key", "skill__name"]
+    list_select_related = ["skill", "organization"]
+    readonly_fields = ["key"]
+
+    def save_model(self, request: Any, obj: SkillAlias, form: Any, change: bool) -> None:
+        obj.key = skill_key(obj.name)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Department)

@@ -4,6 +4,7 @@ skill imported from a file lands in, and the demo's skills."""
 from __future__ import annotations
 
 from twoway.people.models import SkillCategory
+from twoway.people.vocabulary import skill_key
 
 SKILL_CATALOGUE: dict[str, list[str]] = {
     SkillCategory.TECHNICAL: [
@@ -59,3 +60,7 @@ SKILL_CATALOGUE: dict[str, list[str]] = {
         "Onboarding new teammates",
     ],
 }
+
+# The catalogue's category and spelling of each skill by its key: a file's "sql" becomes "SQL".
+SKILL_CATEGORY = {skill_key(n): cat for cat, names in SKILL_CATALOGUE.items() for n in names}
+SKILL_SPELLING = {skill_key(n): n for names in SKILL_CATALOGUE.values() for n in names}

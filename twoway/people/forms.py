@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import zoneinfo
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.forms import formset_factory
 
 from twoway.accounts.models import Organization
 from twoway.people.models import Person, Skill, Strength, Weekday
+from twoway.people.vocabulary import skill_key
 
 STRENGTH_CHOICES = [("0", "—"), *[(str(v), label) for v, label in Strength.choices]]
 
@@ -66,6 +68,23 @@ class SkillsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.skills = skills
         for direction in ("offer", "seek"):
+            # Free text for a skill the list does not show; the page's <datalist> suggests the
+            # organization's skills, and the vocabulary lands other spellings on them.
+            self.fields[f"{direction}_add"] = forms.CharField(
+                required=False,
+                max_length=300,
+                label="Add a skill" if direction == "offer" else "Add a skill to grow",
+                help_text="Type a skill; several can go with commas between them.",
+                widget=forms.TextInput(attrs={"list": "skill-suggestions", "autocomplete": "off"}),
+            )
+            self.fields[f"{direction}_add_strength"] = forms.TypedChoiceField(
+                coerce=int,
+                choices=Strength.choices,
+                initial=Strength.GOOD,
+                required=False,
+                label="How much",
+            )
+        for direction in ("offer", "seek"):
             for skill in skills:
                 self.fields[f"{direction}_{skill.pk}"] = forms.ChoiceField(
                     choices=STRENGTH_CHOICES,
@@ -74,6 +93,12 @@ class SkillsForm(forms.Form):
                     initial=str(initial_strengths.get((direction, skill.pk), 0)),
                 )
 
+    def typed(self, direction: str) -> list[tuple[str, int]]:
+        """The skills written into the direction's "add" field, with the strength chosen."""
+        text = self.cleaned_data.get(f"{direction}_add") or ""
+        strength = int(self.cleaned_data.get(f"{direction}_add_strength") or Strength.GOOD)
+        return [(part.strip(), strength) for part in re.split(r"[;,]", text) if part.strip()]
+
     def strengths(self, direction: str) -> dict[int, int]:
         chosen: dict[int, int] = {}
         for skill in self.skills:
@@ -81,6 +106,19 @@ class SkillsForm(forms.Form):
             if value:
                 chosen[skill.pk] = value
         return chosen
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for direction in ("offer", "seek"):
+            text = data.get(f"{direction}_add") or ""
+            if re.search(r"[\x00-\x1f\x7f-\x9f]", text):
+                self.add_error(f"{direction}_add", "Write the skills on one line.")
+            for part in re.split(r"[;,]", text):
+                if part.strip() and not skill_key(part):
+                    self.add_error(f"{direction}_add", f"'{part.strip()}' is not a skill name.")
+                elif len(part.strip()) > 100:
+                    self.add_error(f"{direction}_add", "A skill name has at most 100 characters.")
+        return data
 
     def grouped(self, direction: str) -> list[tuple[str, list[forms.BoundField], bool]]:
         """Bound fields grouped by skill category, each with whether it holds a choice (the
@@ -149,3 +187,20 @@ class DirectorySearchForm(forms.Form):
         team_field.choices = [("", "Any team"), *teams]
         skill_field: forms.TypedChoiceField = self.fields["skill"]  # type: ignore[assignment]
         skill_field.choices = [("", "Any skill"), *skills]
+
+
+class SkillMergeForm(forms.Form):
+    """The merge page's confirmation: the two skills the preview showed, by id."""
+
+    source = forms.IntegerField(min_value=1)
+    target = forms.IntegerField(min_value=1)
+
+
+class SkillRenameForm(forms.Form):
+    name = forms.CharField(max_length=100, label="New name")
+
+    def clean_name(self) -> str:
+        name = " ".join(str(self.cleaned_data["name"]).split())
+        if not skill_key(name):
+            raise forms.ValidationError("Give the skill a name with letters or digits.")
+        return name

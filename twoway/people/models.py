@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from twoway.accounts.models import Organization
 from twoway.lib.validators import single_line
+from twoway.people.vocabulary import skill_key
 
 
 def validate_time_zone(value: str) -> None:
@@ -175,19 +178,59 @@ class SkillCategory(models.TextChoices):
     WAYS_OF_WORKING = "ways_of_working", "Ways of working"
 
 
+class SkillQuerySet(models.QuerySet["Skill"]):
+    def bulk_create(self, objs: Iterable[Skill], *args: Any, **kwargs: Any) -> list[Skill]:
+        # bulk_create skips save(): the key is filled here for every caller.
+        objs = list(objs)
+        for skill in objs:
+            skill.key = skill_key(skill.name)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Skill(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="skills")
     name = models.CharField(max_length=100)
+    # The folded name (`vocabulary.skill_key`): one skill per key, so "SQL", "sql" and " Sql "
+    # cannot become three skills whichever way they arrive.
+    key = models.CharField(max_length=100, editable=False)
     category = models.CharField(max_length=20, choices=SkillCategory.choices)
+
+    objects = SkillQuerySet.as_manager()
 
     class Meta:
         ordering = ["category", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="skill_name_per_org")
+            models.UniqueConstraint(fields=["organization", "key"], name="skill_key_per_org")
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.key = skill_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class SkillAlias(models.Model):
+    """Another name of a skill in one organization: an old name kept by a merge, so the people
+    and files that still write it land on the skill that survived."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="skill_aliases"
+    )
+    key = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, help_text="The name as it was written.")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="aliases")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="skill_alias_key_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.skill}"
 
 
 class Direction(models.TextChoices):

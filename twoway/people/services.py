@@ -3,17 +3,32 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from twoway.accounts.models import Membership, Organization, User
 from twoway.accounts.services import audit
+from twoway.lib.errors import Conflict, Invalid
 from twoway.lib.validators import one_line
-from twoway.people.models import AvailabilityWindow, Direction, Person, PersonSkill, Skill
+from twoway.people.catalogue import SKILL_CATEGORY
+from twoway.people.models import (
+    AvailabilityWindow,
+    Direction,
+    Person,
+    PersonSkill,
+    Skill,
+    SkillAlias,
+    SkillCategory,
+)
+from twoway.people.selectors import skill_vocabulary
+from twoway.people.vocabulary import Found, clean_name, skill_key
 
 JoinedHandler = Callable[..., None]
 _joined_handlers: list[JoinedHandler] = []
+MergedHandler = Callable[..., None]
+_merged_handlers: list[MergedHandler] = []
 
 
 def on_people_joined(handler: JoinedHandler) -> JoinedHandler:
@@ -117,12 +132,20 @@ def person_update_profile(
     offers: dict[int, int],
     seeks: dict[int, int],
     windows: Iterable[tuple[int, dt.time, dt.time]],
-) -> Person:
-    """Save a profile in one transaction: the fields, both skill directions and the windows."""
+    typed: Sequence[tuple[str, str, int]] = (),
+) -> list[Resolved]:
+    """Save a profile in one transaction: the fields, both skill directions and the windows.
+
+    `typed` holds skills written as text, (direction, name, strength): each lands on the
+    organization's skill of that name, alias or synonym (a new one when none), and the answer
+    says where each went."""
     for name, value in fields.items():
         setattr(person, name, value)
     person.full_clean()
     person.save()
+    offers, seeks, resolved = skills_with_typed(
+        organization=person.organization, offers=offers, seeks=seeks, typed=typed
+    )
 
     valid_skills = set(
         Skill.objects.filter(
@@ -141,4 +164,182 @@ def person_update_profile(
         AvailabilityWindow(person=person, weekday=day, start=start, end=end)
         for day, start, end in windows
     )
-    return person
+    return resolved
+
+
+class SkillError(Invalid):
+    """A skill name or merge the vocabulary cannot take."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A typed skill name and the skill it landed on (`found.how` says how), and whether this
+    name made it."""
+
+    found: Found[int]
+    skill: Skill
+    created: bool
+
+    @property
+    def note(self) -> str:
+        """What to tell the person who typed it, or "" when it is the name as it stands."""
+        if self.created:
+            if self.found.renamed:
+                return f"'{self.found.typed}' was added as {self.skill.name}, a new skill."
+            return ""
+        if self.found.renamed:
+            return f"'{self.found.typed}' was added as {self.skill.name}."
+        return ""
+
+
+def skills_resolve(*, organization: Organization, names: Sequence[str]) -> list[Resolved]:
+    """The organization's skill for each typed name, making the ones nobody has named yet.
+
+    Every entry path (profile, file import, API, demo) goes through the same `Vocabulary`, so a
+    name lands where its other spellings, aliases and synonyms already are."""
+    if not names:
+        return []
+    vocabulary = skill_vocabulary(organization)
+    found = [vocabulary.find(typed) for typed in names]
+    known = Skill.objects.in_bulk([f.skill for f in found if f.skill is not None])
+    out: list[Resolved] = []
+    for typed, first_look in zip(names, found, strict=True):
+        # Looked up again: an earlier name of this batch may have made the skill.
+        match = vocabulary.find(typed) if first_look.skill is None else first_look
+        if match.skill is None:
+            skill = _skill_create(organization=organization, name=match.name)
+            vocabulary.add(skill.pk, skill.name)
+            known[skill.pk] = skill
+            out.append(Resolved(match, skill, True))
+        else:
+            out.append(Resolved(match, known[match.skill], False))
+    return out
+
+
+def skills_with_typed(
+    *,
+    organization: Organization,
+    offers: dict[int, int],
+    seeks: dict[int, int],
+    typed: Sequence[tuple[str, str, int]],
+) -> tuple[dict[int, int], dict[int, int], list[Resolved]]:
+    """Picked skills (id → strength) with the typed ones, (direction, name, strength), resolved
+    and added; a skill both picked and typed keeps the stronger strength. Run it in the
+    transaction that saves the choice, so a refused save makes no skill."""
+    resolved = skills_resolve(organization=organization, names=[name for _, name, _ in typed])
+    offers, seeks = dict(offers), dict(seeks)
+    for (direction, _, strength), r in zip(typed, resolved, strict=True):
+        chosen = offers if direction == Direction.OFFER else seeks
+        chosen[r.skill.pk] = max(strength, chosen.get(r.skill.pk, 0))
+    return offers, seeks, resolved
+
+
+def _skill_create(*, organization: Organization, name: str) -> Skill:
+    name = clean_name(name)[:100]  # Skill.name's length
+    try:
+        with transaction.atomic():
+            return Skill.objects.create(
+                organization=organization,
+                name=name,
+                category=SKILL_CATEGORY.get(skill_key(name), SkillCategory.WAYS_OF_WORKING),
+            )
+    except IntegrityError:
+        # Someone made the same key a moment ago: theirs is ours.
+        return Skill.objects.get(organization=organization, key=skill_key(name))
+
+
+def on_skills_merged(handler: MergedHandler) -> MergedHandler:
+    """Register `handler(organization=, source_id=, target_id=)`, run inside a merge's
+    transaction before the old skill goes: for apps above people that hold skill ids
+    (programs' intakes)."""
+    _merged_handlers.append(handler)
+    return handler
+
+
+@transaction.atomic
+def skill_merge(*, organization: Organization, source: Skill, target: Skill, actor: User) -> Skill:
+    """Fold `source` into `target`: its people move over (holding both, the stronger strength
+    stays), its aliases follow, and its name becomes an alias so later entries land on target."""
+    if source.organization_id != organization.pk or target.organization_id != organization.pk:
+        raise SkillError("Both skills must belong to this organization.")
+    if source.pk == target.pk:
+        raise SkillError("Choose two different skills to merge.")
+    source = Skill.objects.select_for_update().get(pk=source.pk)
+    target = Skill.objects.select_for_update().get(pk=target.pk)
+    held = {
+        (ps.person_id, ps.direction): ps
+        for ps in PersonSkill.objects.select_for_update().filter(skill=target)
+    }
+    moved = combined = 0
+    for link in PersonSkill.objects.select_for_update().filter(skill=source):
+        kept = held.get((link.person_id, link.direction))
+        if kept is None:
+            link.skill = target
+            link.save(update_fields=["skill"])
+            moved += 1
+        else:
+            if link.strength > kept.strength:
+                kept.strength = link.strength
+                kept.save(update_fields=["strength"])
+            link.delete()
+            combined += 1
+    SkillAlias.objects.filter(organization=organization, skill=source).update(skill=target)
+    SkillAlias.objects.update_or_create(
+        organization=organization,
+        key=source.key,
+        defaults={"name": source.name, "skill": target},
+    )
+    for handler in _merged_handlers:
+        handler(organization=organization, source_id=source.pk, target_id=target.pk)
+    audit(
+        org=organization,
+        actor=actor,
+        action="skill.merged",
+        target=f"skill:{target.pk}",
+        old_name=source.name,
+        new_name=target.name,
+        old_id=source.pk,
+        moved=moved,
+        combined=combined,
+    )
+    source.delete()
+    return target
+
+
+@transaction.atomic
+def skill_rename(*, organization: Organization, skill: Skill, name: str, actor: User) -> Skill:
+    """Give a skill a new name; the old one stays as an alias when it folds differently."""
+    if skill.organization_id != organization.pk:
+        raise SkillError("This skill belongs to another organization.")
+    name = clean_name(name)
+    key = skill_key(name)
+    if not key:
+        raise SkillError("Give the skill a name.")
+    if len(name) > 100:  # Skill.name's length
+        raise SkillError("A skill name has at most 100 characters.")
+    other = Skill.objects.filter(organization=organization, key=key).exclude(pk=skill.pk).first()
+    if other is not None:
+        raise Conflict(f"{other.name} already exists: merge the two instead.")
+    alias = SkillAlias.objects.filter(organization=organization, key=key).first()
+    if alias is not None and alias.skill_id != skill.pk:
+        raise Conflict(f"'{alias.name}' is another name of {alias.skill.name}.")
+    old_name, old_key = skill.name, skill.key
+    if old_name == name:
+        return skill
+    if alias is not None:
+        alias.delete()  # the alias becomes the name itself
+    skill.name = name
+    skill.save()
+    if old_key != skill.key:
+        SkillAlias.objects.create(
+            organization=organization, key=old_key, name=old_name, skill=skill
+        )
+    audit(
+        org=organization,
+        actor=actor,
+        action="skill.renamed",
+        target=f"skill:{skill.pk}",
+        old_name=old_name,
+        new_name=name,
+    )
+    return skill

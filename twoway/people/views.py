@@ -8,12 +8,25 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
-from twoway.accounts.models import User
+from twoway.accounts.models import Role, User
+from twoway.lib.errors import DomainError
 from twoway.people import selectors
 from twoway.people.access import me
-from twoway.people.forms import AvailabilityFormSet, DirectorySearchForm, ProfileForm, SkillsForm
+from twoway.people.forms import (
+    AvailabilityFormSet,
+    DirectorySearchForm,
+    ProfileForm,
+    SkillMergeForm,
+    SkillRenameForm,
+    SkillsForm,
+)
 from twoway.people.models import Direction, Person
-from twoway.people.services import person_provision, person_update_profile
+from twoway.people.services import (
+    person_provision,
+    person_update_profile,
+    skill_merge,
+    skill_rename,
+)
 
 PAGE_SIZE = 24
 
@@ -54,7 +67,7 @@ def my_profile_edit(request: OrgRequest) -> HttpResponse:
         and skills_form.is_valid()
         and windows.is_valid()
     ):
-        person_update_profile(
+        resolved = person_update_profile(
             person=person,
             fields={name: form.cleaned_data[name] for name in form.Meta.fields},
             offers=skills_form.strengths("offer"),
@@ -64,7 +77,14 @@ def my_profile_edit(request: OrgRequest) -> HttpResponse:
                 for f in windows.forms
                 if f.cleaned_data and not f.cleaned_data.get("DELETE")
             ],
+            typed=[
+                (direction, name, strength)
+                for direction in (Direction.OFFER, Direction.SEEK)
+                for name, strength in skills_form.typed(direction)
+            ],
         )
+        for note in dict.fromkeys(r.note for r in resolved if r.note):
+            messages.info(request, note)
         messages.success(request, "Your profile is saved.")
         return redirect("my_profile", org_slug=request.org.slug)
     status = 400 if request.method == "POST" else 200
@@ -78,6 +98,7 @@ def my_profile_edit(request: OrgRequest) -> HttpResponse:
             "offer_groups": skills_form.grouped("offer"),
             "seek_groups": skills_form.grouped("seek"),
             "windows": windows,
+            "skill_suggestions": selectors.skill_suggestions(request.org),
         },
         status=status,
     )
@@ -131,3 +152,92 @@ def person_setup(request: OrgRequest) -> HttpResponse:
     ):
         return redirect(target)
     return redirect("my_profile_edit", org_slug=request.org.slug)
+
+
+@org_view(role=Role.ORG_ADMIN)
+def skill_vocabulary(request: OrgRequest) -> HttpResponse:
+    """The organization's skills with how many people hold each: search, rename, pick two to
+    merge."""
+    q = " ".join(request.GET.get("q", "").split())[:100]
+    page = Paginator(selectors.skills_with_people(request.org, q), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "people/skills.html",
+        {"page": page, "q": q, "skill_suggestions": selectors.skill_suggestions(request.org)},
+    )
+
+
+@org_view(role=Role.ORG_ADMIN)
+def skill_merge_view(request: OrgRequest) -> HttpResponse:
+    """GET ?source=&target= (names, any spelling or alias): a preview of the merge. POST the
+    two ids the preview showed: merge."""
+    back = redirect("skill_vocabulary", org_slug=request.org.slug)
+    if request.method == "POST":
+        form = SkillMergeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Pick the two skills to merge again.")
+            return back
+        source = selectors.access_skill(org=request.org, skill_id=form.cleaned_data["source"])
+        target = selectors.access_skill(org=request.org, skill_id=form.cleaned_data["target"])
+        actor: User = request.user  # type: ignore[assignment]
+        try:
+            skill_merge(organization=request.org, source=source, target=target, actor=actor)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+            return back
+        messages.success(
+            request,
+            f"{source.name} is merged into {target.name}; '{source.name}' now lands on "
+            f"{target.name}.",
+        )
+        return back
+    picked = selectors.skills_by_names(
+        org=request.org,
+        names=[request.GET.get("source", ""), request.GET.get("target", "")],
+    )
+    problems = [
+        f"No skill is called '{typed}'." if typed else f"Choose the skill to merge {which}."
+        for which, (typed, skill) in zip(("away", "into"), picked, strict=True)
+        if skill is None
+    ]
+    chosen_source, chosen_target = picked[0][1], picked[1][1]
+    if chosen_source is None or chosen_target is None or chosen_source.pk == chosen_target.pk:
+        if chosen_source is not None and chosen_source == chosen_target:
+            problems.append(
+                f"Both names are {chosen_source.name} already: choose two different skills."
+            )
+        for problem in problems:
+            messages.error(request, problem)
+        return back
+    return render(
+        request,
+        "people/skill_merge.html",
+        {
+            "source": chosen_source,
+            "target": chosen_target,
+            "both": selectors.skill_overlap(source=chosen_source, target=chosen_target),
+        },
+    )
+
+
+@require_POST
+@org_view(role=Role.ORG_ADMIN)
+def skill_rename_view(request: OrgRequest, skill_id: int) -> HttpResponse:
+    skill = selectors.access_skill(org=request.org, skill_id=skill_id)
+    form = SkillRenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
+    else:
+        old = skill.name
+        actor: User = request.user  # type: ignore[assignment]
+        try:
+            skill_rename(
+                organization=request.org, skill=skill, name=form.cleaned_data["name"], actor=actor
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{old} is now called {skill.name}.")
+    return redirect("skill_vocabulary", org_slug=request.org.slug)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from twoway.accounts.models import User
+from twoway.accounts.models import Organization, User
 from twoway.accounts.services import audit
 from twoway.people.models import Person
 from twoway.programs.eligibility import is_eligible
@@ -19,6 +20,21 @@ from twoway.programs.models import (
 )
 from twoway.programs.services.errors import ProgramError
 from twoway.programs.services.requests import _withdraw_open_requests_of
+
+
+def enrolments_merge_skill(*, organization: Organization, source_id: int, target_id: int) -> None:
+    """Point every intake that names skill `source_id` at `target_id` (the stronger strength
+    stays where an intake names both). Runs inside the merge's transaction."""
+    old, new = str(source_id), str(target_id)
+    enrolments = Enrolment.objects.select_for_update().filter(program__organization=organization)
+    for enrolment in enrolments.filter(Q(offers__has_key=old) | Q(seeks__has_key=old)):
+        for field in ("offers", "seeks"):
+            chosen = dict(getattr(enrolment, field) or {})
+            if old in chosen:
+                strength = int(chosen.pop(old))
+                chosen[new] = max(strength, int(chosen.get(new, 0)))
+                setattr(enrolment, field, dict(sorted(chosen.items(), key=lambda kv: int(kv[0]))))
+        enrolment.save(update_fields=["offers", "seeks"])
 
 
 @transaction.atomic

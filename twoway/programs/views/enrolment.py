@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -11,7 +12,8 @@ from django.views.decorators.http import require_POST
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.people.access import me as _me
 from twoway.people.models import Direction, Person
-from twoway.people.selectors import org_skills
+from twoway.people.selectors import org_skills, skill_suggestions
+from twoway.people.services import skills_with_typed
 from twoway.programs import selectors, services
 from twoway.programs.eligibility import is_eligible
 from twoway.programs.forms import (
@@ -56,20 +58,34 @@ def program_enrol(request: OrgRequest, program_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.enrolment_save(
-                program=program,
-                person=me,
-                offers=form.strengths(Direction.OFFER),
-                seeks=form.strengths(Direction.SEEK),
-                goals=form.cleaned_data["goals"],
-                meeting_preference=form.cleaned_data["meeting_preference"],
-                capacity=form.cleaned_data["capacity"],
-                role=form.cleaned_data.get("role") or "peer",
-                snoozed_until=form.cleaned_data["snoozed_until"],
-            )
+            # One transaction: a refused intake leaves no skill made by its typed names.
+            with transaction.atomic():
+                offers, seeks, resolved = skills_with_typed(
+                    organization=request.org,
+                    offers=form.strengths(Direction.OFFER),
+                    seeks=form.strengths(Direction.SEEK),
+                    typed=[
+                        (direction, name, strength)
+                        for direction in (Direction.OFFER, Direction.SEEK)
+                        for name, strength in form.typed(direction)
+                    ],
+                )
+                services.enrolment_save(
+                    program=program,
+                    person=me,
+                    offers=offers,
+                    seeks=seeks,
+                    goals=form.cleaned_data["goals"],
+                    meeting_preference=form.cleaned_data["meeting_preference"],
+                    capacity=form.cleaned_data["capacity"],
+                    role=form.cleaned_data.get("role") or "peer",
+                    snoozed_until=form.cleaned_data["snoozed_until"],
+                )
         except (services.ProgramError, ValidationError) as exc:
             form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
         else:
+            for note in dict.fromkeys(r.note for r in resolved if r.note):
+                messages.info(request, note)
             messages.success(
                 request, "You are in. " + ("Your answers are saved." if active else "Welcome!")
             )
@@ -83,6 +99,7 @@ def program_enrol(request: OrgRequest, program_id: int) -> HttpResponse:
             "enrolment": enrolment if active else None,
             "offer_groups": form.grouped("offer"),
             "seek_groups": form.grouped("seek"),
+            "skill_suggestions": skill_suggestions(request.org),
         },
         status=400 if request.method == "POST" else 200,
     )
