@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from twoway.lib.encrypted import EncryptedJSONField, EncryptedTextField
 from twoway.people.models import Person
 from twoway.programs.models import Partnership
 
@@ -22,13 +23,18 @@ class GoalStatus(models.TextChoices):
 
 
 class Goal(models.Model):
+    """A goal's words are encrypted at rest, private or shared: they are the pair's own (a
+    private one for its owner only), and a shared goal may turn private at any time, with its
+    history. Insights count goals by template and status, in Python, over groups no smaller than
+    the organization's minimum; no query filters or sorts on these texts."""
+
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="goals")
     owner = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="goals")
-    template = models.CharField(
+    template = EncryptedTextField(
         max_length=120, blank=True, help_text="The program's goal template it started from."
     )
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, max_length=4000)
+    title = EncryptedTextField(max_length=200)
+    description = EncryptedTextField(blank=True, max_length=4000)
     status = models.CharField(max_length=10, choices=GoalStatus.choices, default=GoalStatus.ACTIVE)
     progress = models.PositiveSmallIntegerField(
         default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
@@ -53,7 +59,7 @@ class Goal(models.Model):
 
 class Milestone(models.Model):
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="milestones")
-    title = models.CharField(max_length=200)
+    title = EncryptedTextField(max_length=200)
     due_on = models.DateField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
@@ -79,8 +85,9 @@ class GoalEvent(models.Model):
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=10, choices=GoalEventKind.choices)
-    note = models.TextField(blank=True, max_length=2000)
-    changes = models.JSONField(default=dict, blank=True, help_text="field → [before, after]")
+    note = EncryptedTextField(blank=True, max_length=2000)
+    # Holds the goal's title before and after: encrypted like the goal itself.
+    changes = EncryptedJSONField(default=dict, blank=True, help_text="field → [before, after]")
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

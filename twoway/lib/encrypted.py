@@ -1,17 +1,19 @@
 """A text field stored encrypted (twoway.lib.crypto) and read as plain text.
 
 For what a person confides to one reader: feedback, pulse words, reflections, ending reasons,
-HR messages. The database, a backup and `twoway dumpdata` hold only Fernet tokens; the models
-and services read and write plain strings as before. An empty value stays empty (it says only
-that nothing was written). Such a field cannot be searched or filtered by its content: none of
-these are.
+HR messages, goals and their history (EncryptedJSONField holds a JSON value the same way). The
+database, a backup and `twoway dumpdata` hold only Fernet tokens; the models and services read
+and write plain strings as before. An empty value stays empty (it says only that nothing was
+written). Such a field cannot be searched or filtered by its content: none of these are.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
 from twoway.lib import crypto
@@ -44,6 +46,34 @@ class EncryptedTextField(models.TextField):
         # dumpdata: the token, never the plain text.
         value = self.value_from_object(obj)
         return crypto.encrypt(value) if value else (value or "")
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value (a dict, a list) stored as one token: a goal's history keeps a private
+    goal's title as it was before and after each change. Not queryable by its content."""
+
+    # What the model attribute holds, for django-stubs: JSON values, not strings.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        text = super().from_db_value(value, expression, connection)
+        return json.loads(text) if text else text
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            text = super().to_python(value)  # a token from dumpdata opens to its JSON text
+            return json.loads(text) if text else text
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return crypto.encrypt(json.dumps(value, cls=DjangoJSONEncoder))
+
+    def value_to_string(self, obj: models.Model) -> str:
+        value = self.value_from_object(obj)
+        return "" if value is None else crypto.encrypt(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def encrypted_columns() -> list[tuple[str, str]]:
