@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from twoway.accounts.models import Organization, User
 from twoway.lib.errors import NotFound
-from twoway.people.models import AvailabilityWindow, Person, PersonSkill, Skill, Team
+from twoway.people.models import AvailabilityWindow, Person, PersonSkill, Skill
 
 
 def person_for_user(*, org: Organization, user: User) -> Person | None:
@@ -35,7 +35,7 @@ def profile_of(person: Person) -> Person:
 
 
 def directory_people(
-    *, org: Organization, q: str = "", team_id: int | None = None, skill_id: int | None = None
+    *, org: Organization, q: str = "", team: str = "", skill_id: int | None = None
 ) -> QuerySet[Person]:
     """Active people of the organization matching the search; left people stay out of sight."""
     qs = Person.objects.filter(organization=org, is_active=True)
@@ -43,8 +43,8 @@ def directory_people(
         terms = q.split()
         for term in terms:
             qs = qs.filter(Q(name__icontains=term) | Q(title__icontains=term))
-    if team_id:
-        qs = qs.filter(team_id=team_id)
+    if team.strip():
+        qs = qs.filter(team__name__icontains=team.strip())
     if skill_id:
         qs = qs.filter(Exists(PersonSkill.objects.filter(person=OuterRef("pk"), skill_id=skill_id)))
     return (
@@ -52,10 +52,6 @@ def directory_people(
         .prefetch_related(Prefetch("skills", queryset=PersonSkill.objects.select_related("skill")))
         .order_by("name", "id")
     )
-
-
-def team_choices(org: Organization) -> list[tuple[int, str]]:
-    return [(t.pk, t.name) for t in Team.objects.filter(organization=org).order_by("name")]
 
 
 def skill_choices(org: Organization) -> list[tuple[int, str]]:
