@@ -129,10 +129,11 @@ def test_the_sql_stalled_list_equals_the_python_rule(world: World) -> None:
 def test_the_stalled_list_is_longest_without_a_check_in_first(world: World) -> None:
     program, _ = build_fixture(world)
     rows = list(overdue_in_program(program, factor=STALLED_AFTER_CADENCES, now=NOW))
-    never = [p for p in rows if p.last_held is None]
-    met = [p for p in rows if p.last_held is not None]
-    assert rows == never + met
-    assert [p.last_held for p in met] == sorted(p.last_held for p in met)
+    held = [getattr(p, "last_held", None) for p in rows]
+    never = [p for p, h in zip(rows, held, strict=True) if h is None]
+    met = [(p, h) for p, h in zip(rows, held, strict=True) if h is not None]
+    assert rows == never + [p for p, _ in met]
+    assert [h for _, h in met] == sorted(h for _, h in met)
 
 
 def stalled_pairs(program: Program, n: int, first: int, world: World) -> None:
