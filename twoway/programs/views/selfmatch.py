@@ -43,7 +43,7 @@ def program_peers(request: OrgRequest, program_id: int) -> HttpResponse:
             program=program, status=EnrolmentStatus.ACTIVE, person__is_active=True
         )
         .exclude(person=me)
-        .select_related("person", "person__team", "person__department")
+        .select_related("person", "person__team", "person__department", "person__organization")
         .order_by("person__name")
     )
     if q:
