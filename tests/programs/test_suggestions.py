@@ -202,6 +202,16 @@ def test_the_suggestions_page_reads_as_many_queries_for_a_large_pool(world: Worl
         response = client.get(peers_url(program))
     assert len(large) == len(small)
     assert len(response.context["suggestions"]) == 6
+    # Everyone in the program: a page of 24 by name out of all 66 others, searchable.
+    assert response.context["page"].paginator.count == 66
+    assert [e.person.name for e in response.context["rows"]][:2] == ["Peer 000", "Peer 001"]
+    last = client.get(peers_url(program), {"page": 3}).context["rows"]
+    assert [e.person.name for e in last][-1] == "Peer 159" and len(last) == 66 - 48
+    found = client.get(peers_url(program), {"q": "peer 10"}).context
+    assert [e.person.name for e in found["rows"]] == [f"Peer {i}" for i in range(100, 110)]
+    assert found["page"].paginator.count == 10
+    by_goal = client.get(peers_url(program), {"q": "pricing"}).context["rows"]
+    assert by_goal and all("pricing" in e.goals for e in by_goal)
 
 
 def test_the_kept_features_follow_enrolments_and_profiles(world: World, program: Program) -> None:

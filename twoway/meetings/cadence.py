@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from twoway.meetings.models import CheckIn, CheckinStatus
@@ -77,14 +77,22 @@ def overdue_in_program(
         if cutoff_utc.time() > dt.time(0)
         else Q(started_on__lt=cutoff_utc.date())
     )
-    never_held = Q(last_held__isnull=True)
-    active = Partnership.objects.filter(program=program, status=PartnershipStatus.ACTIVE)
-    qs = with_last_held(active)
-    return qs.filter(
-        Q(last_held__lt=cutoff)
-        | (never_held & Q(started_on__isnull=False) & started_before)
-        | (never_held & Q(started_on__isnull=True, created__lt=cutoff))
-    ).order_by(F("last_held").asc(nulls_first=True), "started_on", "created", "pk")
+    # "The last held check-in lies before the cutoff" is "none held since the cutoff, and one
+    # held at all": two EXISTS the database answers from the check-in index (a semi- and an
+    # anti-join), rather than the latest check-in computed for every pair. The latest one is
+    # then annotated for the order and the page only.
+    held = CheckIn.objects.filter(partnership=OuterRef("pk"), status=CheckinStatus.HELD)
+    started_long_ago = (Q(started_on__isnull=False) & started_before) | Q(
+        started_on__isnull=True, created__lt=cutoff
+    )
+    overdue = Partnership.objects.filter(
+        ~Exists(held.filter(scheduled_start__gte=cutoff)) & (Exists(held) | started_long_ago),
+        program=program,
+        status=PartnershipStatus.ACTIVE,
+    )
+    return with_last_held(overdue).order_by(
+        F("last_held").asc(nulls_first=True), "started_on", "created", "pk"
+    )
 
 
 def stalled_in_program(program: Program, now: dt.datetime | None = None) -> QuerySet[Partnership]:

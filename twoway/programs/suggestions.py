@@ -23,9 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from twoway.matching.engine import SuggestionRow, suggest_row
 from twoway.matching.features import Cohort, build_cohort
@@ -158,6 +160,7 @@ class Suggestions:
     rows: list[tuple[Person, Suggestion]]
     outside_level_rule: int  # waiting people left out by the program's level rule alone
     level_rule: str  # the rule in words for this viewer ("" when none applies to them)
+    others: int  # active people actively enrolled besides the viewer (the features know it)
 
 
 def level_rule_words(program: Program, person: Person) -> str:
@@ -194,7 +197,7 @@ def suggestions_for(program: Program, enrolment: Enrolment, k: int = 6) -> Sugge
     words = level_rule_words(program, me)
     person = cohort.index.get(str(me.pk))
     if person is None:
-        return Suggestions([], 0, words)
+        return Suggestions([], 0, words, cohort.n)
 
     def indices(ids: set[int]) -> set[int]:
         return {cohort.index[str(pid)] for pid in ids if str(pid) in cohort.index}
@@ -236,4 +239,60 @@ def suggestions_for(program: Program, enrolment: Enrolment, k: int = 6) -> Sugge
         [(people[int(s.id)], s) for s in row.suggestions if int(s.id) in people],
         row.outside_level_rule,
         words,
+        cohort.n - 1,
     )
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count: the kept features know how many are enrolled, so the page
+    does not count twenty thousand rows again."""
+
+    def __init__(self, object_list: QuerySet[Person, int], per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known
+
+
+def everyone_page(
+    program: Program,
+    me: Person,
+    *,
+    q: str,
+    page: str | None,
+    per_page: int,
+    others: int | None,
+) -> tuple[Page, list[Enrolment]]:
+    """One page of everyone actively enrolled but `me`, by name, searched by name, title or
+    goals; `others` is their number when known (no search).
+
+    The page is found on people's ids in name order — the person index by organization and
+    name, then the enrolment by program and person — and only its rows are read in full."""
+    ids = (
+        Person.objects.filter(
+            Q(name__icontains=q) | Q(title__icontains=q) | Q(enrolments__goals__icontains=q)
+            if q
+            else Q(),
+            organization_id=program.organization_id,
+            is_active=True,
+            enrolments__program=program,
+            enrolments__status=EnrolmentStatus.ACTIVE,
+        )
+        .exclude(pk=me.pk)
+        .order_by("name", "id")
+        .values_list("pk", flat=True)
+    )
+    paginator = (
+        Paginator(ids, per_page)
+        if q or others is None
+        else _CountedPaginator(ids, per_page, others)
+    )
+    found = paginator.get_page(page)
+    chosen = list(found)
+    enrolments = Enrolment.objects.filter(program=program, person_id__in=chosen).select_related(
+        "person", "person__team", "person__department", "person__organization"
+    )
+    by_person = {e.person_id: e for e in enrolments}
+    return found, [by_person[pk] for pk in chosen if pk in by_person]

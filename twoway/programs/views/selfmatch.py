@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,7 +24,7 @@ from twoway.programs.models import (
     MatchRequest,
     RequestStatus,
 )
-from twoway.programs.suggestions import outside_level_gap, suggestions_for
+from twoway.programs.suggestions import everyone_page, outside_level_gap, suggestions_for
 from twoway.programs.views.enrolment import _my_enrolment
 from twoway.programs.wording import reasons_for
 
@@ -38,25 +37,15 @@ def program_peers(request: OrgRequest, program_id: int) -> HttpResponse:
     enrolment.person = me
     suggested = suggestions_for(program, enrolment, k=6)
     q = request.GET.get("q", "").strip()
-    others = (
-        Enrolment.objects.filter(
-            program=program, status=EnrolmentStatus.ACTIVE, person__is_active=True
-        )
-        .exclude(person=me)
-        .select_related("person", "person__team", "person__department", "person__organization")
-        .order_by("person__name")
+    page, rows = everyone_page(
+        program, me, q=q, page=request.GET.get("page"), per_page=24, others=suggested.others
     )
-    if q:
-        others = others.filter(
-            Q(person__name__icontains=q) | Q(person__title__icontains=q) | Q(goals__icontains=q)
-        )
-    page = Paginator(others, 24).get_page(request.GET.get("page"))
     # Who on this page has no room: they are shown as full and offered no request, so nobody
     # writes a note only to be told afterwards.
-    counts = open_counts(program, [e.person_id for e in page])
-    full_ids = {e.person_id for e in page if counts.get(e.person_id, 0) >= e.capacity}
+    counts = open_counts(program, [e.person_id for e in rows])
+    full_ids = {e.person_id for e in rows if counts.get(e.person_id, 0) >= e.capacity}
     # Requests keep to the level rule too: nobody is offered a request that would be refused.
-    far_ids = {e.person_id for e in page if outside_level_gap(program, me, e.person)}
+    far_ids = {e.person_id for e in rows if outside_level_gap(program, me, e.person)}
     return render(
         request,
         "programs/peers.html",
@@ -66,6 +55,7 @@ def program_peers(request: OrgRequest, program_id: int) -> HttpResponse:
             "outside_level_rule": suggested.outside_level_rule,
             "level_rule": suggested.level_rule,
             "page": page,
+            "rows": rows,
             "q": q,
             "full_ids": full_ids,
             "far_ids": far_ids,
