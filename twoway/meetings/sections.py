@@ -11,7 +11,7 @@ from twoway.meetings.cadence import stalled_in_program
 from twoway.people.models import Person
 from twoway.programs.models import Program
 from twoway.programs.sections import program_section
-from twoway.programs.selectors import partnerships_with_members
+from twoway.programs.selectors import pairs_for_listing
 
 STALLED_PER_PAGE = 25
 
@@ -22,7 +22,7 @@ def stalled_pairs(
 ) -> dict[str, Any]:
     """Pairs that held no check-in within 3x the cadence, longest first, a page at a time:
     names and the date of their last check-in only, never notes or pulse."""
-    pairs = partnerships_with_members(stalled_in_program(program))
+    pairs = pairs_for_listing(stalled_in_program(program))
     return {
         "stalled": Paginator(pairs, STALLED_PER_PAGE).get_page(query.get("stalled_page")),
     }

@@ -11,7 +11,7 @@ from twoway.accounts.models import Role
 from twoway.people.models import Person
 from twoway.programs.models import Program
 from twoway.programs.sections import program_section
-from twoway.programs.selectors import partnerships_with_members
+from twoway.programs.selectors import pairs_for_listing
 from twoway.support.selectors import uncertain_partnerships
 
 UNCERTAIN_PER_PAGE = 25
@@ -30,5 +30,5 @@ def uncertain_pairs(
     if role != Role.PROGRAM_MANAGER:
         return {}
     pairs = uncertain_partnerships(program).exclude(members__person=viewer)
-    page = Paginator(partnerships_with_members(pairs), UNCERTAIN_PER_PAGE)
+    page = Paginator(pairs_for_listing(pairs), UNCERTAIN_PER_PAGE)
     return {"uncertain": page.get_page(query.get("uncertain_page"))}
