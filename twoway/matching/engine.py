@@ -515,21 +515,12 @@ def suggest_row(
     mine = np.full(cand.size, person, dtype=np.int64)
     w, _ = scorer.pairs(mine, cand)
     max_gap, mentor_range = level_rule_of(c)
-    level = np.array(
-        [np.nan if p.level is None else float(p.level) for p in (c.people[person],)]
-        + [np.nan if c.people[j].level is None else float(c.people[j].level) for j in cand],
-        dtype=np.float64,
-    )
-    mentor = np.array(
-        [c.role[person] == "mentor"] + [c.role[j] == "mentor" for j in cand], dtype=bool
-    )
+    # Everyone's level (NaN: unknown) and role from the cohort's arrays: no Python loop over
+    # a pool of thousands.
+    levels = np.array([*c.level_values, np.nan], dtype=np.float64)[c.level_idx]
+    mentor = np.asarray(c.role) == "mentor"
     level_ok = level_allowed(
-        level,
-        mentor,
-        max_gap,
-        mentor_range,
-        np.zeros(cand.size, dtype=np.int64),
-        np.arange(1, cand.size + 1, dtype=np.int64),
+        levels, mentor, max_gap, mentor_range, np.full(cand.size, person, dtype=np.int64), cand
     )
     blocked = np.isin(cand, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
     fits = (w >= c.settings.min_fit) & (w > 0)
