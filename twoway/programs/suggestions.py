@@ -92,14 +92,14 @@ def _stamp(program: Program) -> tuple[object, ...]:
 
 
 def _build(program: Program, stamp: tuple[object, ...]) -> ProgramFeatures:
-    enrolments = list(
-        Enrolment.objects.filter(
-            program=program, status=EnrolmentStatus.ACTIVE, person__is_active=True
-        )
-        .select_related("person", "person__team", "person__department")
-        .order_by("person_id")
+    active = Enrolment.objects.filter(
+        program=program, status=EnrolmentStatus.ACTIVE, person__is_active=True
     )
-    cohort = build_cohort(participants_for(program, enrolments), engine_settings(program))
+    enrolments = list(
+        active.select_related("person", "person__team", "person__department").order_by("person_id")
+    )
+    participants = participants_for(program, enrolments, scope=active.values("person_id"))
+    cohort = build_cohort(participants, engine_settings(program))
     # Only dense blocks use the float calendar rows; one row at a time uses the bitsets.
     cohort = dataclasses.replace(
         cohort, avail_unit=np.zeros((0, cohort.avail_unit.shape[1]), dtype=np.float32)
