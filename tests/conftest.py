@@ -56,6 +56,17 @@ def encryption_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     crypto.reset_keys()
 
 
+@pytest.fixture(autouse=True)
+def fresh_program_features() -> Iterator[None]:
+    """A web process keeps each program's matching features between requests; tests roll the
+    database back and reuse primary keys, so each starts with none kept."""
+    from twoway.programs.suggestions import forget_features
+
+    forget_features()
+    yield
+    forget_features()
+
+
 def require_postgres() -> None:
     """For tests that only mean something on PostgreSQL (row locks, SKIP LOCKED, concurrency).
 

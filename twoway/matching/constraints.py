@@ -48,20 +48,7 @@ class Constraints:
     def level_ok(self, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         """True where the level rule allows the pair (i[k], j[k]); arrays broadcast, so
         `level_ok(rows[:, None], cols[None, :])` tests a block."""
-        li, lj = self.level[i], self.level[j]
-        unknown = np.isnan(li) | np.isnan(lj)
-        with np.errstate(invalid="ignore"):
-            if self.max_gap is not None:
-                ok = np.abs(li - lj) <= self.max_gap
-            elif self.mentor_range is not None:
-                # Ahead = the mentor's level minus the other's (peers in mentor mode: no rule).
-                mi, mj = self.mentor[i], self.mentor[j]
-                ahead = np.where(mi, li - lj, lj - li)
-                lo, hi = self.mentor_range
-                ok = ((ahead >= lo) & (ahead <= hi)) | (mi == mj)
-            else:
-                return np.ones(np.broadcast(i, j).shape, dtype=bool)
-        return np.asarray(ok | unknown)
+        return level_allowed(self.level, self.mentor, self.max_gap, self.mentor_range, i, j)
 
     def excluded(
         self, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], past: bool
@@ -93,6 +80,42 @@ class Constraints:
         if self.has_level_rule and not self.level_ok(np.array([i]), np.array([j]))[0]:
             out.append("level_gap")
         return out
+
+
+def level_allowed(
+    level: npt.NDArray[np.float64],
+    mentor: npt.NDArray[np.bool_],
+    max_gap: int | None,
+    mentor_range: tuple[int, int] | None,
+    i: npt.NDArray[np.int64],
+    j: npt.NDArray[np.int64],
+) -> npt.NDArray[np.bool_]:
+    """The level rule for the pairs (i[k], j[k]) from each person's level (NaN: unknown, never
+    held to the rule) and whether they mentor: the one definition `Constraints` and the
+    self-match suggestions share."""
+    li, lj = level[i], level[j]
+    unknown = np.isnan(li) | np.isnan(lj)
+    with np.errstate(invalid="ignore"):
+        if max_gap is not None:
+            ok = np.abs(li - lj) <= max_gap
+        elif mentor_range is not None:
+            # Ahead = the mentor's level minus the other's (peers in mentor mode: no rule).
+            mi, mj = mentor[i], mentor[j]
+            ahead = np.where(mi, li - lj, lj - li)
+            lo, hi = mentor_range
+            ok = ((ahead >= lo) & (ahead <= hi)) | (mi == mj)
+        else:
+            return np.ones(np.broadcast(i, j).shape, dtype=bool)
+    return np.asarray(ok | unknown)
+
+
+def level_rule_of(cohort: Cohort) -> tuple[int | None, tuple[int, int] | None]:
+    """(peer max gap, mentor range) that apply to this cohort's mode."""
+    s = cohort.settings
+    return (
+        s.max_level_gap if s.mode == "peer" else None,
+        s.mentor_level_range if s.mode == "mentor" else None,
+    )
 
 
 def _member(keys: Keys, table: Keys) -> npt.NDArray[np.bool_]:
@@ -208,7 +231,7 @@ def build_constraints(cohort: Cohort) -> Constraints:
     mat = sp.csr_matrix(
         (np.ones(allk.size, dtype=np.int8), (allk // max(n, 1), allk % max(n, 1))), shape=(n, n)
     )
-    s = cohort.settings
+    max_gap, mentor_range = level_rule_of(cohort)
     level = np.array(
         [np.nan if p.level is None else float(p.level) for p in cohort.people], dtype=np.float64
     )
@@ -223,6 +246,6 @@ def build_constraints(cohort: Cohort) -> Constraints:
         past,
         level,
         np.array([r == "mentor" for r in cohort.role], dtype=bool),
-        s.max_level_gap if s.mode == "peer" else None,
-        s.mentor_level_range if s.mode == "mentor" else None,
+        max_gap,
+        mentor_range,
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from . import bipartite
 from .candidates import PRICE_LIMIT, PRICED_METHOD, Graph, build_graph, priced_bound
-from .constraints import Constraints, _member, build_constraints
+from .constraints import Constraints, _member, build_constraints, level_allowed, level_rule_of
 from .explain import many_pair_reasons, pair_reasons, steps_text
 from .features import Cohort, build_cohort
 from .model import (
@@ -456,6 +458,88 @@ def suggest(
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class SuggestionRow:
+    """`suggest_row`'s answer: the suggestions, and how many candidates the level rule alone
+    left out (so the page can say why they are not suggested)."""
+
+    suggestions: tuple[Suggestion, ...]
+    outside_level_rule: int
+
+
+def suggest_row(
+    cohort: Cohort,
+    person: int,
+    candidates: Idx,
+    *,
+    excluded: Collection[int] = (),
+    asked_by_person: Collection[int] = (),
+    asked_person: Collection[int] = (),
+    k: int = 10,
+) -> SuggestionRow:
+    """`suggest` for one person against a cohort built once (`build_cohort`): one row of the
+    score matrix, no constraints table over the whole cohort.
+
+    The scores, components and reasons are those `pair_score` gives the same pair with the
+    same cohort: the same `Scorer` code scores the row. What the cohort's participants do not
+    carry, the caller gives for this person only, fresh: `excluded` (indices never to suggest:
+    the reporting line, blocks, past partners unless the program allows repeats),
+    `asked_by_person` / `asked_person` (indices of open requests either way). The level rule
+    and the minimum fit apply as in `match`.
+    """
+    c = cohort
+    cand = np.asarray(candidates, dtype=np.int64)
+    cand = cand[cand != person]
+    asked_by, asked = set(asked_by_person), set(asked_person)
+    if asked_by or asked:
+        # The cached participants carry no requests (they change by the minute): put this
+        # person's in, both for the request component and for the words that explain it.
+        people = list(c.people)
+        me = people[person]
+        people[person] = dataclasses.replace(me, requested=frozenset(c.ids[j] for j in asked_by))
+        for j in asked:
+            people[j] = dataclasses.replace(people[j], requested=frozenset({me.id}))
+        c = dataclasses.replace(c, people=people)
+    others = sorted(asked_by | asked)
+    rows = [person] * len(others) + others
+    cols = others + [person] * len(others)
+    requests = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(c.n, c.n), dtype=np.float32
+    )
+    requests.data[:] = 1.0
+    scorer = Scorer(c, requests)
+    if cand.size == 0:
+        return SuggestionRow((), 0)
+    mine = np.full(cand.size, person, dtype=np.int64)
+    w, _ = scorer.pairs(mine, cand)
+    max_gap, mentor_range = level_rule_of(c)
+    # Everyone's level (NaN: unknown) and role from the cohort's arrays: no Python loop over
+    # a pool of thousands.
+    levels = np.array([*c.level_values, np.nan], dtype=np.float64)[c.level_idx]
+    mentor = np.asarray(c.role) == "mentor"
+    level_ok = level_allowed(
+        levels, mentor, max_gap, mentor_range, np.full(cand.size, person, dtype=np.int64), cand
+    )
+    blocked = np.isin(cand, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
+    fits = (w >= c.settings.min_fit) & (w > 0)
+    ok = level_ok & ~blocked & fits
+    order = sorted(np.nonzero(ok)[0].tolist(), key=lambda r: (-w[r], c.ids[int(cand[r])]))
+    out = []
+    for r in order[:k]:
+        j = int(cand[r])
+        _, comps = scorer.pairs(np.array([person]), np.array([j]))
+        one = {name: float(v[0]) for name, v in comps.items()}
+        out.append(
+            Suggestion(
+                id=c.ids[j],
+                score=round(float(w[r]), 6),
+                components=one,
+                reasons=pair_reasons(scorer, person, j, one),
+            )
+        )
+    return SuggestionRow(tuple(out), int((~level_ok & ~blocked & fits).sum()))
 
 
 def pair_score(

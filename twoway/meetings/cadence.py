@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from twoway.meetings.models import CheckIn, CheckinStatus
@@ -57,7 +57,57 @@ def overdue_partnerships(
     return found
 
 
-def stalled_partnerships(program: Program, now: dt.datetime | None = None) -> list[Partnership]:
+def overdue_in_program(
+    program: Program, *, factor: float, now: dt.datetime | None = None
+) -> QuerySet[Partnership]:
+    """The same rule as `overdue_partnerships` for one program, as one SQL query: the page of a
+    program with ten thousand pairs reads only the page of pairs it shows.
+
+    `cadence_baseline` is the last held check-in, else the start date at midnight UTC, else the
+    creation time; the pair is overdue when that baseline lies before `now - factor x cadence`.
+    The start date is compared as a date, so no database needs to cast it: midnight of day `d`
+    lies before the cutoff when `d` is before the cutoff's date, or is that date and the cutoff
+    is after midnight. Longest without a check-in first.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(weeks=program.checkin_every_weeks) * factor
+    cutoff_utc = cutoff.astimezone(dt.UTC)
+    started_before = (
+        Q(started_on__lte=cutoff_utc.date())
+        if cutoff_utc.time() > dt.time(0)
+        else Q(started_on__lt=cutoff_utc.date())
+    )
+    # "The last held check-in lies before the cutoff" is "none held since the cutoff, and one
+    # held at all": two EXISTS the database answers from the check-in index (a semi- and an
+    # anti-join), rather than the latest check-in computed for every pair. The latest one is
+    # then annotated for the order and the page only.
+    held = CheckIn.objects.filter(partnership=OuterRef("pk"), status=CheckinStatus.HELD)
+    started_long_ago = (Q(started_on__isnull=False) & started_before) | Q(
+        started_on__isnull=True, created__lt=cutoff
+    )
+    overdue = Partnership.objects.filter(
+        ~Exists(held.filter(scheduled_start__gte=cutoff)) & (Exists(held) | started_long_ago),
+        program=program,
+        status=PartnershipStatus.ACTIVE,
+    )
+    return with_last_held(overdue).order_by(
+        F("last_held").asc(nulls_first=True), "started_on", "created", "pk"
+    )
+
+
+def stalled_in_program(program: Program, now: dt.datetime | None = None) -> QuerySet[Partnership]:
     """Pairs of `program` that held no check-in within 3x the cadence: the program manager's
     "stalled" list (also in the weekly program summary)."""
-    return overdue_partnerships(factor=STALLED_AFTER_CADENCES, now=now, program=program)
+    return overdue_in_program(program, factor=STALLED_AFTER_CADENCES, now=now)
+
+
+def stalled_partnerships(
+    program: Program, now: dt.datetime | None = None, limit: int | None = None
+) -> list[Partnership]:
+    """The first `limit` of `stalled_in_program` (all when None) with the members' people."""
+    qs = (
+        stalled_in_program(program, now=now)
+        .select_related("program", "organization")
+        .prefetch_related("members__person")
+    )
+    return list(qs if limit is None else qs[:limit])

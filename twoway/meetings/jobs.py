@@ -215,7 +215,7 @@ def program_summaries(now: dt.datetime) -> int:
         if not managers:
             continue
         active = Partnership.objects.filter(program=program, status=PartnershipStatus.ACTIVE)
-        stalled = stalled_partnerships(program, now=now)
+        stalled = stalled_partnerships(program, now=now, limit=50)
         context = {
             "program_id": program.pk,
             "program": program.name,
@@ -227,7 +227,7 @@ def program_summaries(now: dt.datetime) -> int:
             ).count(),
             "stalled": [
                 " & ".join(sorted(m.person.name for m in p.members.all())) for p in stalled
-            ][:50],
+            ],
             "url": f"/o/{org.slug}/",
         }
         for person in managers:

@@ -176,15 +176,15 @@ AvailabilityFormSet = formset_factory(
 
 class DirectorySearchForm(forms.Form):
     q = forms.CharField(required=False, label="Name", max_length=100)
-    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    # A text search, not a list of every team: an organization of thousands of teams would
+    # send them all on every page of the directory.
+    team = forms.CharField(
+        required=False, label="Team", max_length=120, help_text="Part of a team's name"
+    )
     skill = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
 
-    def __init__(
-        self, *args: Any, teams: list[tuple[int, str]], skills: list[tuple[int, str]], **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, skills: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        team_field: forms.TypedChoiceField = self.fields["team"]  # type: ignore[assignment]
-        team_field.choices = [("", "Any team"), *teams]
         skill_field: forms.TypedChoiceField = self.fields["skill"]  # type: ignore[assignment]
         skill_field.choices = [("", "Any skill"), *skills]
 

@@ -11,7 +11,6 @@ from twoway.people.models import (
     PersonSkill,
     Skill,
     SkillAlias,
-    Team,
 )
 from twoway.people.vocabulary import Vocabulary
 
@@ -44,7 +43,7 @@ def profile_of(person: Person) -> Person:
 
 
 def directory_people(
-    *, org: Organization, q: str = "", team_id: int | None = None, skill_id: int | None = None
+    *, org: Organization, q: str = "", team: str = "", skill_id: int | None = None
 ) -> QuerySet[Person]:
     """Active people of the organization matching the search; left people stay out of sight."""
     qs = Person.objects.filter(organization=org, is_active=True)
@@ -52,8 +51,8 @@ def directory_people(
         terms = q.split()
         for term in terms:
             qs = qs.filter(Q(name__icontains=term) | Q(title__icontains=term))
-    if team_id:
-        qs = qs.filter(team_id=team_id)
+    if team.strip():
+        qs = qs.filter(team__name__icontains=team.strip())
     if skill_id:
         qs = qs.filter(Exists(PersonSkill.objects.filter(person=OuterRef("pk"), skill_id=skill_id)))
     return (
@@ -61,10 +60,6 @@ def directory_people(
         .prefetch_related(Prefetch("skills", queryset=PersonSkill.objects.select_related("skill")))
         .order_by("name", "id")
     )
-
-
-def team_choices(org: Organization) -> list[tuple[int, str]]:
-    return [(t.pk, t.name) for t in Team.objects.filter(organization=org).order_by("name")]
 
 
 def skill_choices(org: Organization) -> list[tuple[int, str]]:

@@ -108,14 +108,13 @@ def my_profile_edit(request: OrgRequest) -> HttpResponse:
 def directory(request: OrgRequest) -> HttpResponse:
     form = DirectorySearchForm(
         request.GET or None,
-        teams=selectors.team_choices(request.org),
         skills=selectors.skill_choices(request.org),
     )
     filters = form.cleaned_data if form.is_valid() else {}
     people = selectors.directory_people(
         org=request.org,
         q=filters.get("q") or "",
-        team_id=filters.get("team"),
+        team=filters.get("team") or "",
         skill_id=filters.get("skill"),
     )
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))

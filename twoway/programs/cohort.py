@@ -107,26 +107,41 @@ def pool(program: Program, today: dt.date | None = None) -> QuerySet[Enrolment]:
     ).select_related("person", "person__team", "person__department")
 
 
-def _managers_above(person_ids: list[int]) -> dict[int, int | None]:
+def _managers_above(
+    person_ids: list[int], scope: QuerySet[Any, Any] | None = None
+) -> dict[int, int | None]:
     """Each person's manager, for these people and everyone above them: one query per level of
-    the tree, so two people asking each other read a handful of rows, not the whole org."""
+    the tree, so two people asking each other read a handful of rows, not the whole org.
+    (`scope`: the same people as a subquery, for the first level of a large cohort.)"""
     manager_of: dict[int, int | None] = {}
-    frontier = set(person_ids)
-    while frontier:
-        rows = list(Person.objects.filter(pk__in=frontier).values_list("id", "manager_id"))
+    first: Any = set(person_ids) if scope is None else scope
+    rows = list(Person.objects.filter(pk__in=first).values_list("id", "manager_id"))
+    while rows:
         manager_of.update(rows)
         frontier = {m for _, m in rows if m is not None and m not in manager_of}
+        rows = (
+            list(Person.objects.filter(pk__in=frontier).values_list("id", "manager_id"))
+            if frontier
+            else []
+        )
     return manager_of
 
 
-def participants_for(program: Program, enrolments: list[Enrolment]) -> list[Participant]:
-    """Engine participants for these enrolments, with everything the constraints need."""
+def participants_for(
+    program: Program, enrolments: list[Enrolment], scope: QuerySet[Any, Any] | None = None
+) -> list[Participant]:
+    """Engine participants for these enrolments, with everything the constraints need.
+
+    `scope` is optional: the same people's ids as a subquery (`.values("person_id")`). A whole
+    program of thousands is then filtered by the subquery rather than by a list of thousands
+    of ids that the driver would have to bind one by one."""
     org = program.organization
     ids = [e.person_id for e in enrolments]
     id_set = set(ids)
+    among: Any = ids if scope is None else scope
     skill_names = dict(Skill.objects.filter(organization=org).values_list("id", "name"))
     windows: dict[int, list[AvailabilityWindow]] = defaultdict(list)
-    for w in Window.objects.filter(person_id__in=ids).order_by("person_id", "weekday", "start"):
+    for w in Window.objects.filter(person_id__in=among).order_by("person_id", "weekday", "start"):
         windows[w.person_id].append(
             AvailabilityWindow(
                 weekday=w.weekday,
@@ -136,7 +151,7 @@ def participants_for(program: Program, enrolments: list[Enrolment]) -> list[Part
         )
     # The reporting line can pass through people who are not enrolled: give each participant
     # their nearest enrolled manager, so the engine's in-cohort chain covers the whole line.
-    manager_of = _managers_above(ids)
+    manager_of = _managers_above(ids, scope)
 
     def nearest_enrolled_manager(pid: int) -> str:
         seen = {pid}
@@ -150,7 +165,7 @@ def participants_for(program: Program, enrolments: list[Enrolment]) -> list[Part
 
     past: dict[int, set[int]] = defaultdict(set)
     members = PartnershipMember.objects.filter(
-        partnership__organization=org, partnership__members__person_id__in=ids
+        partnership__organization=org, partnership__members__person_id__in=among
     ).values_list("partnership_id", "person_id")
     by_partnership: dict[int, set[int]] = defaultdict(set)
     for partnership_id, person_id in members:
@@ -160,7 +175,7 @@ def participants_for(program: Program, enrolments: list[Enrolment]) -> list[Part
             if member in id_set:
                 past[member] |= group - {member}
     blocked: dict[int, set[int]] = defaultdict(set)
-    for a, b in Block.objects.filter(Q(person_id__in=ids) | Q(blocked_id__in=ids)).values_list(
+    for a, b in Block.objects.filter(Q(person_id__in=among) | Q(blocked_id__in=among)).values_list(
         "person_id", "blocked_id"
     ):
         # A block works both ways, and the blocked person is never told.
@@ -168,7 +183,7 @@ def participants_for(program: Program, enrolments: list[Enrolment]) -> list[Part
         blocked[b].add(a)
     requested: dict[int, set[int]] = defaultdict(set)
     for a, b in MatchRequest.objects.filter(
-        program=program, status=RequestStatus.OPEN, sender_id__in=ids
+        program=program, status=RequestStatus.OPEN, sender_id__in=among
     ).values_list("sender_id", "receiver_id"):
         requested[a].add(b)
 

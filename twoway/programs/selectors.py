@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from twoway.accounts.models import Organization
@@ -31,6 +32,14 @@ def partnerships_with_members(qs: QuerySet[Partnership]) -> QuerySet[Partnership
                 "person", "person__team", "person__department", "person__organization"
             ),
         )
+    )
+
+
+def pairs_for_listing(qs: QuerySet[Partnership]) -> QuerySet[Partnership]:
+    """Partnerships with their members' names, for a list of pairs: no program or organization
+    joined onto every row, so the database sorts narrow rows before it takes a page."""
+    return qs.prefetch_related(
+        Prefetch("members", queryset=PartnershipMember.objects.select_related("person"))
     )
 
 
@@ -119,21 +128,27 @@ def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
     return rows
 
 
-def program_overview(program: Program) -> dict[str, object]:
-    """What a program manager sees on the program page: counts, rounds and pairs — never a
-    pair's private notes, reasons for ending or pulse answers. (Apps above programs add their
-    parts through `twoway.programs.sections`.)"""
+PARTNERSHIPS_PER_PAGE = 25
+
+
+def program_overview(program: Program, page: str | None = None) -> dict[str, object]:
+    """What a program manager sees on the program page: counts, rounds and a page of pairs —
+    never a pair's private notes, reasons for ending or pulse answers. (Apps above programs add
+    their parts through `twoway.programs.sections`.)
+
+    Every figure is counted by the database and only one page of pairs is read, so the page
+    costs the same few queries with ten pairs or ten thousand."""
 
     partnerships = Partnership.objects.filter(program=program)
     by_status = dict(partnerships.values_list("status").annotate(n=Count("id")))
-    ratings: list[int] = [
-        r
-        for r in PartnershipMember.objects.filter(partnership__program=program).values_list(
-            "fit_rating", flat=True
-        )
-        if r is not None
-    ]
+    ratings = PartnershipMember.objects.filter(
+        partnership__program=program, fit_rating__isnull=False
+    ).aggregate(n=Count("id"), mean=Avg("fit_rating"))
+    fit_count = int(ratings["n"] or 0)
     min_group = program.organization.min_group_size
+    open_pairs = pairs_for_listing(
+        partnerships.filter(status__in=OPEN_PARTNERSHIP_STATUSES)
+    ).order_by("-created", "-pk")
     return {
         "enrolled": Enrolment.objects.filter(
             program=program, status=EnrolmentStatus.ACTIVE
@@ -144,12 +159,10 @@ def program_overview(program: Program) -> dict[str, object]:
             program=program, status=RequestStatus.OPEN
         ).count(),
         "rounds": MatchRound.objects.filter(program=program).order_by("-created")[:10],
-        "partnerships": partnerships_with_members(
-            partnerships.filter(status__in=OPEN_PARTNERSHIP_STATUSES)
-        ).order_by("-created")[:100],
+        "partnerships": Paginator(open_pairs, PARTNERSHIPS_PER_PAGE).get_page(page),
         # Fit ratings are private answers: only their average over enough people is shown.
-        "fit_average": round(sum(ratings) / len(ratings), 1) if len(ratings) >= min_group else None,
-        "fit_count": len(ratings),
+        "fit_average": round(float(ratings["mean"]), 1) if fit_count >= min_group else None,
+        "fit_count": fit_count,
         "min_group": min_group,
     }
 

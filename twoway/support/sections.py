@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from django.core.paginator import Paginator
 
 from twoway.accounts.models import Role
 from twoway.people.models import Person
 from twoway.programs.models import Program
 from twoway.programs.sections import program_section
-from twoway.programs.selectors import partnerships_with_members
+from twoway.programs.selectors import pairs_for_listing
 from twoway.support.selectors import uncertain_partnerships
+
+UNCERTAIN_PER_PAGE = 25
 
 
 @program_section
-def uncertain_pairs(*, program: Program, viewer: Person, role: str) -> dict[str, Any]:
+def uncertain_pairs(
+    *, program: Program, viewer: Person, role: str, query: Mapping[str, str]
+) -> dict[str, Any]:
     """Pairs where someone feels uncertain, for the program managers to check in kindly.
 
     The support page promises "only your program manager sees it — your partner does not". So:
@@ -23,4 +30,5 @@ def uncertain_pairs(*, program: Program, viewer: Person, role: str) -> dict[str,
     if role != Role.PROGRAM_MANAGER:
         return {}
     pairs = uncertain_partnerships(program).exclude(members__person=viewer)
-    return {"uncertain": partnerships_with_members(pairs)[:50]}
+    page = Paginator(pairs_for_listing(pairs), UNCERTAIN_PER_PAGE)
+    return {"uncertain": page.get_page(query.get("uncertain_page"))}

@@ -124,8 +124,12 @@ def program_detail(request: OrgRequest, program_id: int) -> HttpResponse:
         "my_partnerships": selectors.partnerships_of(me, program=program),
     }
     if manager:
-        context.update(selectors.program_overview(program))
-        context.update(program_sections(program=program, viewer=me, role=request.membership.role))
+        context.update(selectors.program_overview(program, page=request.GET.get("page")))
+        context.update(
+            program_sections(
+                program=program, viewer=me, role=request.membership.role, query=request.GET
+            )
+        )
     return render(request, "programs/detail.html", context)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,10 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
-from twoway.matching import pair_score, suggest
+from twoway.matching import pair_score
 from twoway.people.access import me as _me
 from twoway.programs import selectors, services
-from twoway.programs.cohort import engine_settings, open_counts, participants_for, pool
+from twoway.programs.cohort import engine_settings, open_counts, participants_for
 from twoway.programs.forms import (
     RequestForm,
     ResponseForm,
@@ -25,6 +24,7 @@ from twoway.programs.models import (
     MatchRequest,
     RequestStatus,
 )
+from twoway.programs.suggestions import everyone_page, outside_level_gap, suggestions_for
 from twoway.programs.views.enrolment import _my_enrolment
 from twoway.programs.wording import reasons_for
 
@@ -34,41 +34,31 @@ def program_peers(request: OrgRequest, program_id: int) -> HttpResponse:
     program, me, enrolment = _my_enrolment(request, program_id)
     if not program.allows_self_match:
         raise Http404
-    enrolments = list(pool(program))
-    if all(e.pk != enrolment.pk for e in enrolments):
-        enrolments.append(enrolment)
-    participants = participants_for(program, enrolments)
-    by_id = {str(e.person_id): e.person for e in enrolments}
-    suggestions = [
-        (by_id[s.id], s) for s in suggest(str(me.pk), participants, engine_settings(program), k=6)
-    ]
+    enrolment.person = me
+    suggested = suggestions_for(program, enrolment, k=6)
     q = request.GET.get("q", "").strip()
-    others = (
-        Enrolment.objects.filter(
-            program=program, status=EnrolmentStatus.ACTIVE, person__is_active=True
-        )
-        .exclude(person=me)
-        .select_related("person", "person__team", "person__department")
-        .order_by("person__name")
+    page, rows = everyone_page(
+        program, me, q=q, page=request.GET.get("page"), per_page=24, others=suggested.others
     )
-    if q:
-        others = others.filter(
-            Q(person__name__icontains=q) | Q(person__title__icontains=q) | Q(goals__icontains=q)
-        )
-    page = Paginator(others, 24).get_page(request.GET.get("page"))
     # Who on this page has no room: they are shown as full and offered no request, so nobody
     # writes a note only to be told afterwards.
-    counts = open_counts(program, [e.person_id for e in page])
-    full_ids = {e.person_id for e in page if counts.get(e.person_id, 0) >= e.capacity}
+    counts = open_counts(program, [e.person_id for e in rows])
+    full_ids = {e.person_id for e in rows if counts.get(e.person_id, 0) >= e.capacity}
+    # Requests keep to the level rule too: nobody is offered a request that would be refused.
+    far_ids = {e.person_id for e in rows if outside_level_gap(program, me, e.person)}
     return render(
         request,
         "programs/peers.html",
         {
             "program": program,
-            "suggestions": suggestions,
+            "suggestions": suggested.rows,
+            "outside_level_rule": suggested.outside_level_rule,
+            "level_rule": suggested.level_rule,
             "page": page,
+            "rows": rows,
             "q": q,
             "full_ids": full_ids,
+            "far_ids": far_ids,
             "full": services.partners_in_program(program, me) >= enrolment.capacity,
         },
     )
