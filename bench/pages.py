@@ -302,10 +302,8 @@ def _sign_in_for(org: Organization, partnership: Partnership) -> User:
 
 
 def directory_team_query(scenario: Scenario) -> dict[str, str]:
-    """The directory's team filter as the search form sends it (a team id from the dropdown).
-
-    When the filter becomes a search field, send the team's name here instead."""
-    return {"team": str(scenario.team_id)}
+    """The directory's team filter as the search form sends it: part of a team's name."""
+    return {"team": scenario.team_name}
 
 
 def pages(s: Scenario) -> list[tuple[str, str, User]]:
