@@ -118,7 +118,9 @@ def test_a_participant_finds_requests_and_is_accepted_by_a_peer(
     sign_out(page)
     sign_in(page, base, user.email, "peer password 123")
     page.click("nav >> text=Requests")
-    assert page.locator("text=Python in return").is_visible()
+    # is_visible() does not wait: on a busy machine the click's page had not loaded yet.
+    page.wait_for_url("**/requests/")
+    page.wait_for_selector("text=Python in return")
     page.fill("textarea[name=response]", "Yes! Coffee on Tuesday?")
     page.click("button:has-text('Accept')")
     page.wait_for_url("**/partnerships/**")
