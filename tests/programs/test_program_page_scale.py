@@ -19,7 +19,15 @@ from twoway.meetings.cadence import (
 )
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.people.models import Person
-from twoway.programs.models import Partnership, PartnershipMember, PartnershipStatus, Program
+from twoway.programs.models import (
+    MatchRound,
+    Partnership,
+    PartnershipMember,
+    PartnershipStatus,
+    Program,
+    RoundStatus,
+)
+from twoway.programs.selectors import program_overview
 from twoway.support.models import UncertainFlag
 
 NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
@@ -185,3 +193,21 @@ def test_the_stalled_list_shows_names_and_dates_only(world: World) -> None:
     assert "S0- 000 &amp; S0- 001" in section and "no check-in since" in section
     # Participants never see it.
     assert 'id="stalled"' not in client_for(world.alice).get(detail(program)).content.decode()
+
+
+def test_the_rounds_list_counts_groups_in_the_database(world: World) -> None:
+    """The list of rounds shows each round's number of groups without reading its draft into
+    Python (a 10,000-group draft is megabytes): the database counts them, on SQLite and
+    PostgreSQL alike, and a round without a result counts 0."""
+    program = make_program(world.acme, name="Counted")
+    groups = [{"members": [i, i + 1]} for i in range(0, 14, 2)]
+    drafted = MatchRound.objects.create(
+        program=program, status=RoundStatus.DRAFT, result={"groups": groups, "unmatched": []}
+    )
+    queued = MatchRound.objects.create(program=program, status=RoundStatus.QUEUED)
+    rounds = {r.pk: r for r in program_overview(program)["rounds"]}  # type: ignore[attr-defined]
+    assert rounds[drafted.pk].groups_count == 7 and rounds[queued.pk].groups_count == 0
+    assert "result" in rounds[drafted.pk].get_deferred_fields()
+    page = client_for(world.bob).get(detail(program)).content.decode()
+    row = page.split(f"#{drafted.pk}</a>")[1].split("</tr>")[0]
+    assert "<td>7</td>" in row
