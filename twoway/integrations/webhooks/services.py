@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import secrets
 from dataclasses import dataclass
@@ -113,82 +114,62 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: User) -> None:
         )
 
 
-def webhooks_emit(organization_id: int, event: str, payload: dict[str, Any]) -> None:
-    """One outbox row per endpoint of the organization that wants `event`, once per event and
-    endpoint (the dedupe key), in the transaction of the change (the event listener)."""
-    event_id = f"{event}:{payload['id']}"
+def _endpoints_for(organization_id: int, event: str) -> list[WebhookEndpoint]:
     # At most ten endpoints: filtered here, the same on SQLite (no JSON containment) and PostgreSQL.
-    endpoints = [
+    return [
         e
         for e in WebhookEndpoint.objects.filter(
             organization_id=organization_id, deleted_at__isnull=True
         ).order_by("pk")
         if event in e.events
     ]
+
+
+def _delivery(
+    endpoint: WebhookEndpoint, event: str, payload: dict[str, Any], now: dt.datetime
+) -> OutboxMessage:
+    """The outbox row of one event for one endpoint; its dedupe key makes it once per both."""
+    event_id = f"{event}:{payload['id']}"
+    return OutboxMessage(
+        organization_id=endpoint.organization_id,
+        recipient=None,
+        recipient_email="",
+        kind="webhook",
+        channel=CHANNEL,
+        template="webhook",
+        context={
+            "endpoint_id": endpoint.pk,
+            "event": {"id": event_id, "type": event, "created": now.isoformat(), "data": payload},
+        },
+        dedupe_key=f"webhook:{endpoint.pk}:{event_id}",
+        due_at=now,
+    )
+
+
+def webhooks_emit(organization_id: int, event: str, payload: dict[str, Any]) -> None:
+    """One outbox row per endpoint of the organization that wants `event`, once per event and
+    endpoint (the dedupe key), in the transaction of the change (the event listener)."""
     now = timezone.now()
-    for endpoint in endpoints:
-        dedupe_key = f"webhook:{endpoint.pk}:{event_id}"
+    for endpoint in _endpoints_for(organization_id, event):
+        row = _delivery(endpoint, event, payload, now)
         try:
             with transaction.atomic():
-                OutboxMessage.objects.create(
-                    organization_id=organization_id,
-                    recipient=None,
-                    recipient_email="",
-                    kind="webhook",
-                    channel=CHANNEL,
-                    template="webhook",
-                    context={
-                        "endpoint_id": endpoint.pk,
-                        "event": {
-                            "id": event_id,
-                            "type": event,
-                            "created": now.isoformat(),
-                            "data": payload,
-                        },
-                    },
-                    dedupe_key=dedupe_key,
-                    due_at=now,
-                )
+                row.save(force_insert=True)
         except IntegrityError:
-            if not OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            if not OutboxMessage.objects.filter(dedupe_key=row.dedupe_key).exists():
                 raise
 
 
 def webhooks_emit_many(organization_id: int, event: str, payloads: list[dict[str, Any]]) -> None:
     """`webhooks_emit` for many objects at once (a round's partnerships, 500 per batch): one
     SELECT of the endpoints, one SELECT of dedupe keys, one INSERT; the same rows and keys."""
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(
-            organization_id=organization_id, deleted_at__isnull=True
-        ).order_by("pk")
-        if event in e.events
-    ]
+    endpoints = _endpoints_for(organization_id, event)
     if not endpoints or not payloads:
         return
     now = timezone.now()
     rows = {
-        f"webhook:{endpoint.pk}:{event}:{payload['id']}": OutboxMessage(
-            organization_id=organization_id,
-            recipient=None,
-            recipient_email="",
-            kind="webhook",
-            channel=CHANNEL,
-            template="webhook",
-            context={
-                "endpoint_id": endpoint.pk,
-                "event": {
-                    "id": f"{event}:{payload['id']}",
-                    "type": event,
-                    "created": now.isoformat(),
-                    "data": payload,
-                },
-            },
-            dedupe_key=f"webhook:{endpoint.pk}:{event}:{payload['id']}",
-            due_at=now,
-        )
-        for endpoint in endpoints
-        for payload in payloads
+        row.dedupe_key: row
+        for row in (_delivery(e, event, p, now) for e in endpoints for p in payloads)
     }
     queued = set(
         OutboxMessage.objects.filter(dedupe_key__in=list(rows)).values_list("dedupe_key", flat=True)
