@@ -6,6 +6,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -422,6 +423,31 @@ def match(
     )
 
 
+def _suggestions(
+    scorer: Scorer,
+    ids: Sequence[str],
+    person: int,
+    candidates: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.floating[Any]],
+    rows: list[int],
+) -> list[Suggestion]:
+    """The chosen rows of one person's scores as suggestions, with components and reasons."""
+    out = []
+    for r in rows:
+        j = int(candidates[r])
+        _, comps = scorer.pairs(np.array([person]), np.array([j]))
+        one = {name: float(v[0]) for name, v in comps.items()}
+        out.append(
+            Suggestion(
+                id=ids[j],
+                score=round(float(weights[r]), 6),
+                components=one,
+                reasons=pair_reasons(scorer, person, j, one),
+            )
+        )
+    return out
+
+
 def suggest(
     person_id: str,
     participants: Sequence[Participant],
@@ -444,20 +470,7 @@ def suggest(
         return []
     w, ok = ctx.feasible_scores(np.full(others.size, i), others, past_ok=settings.allow_repeats)
     order = sorted(np.nonzero(ok)[0].tolist(), key=lambda r: (-w[r], c.ids[int(others[r])]))
-    out = []
-    for r in order[:k]:
-        j = int(others[r])
-        _, comps = ctx.scorer.pairs(np.array([i]), np.array([j]))
-        one = {name: float(v[0]) for name, v in comps.items()}
-        out.append(
-            Suggestion(
-                id=c.ids[j],
-                score=round(float(w[r]), 6),
-                components=one,
-                reasons=pair_reasons(ctx.scorer, i, j, one),
-            )
-        )
-    return out
+    return _suggestions(ctx.scorer, c.ids, i, others, w, order[:k])
 
 
 @dataclass(frozen=True)
@@ -526,19 +539,7 @@ def suggest_row(
     fits = (w >= c.settings.min_fit) & (w > 0)
     ok = level_ok & ~blocked & fits
     order = sorted(np.nonzero(ok)[0].tolist(), key=lambda r: (-w[r], c.ids[int(cand[r])]))
-    out = []
-    for r in order[:k]:
-        j = int(cand[r])
-        _, comps = scorer.pairs(np.array([person]), np.array([j]))
-        one = {name: float(v[0]) for name, v in comps.items()}
-        out.append(
-            Suggestion(
-                id=c.ids[j],
-                score=round(float(w[r]), 6),
-                components=one,
-                reasons=pair_reasons(scorer, person, j, one),
-            )
-        )
+    out = _suggestions(scorer, c.ids, person, cand, w, order[:k])
     return SuggestionRow(tuple(out), int((~level_ok & ~blocked & fits).sum()))
 
 
