@@ -147,7 +147,7 @@ def test_suggestions_are_the_engines_scores_and_reasons(world: World, program: P
 def test_suggestions_keep_to_the_level_rule_and_say_so(world: World, program: Program) -> None:
     response = client_for(world.alice).get(peers_url(program))
     rows = response.context["suggestions"]
-    assert rows and all(abs((p.level or 0) - 3) <= 1 for p, _ in rows)
+    assert rows and all(abs((p.level or 0) - 3) <= 1 for p, _, _ in rows)
     me = Enrolment.objects.select_related("person").get(person=world.alice_person)
     everyone_ = suggestions_for(program, me, k=100)
     assert all(abs((p.level or 0) - 3) <= 1 for p, _ in everyone_.rows)
@@ -241,3 +241,17 @@ def test_the_kept_features_follow_enrolments_and_profiles(world: World, program:
     assert suggestions_for(program, me, k=1).rows[0][0] == newcomer
     Enrolment.objects.filter(person=newcomer).update(status=EnrolmentStatus.WITHDRAWN)
     assert newcomer not in [p for p, _ in suggestions_for(program, me, k=100).rows]
+
+
+def test_the_suggestions_speak_to_their_reader(world: World, program: Program) -> None:
+    """The engine writes reasons about both people ("Alice Example can help Peer 003 with …");
+    the page shows Alice hers in the second person, as her introduction would."""
+    response = client_for(world.alice).get(peers_url(program))
+    name = world.alice_person.name
+    rows = response.context["suggestions"]
+    engine_reasons = [r for _, s, _ in rows for r in s.reasons]
+    assert any(name in r for r in engine_reasons), "the fixture's reasons name Alice"
+    shown = [r for _, _, reasons in rows for r in reasons]
+    assert shown and not any(name in r for r in shown)
+    html = response.content.decode()
+    assert not any(f"<li>{r}</li>" in html for r in engine_reasons if name in r)

@@ -51,7 +51,11 @@ def program_peers(request: OrgRequest, program_id: int) -> HttpResponse:
         "programs/peers.html",
         {
             "program": program,
-            "suggestions": suggested.rows,
+            # The reasons speak to their reader, as in an introduction ("between you and Ana").
+            "suggestions": [
+                (person, suggestion, reasons_for(suggestion.reasons, me.name))
+                for person, suggestion in suggested.rows
+            ],
             "outside_level_rule": suggested.outside_level_rule,
             "level_rule": suggested.level_rule,
             "page": page,
