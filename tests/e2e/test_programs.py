@@ -100,6 +100,12 @@ def test_a_participant_finds_requests_and_is_accepted_by_a_peer(
     page.click("nav >> text=Programs")
     page.click("text=Peer partners")
     page.click("text=Find a peer")
+    # On a phone each person in "Everyone in the program" is a card: the request link (or why
+    # there is none) is on screen, not in a table scrolled off to the right.
+    page.set_viewport_size({"width": 390, "height": 844})
+    action = page.locator("table.stack tbody tr").first.locator("td").last.bounding_box()
+    assert action is not None and action["x"] + action["width"] <= 390, action
+    page.set_viewport_size({"width": 1280, "height": 900})
     first = page.locator(".people .person").first
     peer_name = first.locator("strong").inner_text()
     first.locator("text=Send a request").click()
