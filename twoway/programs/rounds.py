@@ -28,7 +28,7 @@ from twoway.matching import UNMATCHED_REASONS, MatchResult, match
 from twoway.matching.circles import form_circles
 from twoway.notifications.services import Message, notify_many
 from twoway.people.models import Person
-from twoway.programs.cohort import engine_settings, participants_for, pool
+from twoway.programs.cohort import engine_settings, participants_for, pool, pool_count
 from twoway.programs.draft_pages import draft_page_build
 from twoway.programs.kinds import LEFT_OUT
 from twoway.programs.models import (
@@ -60,7 +60,7 @@ def round_create(*, program: Program, actor: User | None, source: str = "") -> M
     """Queue a round; `actor` is None when an API key starts it (`source` names the key)."""
     if not program.runs_rounds:
         raise ProgramError("This program matches by requests only; change its matching mode first.")
-    waiting = pool(program).count()
+    waiting = pool_count(program)
     if waiting < 2:
         # A round of nobody (or of one person) is an empty draft with nothing to publish.
         raise ProgramError(

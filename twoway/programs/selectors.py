@@ -12,7 +12,7 @@ from django.utils import timezone
 from twoway.accounts.models import Organization
 from twoway.lib.errors import NotFound
 from twoway.people.models import Person
-from twoway.programs.cohort import pool
+from twoway.programs.cohort import pool, pool_count
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Enrolment,
@@ -175,7 +175,7 @@ def program_overview(program: Program, page: str | None = None) -> dict[str, obj
         "enrolled": Enrolment.objects.filter(
             program=program, status=EnrolmentStatus.ACTIVE
         ).count(),
-        "in_pool": pool(program).count(),
+        "in_pool": pool_count(program),
         "by_status": {label: by_status.get(value, 0) for value, label in PartnershipStatus.choices},
         "open_requests": MatchRequest.objects.filter(
             program=program, status=RequestStatus.OPEN
