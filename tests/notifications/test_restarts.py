@@ -308,8 +308,10 @@ def test_workers_survive_postgres_restarts_and_a_stalled_relay_without_loss_or_d
     hr = [m for m in delivered if m["To"] == "hr@fault.example"]
     assert len(hr) == HR_REQUESTS
     text = "\n".join(output)
-    # The faults were met by the workers, not slipped between.
-    assert "database unavailable, retrying" in text
+    # The faults were met by the workers, not slipped between. Which of the worker's two
+    # database-outage paths meets a restart depends on timing: the loop (nothing in hand) or
+    # recording a message the relay has just accepted.
+    assert "database unavailable, retrying" in text or "recording it waits for the database" in text
     assert "timed out" in text
     print(
         f"\n{len(expected)} messages, {WORKERS} workers, PostgreSQL restarted 3 times "
