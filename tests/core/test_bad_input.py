@@ -101,6 +101,50 @@ FORM_PAGES = sorted(
     if case.method == "get" and any(case.expected(p) == 200 for p in PERSONAS)
 )
 
+# Pages on which the first persona allowed to open them sees no POST form with a field to fill:
+# reads, downloads, redirects for a signed-in person, and forms of buttons only. The walk below
+# checks this stays true, so a form added to one of them is fuzzed instead of passed over.
+NO_FORM_PAGES = frozenset(
+    {
+        "admin",
+        "blocks",
+        "boundaries",
+        "checkin_series_ics",
+        "directory",
+        "directory_import_errors",
+        "directory_invitations",
+        "healthz",
+        "home",
+        "login",
+        "logout",
+        "my_insights",
+        "my_partnerships",
+        "my_profile",
+        "notification_outbox",
+        "notifications_unsubscribe",
+        "openapi-json",
+        "openapi-view",
+        "org_home",
+        "partnership_home",
+        "password_change_done",
+        "password_reset_complete",
+        "password_reset_confirm",
+        "password_reset_done",
+        "person_detail",
+        "program_enrolments",
+        "program_insights",
+        "program_insights_csv",
+        "program_peers",
+        "programs_list",
+        "request_new",
+        "requests",
+        "round_detail",
+        "slack_oauth_callback",
+        "slack_settings",
+        "wellbeing",
+    }
+)
+
 NASTY = st.sampled_from(
     [
         "",
@@ -186,8 +230,10 @@ def test_no_form_answers_500_or_writes_when_it_refuses(world: World, name: str) 
     Milestone.objects.get_or_create(goal=goal(world), title="First step")
     pair(world)
     client, forms = forms_on(CASES[name], world)
-    if not forms:
-        pytest.skip("no POST form on this page")
+    if name in NO_FORM_PAGES:
+        assert not forms, f"{name} has a form to fill now: take it out of NO_FORM_PAGES"
+        return
+    assert forms, f"{name} shows no form to fill: add it to NO_FORM_PAGES if that is right"
 
     @settings(
         max_examples=30,
