@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Exists, Min, OuterRef, Prefetch, Subquery
+
 from twoway.feedback.kinds import FEEDBACK, FIT_CHECK
 from twoway.feedback.models import FeedbackEntry, FeedbackRound, FitCheck
 from twoway.lib.jobs import job
+from twoway.lib.pages import by_pk
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.notifications.selectors import local_when
-from twoway.notifications.services import notify
+from twoway.notifications.services import Message, notify_many
 from twoway.programs.models import PartnershipMember, PartnershipStatus
 from twoway.programs.selectors import active_partnerships, members_of, partner_names
 
@@ -22,82 +25,107 @@ FIT_CHECK_EXPIRES = dt.timedelta(days=14)
 
 @job("fit_checks", every=dt.timedelta(minutes=1))
 def fit_checks(now: dt.datetime) -> int:
-    """After the pair's first held check-in: "is this a good fit?" to whoever has not said."""
-    created = 0
+    """After the pair's first held check-in: "is this a good fit?" to whoever has not said.
+
+    The pairs whose first held check-in lies in the look-back, with someone yet to answer, are
+    one query (check-ins before the look-back are never read), a page at a time, each page's
+    messages queued at once (notify_many)."""
     held = CheckIn.objects.filter(
-        status=CheckinStatus.HELD,
-        scheduled_start__lte=now,
-        partnership__status=PartnershipStatus.ACTIVE,
+        partnership=OuterRef("pk"), status=CheckinStatus.HELD, scheduled_start__lte=now
     )
-    first_by_pair: dict[int, dt.datetime] = {}
-    for pid, start in held.order_by("scheduled_start").values_list(
-        "partnership_id", "scheduled_start"
-    ):
-        first_by_pair.setdefault(pid, start)
-    recent = [pid for pid, start in first_by_pair.items() if start >= now - LOOKBACK]
-    answered = set(
-        FitCheck.objects.filter(partnership_id__in=recent).values_list(
-            "partnership_id", "person_id"
+    first_held = held.values("partnership").annotate(first=Min("scheduled_start")).values("first")
+    answered = FitCheck.objects.filter(
+        partnership=OuterRef("partnership_id"), person=OuterRef("person_id")
+    )
+    someone_to_ask = PartnershipMember.objects.filter(partnership=OuterRef("pk")).exclude(
+        Exists(answered)
+    )
+    pairs = (
+        active_partnerships()
+        .filter(
+            Exists(held.filter(scheduled_start__gte=now - LOOKBACK)),
+            ~Exists(held.filter(scheduled_start__lt=now - LOOKBACK)),
+            Exists(someone_to_ask),
         )
+        .annotate(first_held=Subquery(first_held))
     )
-    for partnership in active_partnerships().filter(pk__in=recent):
-        for person in members_of(partnership):
-            if (partnership.pk, person.pk) in answered:
-                continue
-            created += bool(
-                notify(
+    created = 0
+    for page in by_pk(pairs):
+        said = set(
+            FitCheck.objects.filter(partnership__in=page).values_list("partnership_id", "person_id")
+        )
+        created += notify_many(
+            kind=FIT_CHECK,
+            template="reminder_fit_check",
+            messages=[
+                Message(
                     person=person,
-                    kind=FIT_CHECK,
-                    template="reminder_fit_check",
                     context={
                         "partnership_id": partnership.pk,
                         "partners": partner_names(partnership, person),
                         "url": f"/o/{partnership.organization.slug}/",
                     },
                     dedupe_key=f"fit-check:{partnership.pk}:{person.pk}",
-                    expires_at=first_by_pair[partnership.pk] + FIT_CHECK_EXPIRES,
+                    expires_at=partnership.first_held + FIT_CHECK_EXPIRES,
                 )
-            )
+                for partnership in page
+                for person in members_of(partnership)
+                if (partnership.pk, person.pk) not in said
+            ],
+        )
     return created
 
 
 @job("feedback_reminders", every=dt.timedelta(minutes=1))
 def feedback_reminders(now: dt.datetime) -> int:
-    """Three days before a feedback round's deadline, to members who have not written yet."""
-    created = 0
-    rounds = FeedbackRound.objects.filter(
-        deadline__gt=now,
-        deadline__lte=now + FEEDBACK_REMIND_BEFORE_DEADLINE,
-        partnership__status=PartnershipStatus.ACTIVE,
-    ).select_related("partnership__organization")
-    for feedback_round in rounds:
-        partnership = feedback_round.partnership
-        wrote = set(
-            FeedbackEntry.objects.filter(round=feedback_round).values_list("author_id", flat=True)
+    """Three days before a feedback round's deadline, to members who have not written yet.
+    Rounds everyone has written for are left out by the query; the rest are read a page at a
+    time, each page's reminders queued at once (notify_many)."""
+    wrote = FeedbackEntry.objects.filter(
+        round=OuterRef(OuterRef("pk")), author=OuterRef("person_id")
+    )
+    someone_to_remind = PartnershipMember.objects.filter(
+        partnership=OuterRef("partnership_id")
+    ).exclude(Exists(wrote))
+    rounds = (
+        FeedbackRound.objects.filter(
+            Exists(someone_to_remind),
+            deadline__gt=now,
+            deadline__lte=now + FEEDBACK_REMIND_BEFORE_DEADLINE,
+            partnership__status=PartnershipStatus.ACTIVE,
         )
-        members = [
-            m.person
-            for m in PartnershipMember.objects.filter(partnership=partnership).select_related(
-                "person"
+        .select_related("partnership__organization")
+        .prefetch_related(
+            Prefetch(
+                "partnership__members", queryset=PartnershipMember.objects.select_related("person")
             )
-        ]
-        for person in members:
-            if person.pk in wrote:
-                continue
-            created += bool(
-                notify(
-                    person=person,
-                    kind=FEEDBACK,
-                    template="reminder_feedback",
-                    context={
-                        "round_id": feedback_round.pk,
-                        "partnership_id": partnership.pk,
-                        "partners": [p.name for p in members if p.pk != person.pk],
-                        "deadline": local_when(feedback_round.deadline, person.time_zone),
-                        "url": f"/o/{partnership.organization.slug}/",
-                    },
-                    dedupe_key=f"feedback-reminder:{feedback_round.pk}:{person.pk}",
-                    expires_at=feedback_round.deadline,
+        )
+    )
+    created = 0
+    for page in by_pk(rounds):
+        written = set(
+            FeedbackEntry.objects.filter(round__in=page).values_list("round_id", "author_id")
+        )
+        messages = []
+        for feedback_round in page:
+            partnership = feedback_round.partnership
+            members = members_of(partnership)
+            for person in members:
+                if (feedback_round.pk, person.pk) in written:
+                    continue
+                messages.append(
+                    Message(
+                        person=person,
+                        context={
+                            "round_id": feedback_round.pk,
+                            "partnership_id": partnership.pk,
+                            "partners": [p.name for p in members if p.pk != person.pk],
+                            "deadline": local_when(feedback_round.deadline, person.time_zone),
+                            "url": f"/o/{partnership.organization.slug}/",
+                        },
+                        dedupe_key=f"feedback-reminder:{feedback_round.pk}:{person.pk}",
+                        expires_at=feedback_round.deadline,
+                    )
                 )
-            )
+        created += notify_many(kind=FEEDBACK, template="reminder_feedback", messages=messages)
     return created

@@ -10,7 +10,8 @@ from django.db.models import Exists, OuterRef
 from twoway.goals.kinds import GOALS
 from twoway.goals.models import Goal
 from twoway.lib.jobs import job
-from twoway.notifications.services import notify
+from twoway.lib.pages import by_pk
+from twoway.notifications.services import Message, notify_many
 from twoway.programs.selectors import active_partnerships, members_of, partner_names
 
 GOALS_NOT_SET_AFTER = dt.timedelta(days=7)
@@ -19,20 +20,21 @@ GOALS_NOT_SET_AFTER = dt.timedelta(days=7)
 @job("goals_not_set", every=dt.timedelta(minutes=1))
 def goals_not_set(now: dt.datetime) -> int:
     """Seven days after a match, a pair with no goal yet gets a friendly prompt."""
-    created = 0
     pairs = (
         active_partnerships()
         .filter(created__lte=now - GOALS_NOT_SET_AFTER, created__gt=now - GOALS_NOT_SET_AFTER * 4)
         .annotate(has_goal=Exists(Goal.objects.filter(partnership=OuterRef("pk"))))
         .filter(has_goal=False)
     )
-    for partnership in pairs:
-        for person in members_of(partnership):
-            created += bool(
-                notify(
+    created = 0
+    # A round's pairs were all matched the same day: a page of them at a time, queued at once.
+    for page in by_pk(pairs):
+        created += notify_many(
+            kind=GOALS,
+            template="reminder_goals",
+            messages=[
+                Message(
                     person=person,
-                    kind=GOALS,
-                    template="reminder_goals",
                     context={
                         "partnership_id": partnership.pk,
                         "partners": partner_names(partnership, person),
@@ -42,5 +44,8 @@ def goals_not_set(now: dt.datetime) -> int:
                     dedupe_key=f"goals-not-set:{partnership.pk}:{person.pk}",
                     expires_at=partnership.created + GOALS_NOT_SET_AFTER * 4,
                 )
-            )
+                for partnership in page
+                for person in members_of(partnership)
+            ],
+        )
     return created

@@ -13,6 +13,8 @@ from twoway.programs.models import Partnership, PartnershipStatus, Program
 
 NUDGE_AFTER_CADENCES = 1.5
 STALLED_AFTER_CADENCES = 3.0
+# Past this the pair is long stalled: the program manager has it, and the nudges stop.
+NUDGES_STOP_AFTER_CADENCES = 6
 
 
 def with_last_held(qs: QuerySet[Partnership]) -> QuerySet[Partnership]:
@@ -93,6 +95,28 @@ def overdue_in_program(
     return with_last_held(overdue).order_by(
         F("last_held").asc(nulls_first=True), "started_on", "created", "pk"
     )
+
+
+def _started_since(moment: dt.datetime) -> Q:
+    """The start date at midnight UTC lies at or after `moment`: the converse of
+    `overdue_in_program`'s comparison, by date too."""
+    moment_utc = moment.astimezone(dt.UTC)
+    if moment_utc.time() > dt.time(0):
+        return Q(started_on__gt=moment_utc.date())
+    return Q(started_on__gte=moment_utc.date())
+
+
+def nudge_due_in_program(
+    program: Program, *, factor: float, until: float, now: dt.datetime
+) -> QuerySet[Partnership]:
+    """`overdue_in_program` (no check-in within `factor` x the cadence), less the pairs whose
+    `cadence_baseline` lies more than `until` x the cadence before `now`, in one query."""
+    since = now - dt.timedelta(weeks=program.checkin_every_weeks) * until
+    baseline_since = Q(last_held__gte=since) | Q(last_held__isnull=True) & (
+        Q(started_on__isnull=False) & _started_since(since)
+        | Q(started_on__isnull=True, created__gte=since)
+    )
+    return overdue_in_program(program, factor=factor, now=now).filter(baseline_since)
 
 
 def stalled_in_program(program: Program, now: dt.datetime | None = None) -> QuerySet[Partnership]:

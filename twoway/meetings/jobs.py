@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 
 from twoway.accounts.models import Membership, Role
 from twoway.lib.jobs import job
+from twoway.lib.pages import by_pk
 from twoway.meetings.cadence import (
     NUDGE_AFTER_CADENCES,
+    NUDGES_STOP_AFTER_CADENCES,
     cadence_baseline,
-    overdue_partnerships,
+    nudge_due_in_program,
     stalled_partnerships,
 )
 from twoway.meetings.kinds import CHECKIN_REMINDER, DID_YOU_MEET, NUDGE, PROGRAM_SUMMARY
@@ -30,7 +32,7 @@ from twoway.notifications.models import (
     default_reminder_offsets,
 )
 from twoway.notifications.selectors import local_when, week_started
-from twoway.notifications.services import notify
+from twoway.notifications.services import Message, notify, notify_many
 from twoway.people.models import Person
 from twoway.programs.models import (
     MatchRequest,
@@ -57,7 +59,9 @@ EVERY_MINUTE = dt.timedelta(minutes=1)
 @job("checkin_reminders", every=EVERY_MINUTE)
 def checkin_reminders(now: dt.datetime) -> int:
     """Before a check-in, at each person's chosen offsets (default 24 h and 15 min). When a run
-    is late (a check-in booked an hour ahead), only the nearest due reminder goes out."""
+    is late (a check-in booked an hour ahead), only the nearest due reminder goes out. The
+    check-ins of the coming day are read a page at a time, each page's reminders queued at once
+    (notify_many): the cost per check-in is a share of a few statements, not three."""
     horizon = now + dt.timedelta(minutes=max(REMINDER_OFFSET_CHOICES) + 1)
     checkins = (
         CheckIn.objects.filter(
@@ -77,54 +81,59 @@ def checkin_reminders(now: dt.datetime) -> int:
         )
     )
     created = 0
-    for checkin in checkins:
-        partnership = checkin.partnership
-        for person in members_of(partnership):
-            settings_row: NotificationSettings | None = getattr(
-                person, "notification_settings", None
-            )
-            offsets = settings_row.reminder_offsets if settings_row else default_reminder_offsets()
-            passed = [
-                int(m)
-                for m in offsets
-                if checkin.scheduled_start - dt.timedelta(minutes=int(m)) <= now
-            ]
-            if not passed:
-                continue
-            minutes = min(passed)
-            created += bool(
-                notify(
-                    person=person,
-                    kind=CHECKIN_REMINDER,
-                    template="reminder_checkin",
-                    context={
-                        "checkin_id": checkin.pk,
-                        "partnership_id": partnership.pk,
-                        "partners": partner_names(partnership, person),
-                        "when": local_when(checkin.scheduled_start, person.time_zone),
-                        "minutes_before": minutes,
-                        "duration": checkin.duration_minutes,
-                        "url": f"/o/{partnership.organization.slug}/",
-                    },
-                    dedupe_key=(
-                        f"checkin-reminder:{checkin.pk}:{person.pk}:{minutes}:"
-                        f"{checkin.scheduled_start.isoformat()}"
-                    ),
-                    # A reminder after the check-in has started is noise.
-                    expires_at=checkin.scheduled_start,
+    for page in by_pk(checkins):
+        messages = []
+        for checkin in page:
+            partnership = checkin.partnership
+            for person in members_of(partnership):
+                settings_row: NotificationSettings | None = getattr(
+                    person, "notification_settings", None
                 )
-            )
+                offsets = (
+                    settings_row.reminder_offsets if settings_row else default_reminder_offsets()
+                )
+                passed = [
+                    int(m)
+                    for m in offsets
+                    if checkin.scheduled_start - dt.timedelta(minutes=int(m)) <= now
+                ]
+                if not passed:
+                    continue
+                minutes = min(passed)
+                messages.append(
+                    Message(
+                        person=person,
+                        context={
+                            "checkin_id": checkin.pk,
+                            "partnership_id": partnership.pk,
+                            "partners": partner_names(partnership, person),
+                            "when": local_when(checkin.scheduled_start, person.time_zone),
+                            "minutes_before": minutes,
+                            "duration": checkin.duration_minutes,
+                            "url": f"/o/{partnership.organization.slug}/",
+                        },
+                        dedupe_key=(
+                            f"checkin-reminder:{checkin.pk}:{person.pk}:{minutes}:"
+                            f"{checkin.scheduled_start.isoformat()}"
+                        ),
+                        # A reminder after the check-in has started is noise.
+                        expires_at=checkin.scheduled_start,
+                    )
+                )
+        created += notify_many(
+            kind=CHECKIN_REMINDER, template="reminder_checkin", messages=messages
+        )
     return created
 
 
 @job("did_you_meet", every=EVERY_MINUTE)
 def did_you_meet(now: dt.datetime) -> int:
-    """After a check-in's time has passed and nobody logged it: "did you meet?"."""
-    created = 0
+    """After a check-in's time has passed and nobody logged it: "did you meet?". The look-back's
+    check-ins are read a page at a time, each page's questions queued at once (notify_many)."""
     checkins = (
         CheckIn.objects.filter(
             status=CheckinStatus.SCHEDULED,
-            scheduled_start__lte=now,
+            scheduled_start__lte=now - DID_YOU_MEET_AFTER,
             scheduled_start__gte=now - LOOKBACK,
             partnership__status=PartnershipStatus.ACTIVE,
         )
@@ -135,58 +144,74 @@ def did_you_meet(now: dt.datetime) -> int:
             )
         )
     )
-    for checkin in checkins:
-        if checkin.end + DID_YOU_MEET_AFTER > now:
-            continue
-        partnership = checkin.partnership
-        for person in members_of(partnership):
-            created += bool(
-                notify(
+    created = 0
+    for page in by_pk(checkins):
+        created += notify_many(
+            kind=DID_YOU_MEET,
+            template="reminder_did_you_meet",
+            messages=[
+                Message(
                     person=person,
-                    kind=DID_YOU_MEET,
-                    template="reminder_did_you_meet",
                     context={
                         "checkin_id": checkin.pk,
-                        "partnership_id": partnership.pk,
-                        "partners": partner_names(partnership, person),
+                        "partnership_id": checkin.partnership.pk,
+                        "partners": partner_names(checkin.partnership, person),
                         "when": local_when(checkin.scheduled_start, person.time_zone),
-                        "url": f"/o/{partnership.organization.slug}/",
+                        "url": f"/o/{checkin.partnership.organization.slug}/",
                     },
                     dedupe_key=f"did-you-meet:{checkin.pk}:{person.pk}",
                     expires_at=checkin.end + DID_YOU_MEET_EXPIRES,
                 )
-            )
+                for checkin in page
+                if checkin.end + DID_YOU_MEET_AFTER <= now
+                for person in members_of(checkin.partnership)
+            ],
+        )
     return created
 
 
 @job("cadence_nudges", every=EVERY_MINUTE)
 def cadence_nudges(now: dt.datetime) -> int:
     """No check-in held within 1.5x the program's cadence: a gentle nudge to each member, once
-    per gap (the key names the last meeting)."""
+    per gap (the key names the last meeting). After 6x the cadence the pair is long stalled:
+    the program manager has it, and no more nudges go. Which pairs are due is one query per
+    program (cadence.nudge_due_in_program), read a page at a time and queued with notify_many,
+    so pairs that keep their cadence cost nothing here."""
+    programs = Program.objects.filter(
+        Exists(Partnership.objects.filter(program=OuterRef("pk"), status=PartnershipStatus.ACTIVE))
+    )
     created = 0
-    for partnership in overdue_partnerships(factor=NUDGE_AFTER_CADENCES, now=now):
-        baseline = cadence_baseline(partnership)
-        if now - baseline > dt.timedelta(weeks=partnership.program.checkin_every_weeks * 6):
-            continue  # long stalled: the program manager has it; no more nudges
-        for member in partnership.members.all():
-            person = member.person
-            created += bool(
-                notify(
-                    person=person,
-                    kind=NUDGE,
-                    template="nudge_cadence",
-                    context={
-                        "partnership_id": partnership.pk,
-                        "partners": partner_names(partnership, person),
-                        "weeks": partnership.program.checkin_every_weeks,
-                        "since": local_when(baseline, person.time_zone),
-                        "met_before": getattr(partnership, "last_held", None) is not None,
-                        "url": f"/o/{partnership.organization.slug}/",
-                    },
-                    dedupe_key=f"cadence-nudge:{partnership.pk}:{person.pk}:{baseline.isoformat()}",
-                    expires_at=now + NUDGE_EXPIRES,
-                )
-            )
+    for program in programs:
+        due = nudge_due_in_program(
+            program,
+            factor=NUDGE_AFTER_CADENCES,
+            until=NUDGES_STOP_AFTER_CADENCES,
+            now=now,
+        ).select_related("program", "organization")
+        for page in by_pk(due.prefetch_related("members__person")):
+            messages = []
+            for partnership in page:
+                baseline = cadence_baseline(partnership)
+                for member in partnership.members.all():
+                    person = member.person
+                    messages.append(
+                        Message(
+                            person=person,
+                            context={
+                                "partnership_id": partnership.pk,
+                                "partners": partner_names(partnership, person),
+                                "weeks": partnership.program.checkin_every_weeks,
+                                "since": local_when(baseline, person.time_zone),
+                                "met_before": getattr(partnership, "last_held", None) is not None,
+                                "url": f"/o/{partnership.organization.slug}/",
+                            },
+                            dedupe_key=(
+                                f"cadence-nudge:{partnership.pk}:{person.pk}:{baseline.isoformat()}"
+                            ),
+                            expires_at=now + NUDGE_EXPIRES,
+                        )
+                    )
+            created += notify_many(kind=NUDGE, template="nudge_cadence", messages=messages)
     return created
 
 

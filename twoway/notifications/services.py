@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -100,47 +101,60 @@ def notify(
 
 @dataclass(frozen=True)
 class Message:
-    """One message of `notify_many`: to `person`, with its own context and dedupe key."""
+    """One message of `notify_many`: to `person`, with its own context and dedupe key, and, as
+    notify()'s, an optional `due_at` (default now) and `expires_at` (a reminder's)."""
 
     person: Person
     context: dict[str, Any]
     dedupe_key: str
+    due_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
 
 
-def notify_many(*, kind: str, template: str, messages: Sequence[Message]) -> int:
-    """`notify()` for many people at once (the introductions of a round being published): one
-    SELECT and one INSERT, whatever the number. The contract is notify()'s: call it inside the
-    transaction of the change, and a dedupe key already queued is skipped, not doubled. Returns
-    how many rows it queued."""
+# A chunk's dedupe keys are one IN list, a size every database takes as bind parameters.
+NOTIFY_CHUNK = 1000
+
+
+def notify_many(*, kind: str, template: str, messages: Iterable[Message]) -> int:
+    """`notify()` for many people at once (the introductions of a round being published, a
+    reminder job's whole window): one SELECT of the keys already queued and one INSERT per
+    chunk of NOTIFY_CHUNK messages, however many there are. The contract is notify()'s: call
+    it inside the transaction of the change, and a dedupe key already queued is skipped, not
+    doubled. Returns how many rows it queued."""
     declared = kinds.get(kind)
-    if not messages:
-        return 0
-    keys = [m.dedupe_key for m in messages]
-    if len(set(keys)) != len(keys):
-        raise ValueError("notify_many() got the same dedupe key twice")
-    queued = set(
-        OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
-    )
-    now = timezone.now()
-    rows = [
-        OutboxMessage(
-            organization_id=m.person.organization_id,
-            recipient=m.person,
-            recipient_email="",
-            kind=kind,
-            channel=declared.default_channel,
-            template=template,
-            context=dict(m.context),
-            attachments=[],
-            dedupe_key=m.dedupe_key,
-            due_at=now,
+    seen: set[str] = set()
+    created = 0
+    it = iter(messages)
+    while chunk := list(islice(it, NOTIFY_CHUNK)):
+        keys = [m.dedupe_key for m in chunk]
+        if len(set(keys)) != len(keys) or not seen.isdisjoint(keys):
+            raise ValueError("notify_many() got the same dedupe key twice")
+        seen.update(keys)
+        queued = set(
+            OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
         )
-        for m in messages
-        if m.dedupe_key not in queued
-    ]
-    # A row queued by someone else since the SELECT is skipped as notify() would skip it.
-    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+        now = timezone.now()
+        rows = [
+            OutboxMessage(
+                organization_id=m.person.organization_id,
+                recipient=m.person,
+                recipient_email="",
+                kind=kind,
+                channel=declared.default_channel,
+                template=template,
+                context=dict(m.context),
+                attachments=[],
+                dedupe_key=m.dedupe_key,
+                due_at=m.due_at or now,
+                expires_at=m.expires_at,
+            )
+            for m in chunk
+            if m.dedupe_key not in queued
+        ]
+        # A row queued by someone else since the SELECT is skipped as notify() would skip it.
+        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+        created += len(rows)
+    return created
 
 
 def notify_group(
