@@ -13,6 +13,7 @@ from django.utils import timezone
 from tests.conftest import World
 from tests.notifications.helpers import drain, row
 from twoway.integrations.email.transport import EmailTransport
+from twoway.notifications import services
 from twoway.notifications.kinds import UnknownKind
 from twoway.notifications.models import NotificationSettings, OutboxMessage, OutboxStatus
 from twoway.notifications.services import (
@@ -72,6 +73,29 @@ def test_many_messages_are_queued_at_once_and_still_once_per_dedupe_key(world: W
     assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 3
     with pytest.raises(UnknownKind):
         notify_many(kind="no-such-kind", template="reminder_request", messages=messages)
+
+
+def test_many_messages_carry_their_own_due_time_and_expiry_chunk_by_chunk(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three chunks of two, each skipping what is queued; a key twice is refused before any write.
+    monkeypatch.setattr(services, "NOTIFY_CHUNK", 2)
+    later = timezone.now() + dt.timedelta(hours=2)
+    expiry = timezone.now() + dt.timedelta(days=1)
+    queue(world, key="k3")
+    messages = [
+        Message(person=world.alice_person, context=CTX, dedupe_key=f"k{i}", expires_at=expiry)
+        for i in range(1, 6)
+    ] + [Message(person=world.bob_person, context=CTX, dedupe_key="k6", due_at=later)]
+    assert notify_many(kind="request", template="reminder_request", messages=messages) == 5
+    assert notify_many(kind="request", template="reminder_request", messages=messages) == 0
+    assert row("k1").expires_at == expiry and row("k5").expires_at == expiry
+    assert row("k3").expires_at is None  # queued first by notify(), left alone
+    assert row("k6").due_at == later and row("k6").expires_at is None
+    again = [Message(person=world.bob_person, context=CTX, dedupe_key=k) for k in ("k7", "k7")]
+    with pytest.raises(ValueError, match="same dedupe key"):
+        notify_many(kind="request", template="reminder_request", messages=again)
+    assert not OutboxMessage.objects.filter(dedupe_key="k7").exists()
 
 
 def test_it_renders_text_html_and_unsubscribe_headers(world: World) -> None:
