@@ -13,7 +13,7 @@ from twoway.feedback.models import FeedbackEntry, FeedbackRound, FitCheck
 from twoway.lib.jobs import job
 from twoway.lib.pages import by_pk
 from twoway.meetings.models import CheckIn, CheckinStatus
-from twoway.notifications.selectors import local_when
+from twoway.notifications.selectors import local_when, queued
 from twoway.notifications.services import Message, notify_many
 from twoway.programs.models import PartnershipMember, PartnershipStatus
 from twoway.programs.selectors import active_partnerships, members_of, partner_names
@@ -27,9 +27,9 @@ FIT_CHECK_EXPIRES = dt.timedelta(days=14)
 def fit_checks(now: dt.datetime) -> int:
     """After the pair's first held check-in: "is this a good fit?" to whoever has not said.
 
-    The pairs whose first held check-in lies in the look-back, with someone yet to answer, are
-    one query (check-ins before the look-back are never read), a page at a time, each page's
-    messages queued at once (notify_many)."""
+    The pairs whose first held check-in lies in the look-back, with someone yet to answer and
+    not yet asked, are one query (check-ins before the look-back are never read), a page at a
+    time, each page's messages queued at once (notify_many)."""
     held = CheckIn.objects.filter(
         partnership=OuterRef("pk"), status=CheckinStatus.HELD, scheduled_start__lte=now
     )
@@ -37,8 +37,9 @@ def fit_checks(now: dt.datetime) -> int:
     answered = FitCheck.objects.filter(
         partnership=OuterRef("partnership_id"), person=OuterRef("person_id")
     )
+    asked = queued("fit-check:", OuterRef("partnership_id"), ":", OuterRef("person_id"))
     someone_to_ask = PartnershipMember.objects.filter(partnership=OuterRef("pk")).exclude(
-        Exists(answered)
+        Exists(answered) | asked
     )
     pairs = (
         active_partnerships()
@@ -79,14 +80,15 @@ def fit_checks(now: dt.datetime) -> int:
 @job("feedback_reminders", every=dt.timedelta(minutes=1))
 def feedback_reminders(now: dt.datetime) -> int:
     """Three days before a feedback round's deadline, to members who have not written yet.
-    Rounds everyone has written for are left out by the query; the rest are read a page at a
-    time, each page's reminders queued at once (notify_many)."""
+    Rounds whose members have all written or been reminded are left out by the query; the rest
+    are read a page at a time, each page's reminders queued at once (notify_many)."""
     wrote = FeedbackEntry.objects.filter(
         round=OuterRef(OuterRef("pk")), author=OuterRef("person_id")
     )
+    reminded = queued("feedback-reminder:", OuterRef(OuterRef("pk")), ":", OuterRef("person_id"))
     someone_to_remind = PartnershipMember.objects.filter(
         partnership=OuterRef("partnership_id")
-    ).exclude(Exists(wrote))
+    ).exclude(Exists(wrote) | reminded)
     rounds = (
         FeedbackRound.objects.filter(
             Exists(someone_to_remind),

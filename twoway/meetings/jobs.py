@@ -31,7 +31,7 @@ from twoway.notifications.models import (
     NotificationSettings,
     default_reminder_offsets,
 )
-from twoway.notifications.selectors import local_when, week_started
+from twoway.notifications.selectors import local_when, queued, week_started
 from twoway.notifications.services import Message, notify, notify_many
 from twoway.people.models import Person
 from twoway.programs.models import (
@@ -129,9 +129,14 @@ def checkin_reminders(now: dt.datetime) -> int:
 @job("did_you_meet", every=EVERY_MINUTE)
 def did_you_meet(now: dt.datetime) -> int:
     """After a check-in's time has passed and nobody logged it: "did you meet?". The look-back's
-    check-ins are read a page at a time, each page's questions queued at once (notify_many)."""
+    check-ins whose members were not all asked yet are read a page at a time, each page's
+    questions queued at once (notify_many)."""
+    not_asked = PartnershipMember.objects.filter(partnership=OuterRef("partnership_id")).exclude(
+        queued("did-you-meet:", OuterRef(OuterRef("pk")), ":", OuterRef("person_id"))
+    )
     checkins = (
         CheckIn.objects.filter(
+            Exists(not_asked),
             status=CheckinStatus.SCHEDULED,
             scheduled_start__lte=now - DID_YOU_MEET_AFTER,
             scheduled_start__gte=now - LOOKBACK,

@@ -1,10 +1,15 @@
 """Reads for notifications that know no domain: how a moment reads in the recipient's time
-zone, and when "Monday morning" has come for a weekly message."""
+zone, when "Monday morning" has come for a weekly message, and whether a dedupe key is queued."""
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+
+from django.db.models import CharField, Exists, F, Value
+from django.db.models.functions import Cast, Concat
+
+from twoway.notifications.models import OutboxMessage
 
 # Weekly messages (digest, program summary) go out from Monday at this hour, local time.
 WEEKLY_HOUR = 8
@@ -33,3 +38,15 @@ def week_started(now: dt.datetime, tz_name: str) -> str | None:
         return None
     year, week, _ = local.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def queued(*parts: str | F) -> Exists:
+    """SQL for "the outbox holds a message of this dedupe key": the key spelt from literal text
+    and columns of the row being filtered, e.g. `queued("fit-check:", OuterRef("partnership_id"),
+    ":", OuterRef("person_id"))`. A reminder job leaves out in its query what it queued on an
+    earlier run, so a run with nothing new to say reads little. Each key is one probe of the
+    outbox's unique dedupe-key index; notify() and notify_many() stay the guard."""
+    pieces = [Value(p) if isinstance(p, str) else Cast(p, CharField()) for p in parts]
+    return Exists(
+        OutboxMessage.objects.filter(dedupe_key=Concat(*pieces, output_field=CharField()))
+    )

@@ -11,7 +11,7 @@ from twoway.lib.jobs import job
 from twoway.lib.pages import by_pk
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.notifications.models import NotificationSettings
-from twoway.notifications.selectors import local_when, week_started
+from twoway.notifications.selectors import local_when, queued, week_started
 from twoway.notifications.services import Message, notify, notify_many
 from twoway.partnerships.kinds import DIGEST, REFLECTION
 from twoway.partnerships.models import Reflection
@@ -29,15 +29,17 @@ def closing_reflections(now: dt.datetime) -> int:
     """At the end of the term: the closing reflection, to members who have not written one.
 
     A round's pairs all end the same day, so this reads the window a page of pairs at a time
-    (pairs whose members have all written are left out by the query) and queues each page's
-    messages with notify_many: a handful of statements per thousand pairs, every minute of the
-    two weeks, instead of three per member."""
+    and queues each page's messages with notify_many: a handful of statements per thousand
+    pairs instead of three per member. Pairs whose members have all written, or been asked
+    already, are left out by the query: the other minutes of the two weeks read next to
+    nothing."""
     today = now.date()
     wrote = Reflection.objects.filter(
         partnership=OuterRef("partnership_id"), author=OuterRef("person_id")
     )
+    asked = queued("closing-reflection:", OuterRef("partnership_id"), ":", OuterRef("person_id"))
     someone_to_ask = PartnershipMember.objects.filter(partnership=OuterRef("pk")).exclude(
-        Exists(wrote)
+        Exists(wrote) | asked
     )
     pairs = active_partnerships().filter(
         Exists(someone_to_ask),
