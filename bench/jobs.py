@@ -139,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite)")
+    parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
     args = parser.parse_args()
     reference = max(1, args.pairs // 100)
     if args.database_url:
@@ -188,7 +189,7 @@ def main() -> None:
         f"all {len(JOBS)} jobs at {args.pairs} pairs: first run {first_total:.1f} s, "
         f"second run (every minute after) {second_total:.1f} s"
     )
-    if args.database_url:
+    if args.database_url and not args.keep:
         from django.db import connections
 
         connections.close_all()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 
 from django.db.models import CharField, Exists, F, Value
 from django.db.models.functions import Cast, Concat
 
 from twoway.notifications.models import OutboxMessage
 
+# As notify_many's chunks: well within every database's bind-parameter limit.
+KEYS_PER_SELECT = 1000
 # Weekly messages (digest, program summary) go out from Monday at this hour, local time.
 WEEKLY_HOUR = 8
 
@@ -50,3 +53,17 @@ def queued(*parts: str | F) -> Exists:
     return Exists(
         OutboxMessage.objects.filter(dedupe_key=Concat(*pieces, output_field=CharField()))
     )
+
+
+def queued_keys(keys: Sequence[str]) -> set[str]:
+    """Which of `keys` the outbox holds already, a thousand per SELECT: a job whose dedupe key
+    the query cannot spell (it names a moment) reads the few columns that make its keys, asks
+    this, and loads only the items with something new to say."""
+    found: set[str] = set()
+    for start in range(0, len(keys), KEYS_PER_SELECT):
+        found.update(
+            OutboxMessage.objects.filter(
+                dedupe_key__in=keys[start : start + KEYS_PER_SELECT]
+            ).values_list("dedupe_key", flat=True)
+        )
+    return found
