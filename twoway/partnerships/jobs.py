@@ -15,6 +15,7 @@ from twoway.notifications.selectors import local_when, queued, week_started
 from twoway.notifications.services import Message, notify, notify_many
 from twoway.partnerships.kinds import DIGEST, REFLECTION
 from twoway.partnerships.models import Reflection
+from twoway.people.models import Person
 from twoway.programs.models import MatchRequest, PartnershipMember, PartnershipStatus, RequestStatus
 from twoway.programs.selectors import active_partnerships, members_of, partner_names
 
@@ -78,38 +79,52 @@ def closing_reflections(now: dt.datetime) -> int:
 
 @job("weekly_digests", every=dt.timedelta(hours=1))
 def weekly_digests(now: dt.datetime) -> int:
-    """Monday morning, in each person's own time zone: their week, for those who opted in."""
+    """Monday morning, in each person's own time zone: their week, for those who opted in.
+    Whoever has the week's digest queued already is left out by the query, so the other hours
+    of the week read one query per time zone, not a few per person."""
+    opted_in = NotificationSettings.objects.filter(weekly_digest=True, person__is_active=True)
     created = 0
-    for row in NotificationSettings.objects.filter(
-        weekly_digest=True, person__is_active=True
-    ).select_related("person__organization"):
-        person = row.person
-        week = week_started(now, person.time_zone)
+    zones = opted_in.order_by().values_list("person__time_zone", flat=True).distinct()
+    for zone in sorted(zones):
+        week = week_started(now, zone)
         if week is None:
             continue
-        upcoming = [
-            local_when(c.scheduled_start, person.time_zone)
-            for c in CheckIn.objects.filter(
+        waiting_rows = (
+            opted_in.filter(person__time_zone=zone)
+            .exclude(queued("digest:", OuterRef("person_id"), f":{week}"))
+            .select_related("person__organization")
+        )
+        for row in waiting_rows:
+            created += _digest(row.person, week, now)
+    return created
+
+
+def _digest(person: Person, week: str, now: dt.datetime) -> int:
+    """Queue `person`'s digest of `week`; 1 if it was queued now, 0 if it was already."""
+    upcoming = [
+        local_when(c.scheduled_start, person.time_zone)
+        for c in CheckIn.objects.filter(
+            partnership__members__person=person,
+            partnership__status=PartnershipStatus.ACTIVE,
+            status=CheckinStatus.SCHEDULED,
+            scheduled_start__gt=now,
+            scheduled_start__lte=now + WEEK,
+        ).order_by("scheduled_start")[:10]
+    ]
+    partners = sorted(
+        {
+            m.person.name
+            for m in PartnershipMember.objects.filter(
                 partnership__members__person=person,
                 partnership__status=PartnershipStatus.ACTIVE,
-                status=CheckinStatus.SCHEDULED,
-                scheduled_start__gt=now,
-                scheduled_start__lte=now + WEEK,
-            ).order_by("scheduled_start")[:10]
-        ]
-        partners = sorted(
-            {
-                m.person.name
-                for m in PartnershipMember.objects.filter(
-                    partnership__members__person=person,
-                    partnership__status=PartnershipStatus.ACTIVE,
-                )
-                .exclude(person=person)
-                .select_related("person")
-            }
-        )
-        waiting = MatchRequest.objects.filter(receiver=person, status=RequestStatus.OPEN).count()
-        created += bool(
+            )
+            .exclude(person=person)
+            .select_related("person")
+        }
+    )
+    waiting = MatchRequest.objects.filter(receiver=person, status=RequestStatus.OPEN).count()
+    return int(
+        bool(
             notify(
                 person=person,
                 kind=DIGEST,
@@ -125,4 +140,4 @@ def weekly_digests(now: dt.datetime) -> int:
                 expires_at=now + DIGEST_EXPIRES,
             )
         )
-    return created
+    )
