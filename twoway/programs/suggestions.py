@@ -25,10 +25,10 @@ import numpy as np
 import numpy.typing as npt
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
-from django.utils.functional import cached_property
 
+from twoway.lib.paging import CountedPaginator
 from twoway.matching.engine import SuggestionRow, suggest_row
 from twoway.matching.features import Cohort, build_cohort
 from twoway.matching.model import Suggestion
@@ -243,19 +243,6 @@ def suggestions_for(program: Program, enrolment: Enrolment, k: int = 6) -> Sugge
     )
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its count: the kept features know how many are enrolled, so the page
-    does not count twenty thousand rows again."""
-
-    def __init__(self, object_list: QuerySet[Person, int], per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known
-
-
 def everyone_page(
     program: Program,
     me: Person,
@@ -285,9 +272,7 @@ def everyone_page(
         .values_list("pk", flat=True)
     )
     paginator = (
-        Paginator(ids, per_page)
-        if q or others is None
-        else _CountedPaginator(ids, per_page, others)
+        Paginator(ids, per_page) if q or others is None else CountedPaginator(ids, per_page, others)
     )
     found = paginator.get_page(page)
     chosen = list(found)
