@@ -58,8 +58,7 @@ class _Raise:
     """The versions to raise once this transaction commits (one per transaction, found again
     in the connection's on-commit list, which also drops it on a rollback)."""
 
-    def __init__(self, using: str) -> None:
-        self.using = using
+    def __init__(self) -> None:
         self.programs: set[int] = set()
         self.organizations: set[int] = set()
 
@@ -91,7 +90,7 @@ def _changed(programs: set[int], organizations: set[int], using: str = DEFAULT_D
         return
     pending = _pending(using)
     if pending is None:
-        pending = _Raise(using)
+        pending = _Raise()
         connection.on_commit(pending)
     pending.programs |= programs
     pending.organizations |= organizations
@@ -122,16 +121,31 @@ def count_now(program: Program, today: dt.date) -> Counts:
     )
 
 
-def program_counts(program: Program) -> Counts:
-    """The program's counts: kept ones when nothing has changed since they were counted."""
-    today = timezone.localdate()
+def _tally(program: Program) -> ProgramTally | None:
+    """The program's row, or None while this transaction has uncommitted changes to it (they
+    are in no kept counts or features)."""
     pending = _pending(DEFAULT_DB_ALIAS)
     if pending is not None and pending.covers(program):
-        return count_now(program, today)
+        return None
     tally = ProgramTally.objects.filter(program=program).first()
     if tally is None:
         ProgramTally.objects.bulk_create([ProgramTally(program=program)], ignore_conflicts=True)
         tally = ProgramTally.objects.get(program=program)
+    return tally
+
+
+def program_version(program: Program) -> int | None:
+    """What anything kept for the program is checked against (None: do not keep, see `_tally`)."""
+    tally = _tally(program)
+    return None if tally is None else tally.version
+
+
+def program_counts(program: Program) -> Counts:
+    """The program's counts: kept ones when nothing has changed since they were counted."""
+    today = timezone.localdate()
+    tally = _tally(program)
+    if tally is None:
+        return count_now(program, today)
     if tally.counted_version == tally.version and tally.counted_on == today:
         return _load(tally.counts)
     counts = count_now(program, today)

@@ -14,8 +14,6 @@ def count_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_password_reset_attempts"),
-        ("people", "0006_skill_key_unique"),
         ("programs", "0007_round_publishing_in_background"),
     ]
 
