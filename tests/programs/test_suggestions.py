@@ -19,7 +19,7 @@ from twoway.matching.engine import suggest_row
 from twoway.matching.features import build_cohort
 from twoway.people.models import AvailabilityWindow, Person, Skill
 from twoway.programs import services, suggestions
-from twoway.programs.cohort import engine_settings, participants_for, pool
+from twoway.programs.cohort import engine_settings, participants_for, participants_of, pool
 from twoway.programs.models import (
     Block,
     Enrolment,
@@ -113,6 +113,20 @@ def everyone(program: Program) -> list[Participant]:
         .order_by("person_id")
     )
     return participants_for(program, enrolments)
+
+
+def test_a_programs_participants_read_as_rows_are_those_read_as_models(
+    world: World, program: Program
+) -> None:
+    """The kept features read a whole program as plain rows (`participants_of`); rounds and
+    requests read models (`participants_for`): the engine must get the same people either way,
+    teams, departments, calendars, managers, past partners and blocks included."""
+    active = Enrolment.objects.filter(program=program, status=EnrolmentStatus.ACTIVE)
+    rows = participants_of(program, active.order_by("person_id"))
+    assert rows == everyone(program)
+    assert any(p.team for p in rows) and any(p.availability for p in rows)
+    assert any(p.manager_id for p in rows) and any(p.past_partners for p in rows)
+    assert any(p.blocked for p in rows) and any(p.requested for p in rows)
 
 
 def test_suggestions_are_the_engines_scores_and_reasons(world: World, program: Program) -> None:

@@ -36,7 +36,7 @@ from twoway.matching.engine import SuggestionRow, suggest_row
 from twoway.matching.features import Cohort, build_cohort
 from twoway.matching.model import Suggestion
 from twoway.people.models import Person, Skill
-from twoway.programs.cohort import _managers_above, engine_settings, participants_for, pool
+from twoway.programs.cohort import _managers_above, engine_settings, participants_of, pool
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Block,
@@ -94,10 +94,7 @@ def _build(program: Program, stamp: tuple[object, ...] | None) -> ProgramFeature
     active = Enrolment.objects.filter(
         program=program, status=EnrolmentStatus.ACTIVE, person__is_active=True
     )
-    enrolments = list(
-        active.select_related("person", "person__team", "person__department").order_by("person_id")
-    )
-    participants = participants_for(program, enrolments, scope=active.values("person_id"))
+    participants = participants_of(program, active.order_by("person_id"))
     cohort = build_cohort(participants, engine_settings(program))
     # Only dense blocks use the float calendar rows; one row at a time uses the bitsets.
     cohort = dataclasses.replace(
