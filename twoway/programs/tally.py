@@ -91,7 +91,8 @@ def _changed(programs: set[int], organizations: set[int], using: str = DEFAULT_D
     pending = _pending(using)
     if pending is None:
         pending = _Raise()
-        connection.on_commit(pending)
+        # A raise that fails after the commit must not turn a saved change into an error page.
+        connection.on_commit(pending, robust=True)
     pending.programs |= programs
     pending.organizations |= organizations
 
