@@ -444,6 +444,69 @@ def measure_pages(
     return figures
 
 
+def _timed_get(client: Client, url: str) -> float:
+    t = time.perf_counter()
+    response = client.get(url)
+    elapsed = time.perf_counter() - t
+    if response.status_code != 200:
+        raise RuntimeError(f"HTTP {response.status_code} from {url}")
+    return elapsed
+
+
+def suggestions_after_change(s: Scenario) -> dict[str, float]:
+    """What the steady pages above do not show: the suggestions page right after an enrolment
+    changed the 40 % pool. Someone else enrols (committed, as a page would); then, timed once
+    each: a participant already known to the kept features (served from them while they are
+    rebuilt on a thread), the same participant once the rebuild is done, and the newcomer's
+    own first view (who waits for features that know them)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from twoway.people.models import Person, Skill
+    from twoway.programs import suggestions
+    from twoway.programs.services import enrolment_save
+
+    program = s.programs["Waiting 40%"]
+    url = reverse("program_peers", kwargs={"org_slug": s.org.slug, "program_id": program.pk})
+    known = Client()
+    known.force_login(s.participant)
+    _timed_get(known, url)  # the kept features, current
+    newcomer = (
+        Person.objects.filter(organization=s.org, is_active=True, user__isnull=False)
+        .exclude(enrolments__program=program)
+        .order_by("pk")
+        .first()
+    )
+    if newcomer is None or newcomer.user is None:
+        raise RuntimeError("no signed-in person left outside the 40 % program")
+    skills = list(
+        Skill.objects.filter(organization=s.org).order_by("pk").values_list("pk", flat=True)
+    )
+    enrolment_save(
+        program=program,
+        person=newcomer,
+        offers={skills[0]: 2},
+        seeks={skills[1]: 2},
+        goals="meet people from other teams",
+        meeting_preference="either",
+        capacity=1,
+    )
+    out = {"known, while rebuilt behind": _timed_get(known, url)}
+    waited = time.perf_counter()
+    while suggestions._rebuilding and time.perf_counter() - waited < 120:
+        time.sleep(0.05)
+    out["rebuild behind (wall clock)"] = (
+        time.perf_counter() - waited + out["known, while rebuilt behind"]
+    )
+    out["known, after the rebuild"] = _timed_get(known, url)
+    fresh = Client()
+    fresh.force_login(newcomer.user)
+    suggestions.forget_features()  # a web process that has not built them yet
+    out["newcomer's first view"] = _timed_get(fresh, url)
+    out["newcomer's second view"] = _timed_get(fresh, url)
+    return out
+
+
 def api_key_for(s: Scenario) -> str:
     from twoway.api.keys import api_key_create
     from twoway.api.models import Scope
@@ -562,6 +625,16 @@ def recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def analyze() -> None:
+    """Planner statistics, as a database in use has them: pg_restore brings none, and until
+    autovacuum comes by, a grouped join over 20,000 rows can be planned as nested loops that
+    run past the statement timeout."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def prepare(args: argparse.Namespace) -> tuple[str, BuildTimes | None]:
     """A database holding both organizations: restored from the cache, or seeded (and cached)."""
     from django.core.management import call_command
@@ -575,6 +648,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, BuildTimes | None]:
             [_pg_tool("pg_restore"), "--no-owner", "-d", args.database_url, str(dump)], check=True
         )
         call_command("migrate", interactive=False, verbosity=0)
+        analyze()
         return f"restored {dump.name} in {time.perf_counter() - t:.1f} s", None
     t = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -634,6 +708,13 @@ def main() -> None:
     if args.only in (None, "pages"):
         a, b = measure_pages([small, large], repeat=args.repeat, budget=args.budget)
         lines += table("Pages (Django test Client, in process)", args.small, args.large, a, b)
+        lines.append("")
+    if args.only in (None, "pages"):
+        after = [suggestions_after_change(s) for s in (small, large)]
+        lines.append("Suggestions, pool 40 %, after someone enrols (one request each, ms)")
+        lines.append(f"{'':36} {f'{args.small:,}':>8} {f'{args.large:,}':>8}")
+        for name in after[0]:
+            lines.append(f"{name:36} {_ms(after[0][name]):>8} {_ms(after[1][name]):>8}")
         lines.append("")
     if args.only in (None, "api"):
         a, b = measure_api([small, large], repeat=args.repeat, budget=args.budget)

@@ -195,10 +195,10 @@ def test_the_stalled_list_shows_names_and_dates_only(world: World) -> None:
     assert 'id="stalled"' not in client_for(world.alice).get(detail(program)).content.decode()
 
 
-def test_the_rounds_list_counts_groups_in_the_database(world: World) -> None:
+def test_the_rounds_list_shows_the_group_count_stored_with_the_draft(world: World) -> None:
     """The list of rounds shows each round's number of groups without reading its draft into
-    Python (a 10,000-group draft is megabytes): the database counts them, on SQLite and
-    PostgreSQL alike, and a round without a result counts 0."""
+    Python (a 10,000-group draft is megabytes): the number is stored with the result when it
+    is saved, and a round without a result counts 0."""
     program = make_program(world.acme, name="Counted")
     groups = [{"members": [i, i + 1]} for i in range(0, 14, 2)]
     drafted = MatchRound.objects.create(

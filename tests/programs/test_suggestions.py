@@ -5,6 +5,7 @@ changes."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.db import connection
@@ -17,8 +18,8 @@ from twoway.matching import MatchSettings, Participant, pair_score, suggest
 from twoway.matching.engine import suggest_row
 from twoway.matching.features import build_cohort
 from twoway.people.models import AvailabilityWindow, Person, Skill
-from twoway.programs import services
-from twoway.programs.cohort import engine_settings, participants_for, pool
+from twoway.programs import services, suggestions
+from twoway.programs.cohort import engine_settings, participants_for, participants_of, pool
 from twoway.programs.models import (
     Block,
     Enrolment,
@@ -112,6 +113,20 @@ def everyone(program: Program) -> list[Participant]:
         .order_by("person_id")
     )
     return participants_for(program, enrolments)
+
+
+def test_a_programs_participants_read_as_rows_are_those_read_as_models(
+    world: World, program: Program
+) -> None:
+    """The kept features read a whole program as plain rows (`participants_of`); rounds and
+    requests read models (`participants_for`): the engine must get the same people either way,
+    teams, departments, calendars, managers, past partners and blocks included."""
+    active = Enrolment.objects.filter(program=program, status=EnrolmentStatus.ACTIVE)
+    rows = participants_of(program, active.order_by("person_id"))
+    assert rows == everyone(program)
+    assert any(p.team for p in rows) and any(p.availability for p in rows)
+    assert any(p.manager_id for p in rows) and any(p.past_partners for p in rows)
+    assert any(p.blocked for p in rows) and any(p.requested for p in rows)
 
 
 def test_suggestions_are_the_engines_scores_and_reasons(world: World, program: Program) -> None:
@@ -214,6 +229,8 @@ def test_the_suggestions_page_reads_as_many_queries_for_a_large_pool(world: Worl
     assert by_goal and all("pricing" in e.goals for e in by_goal)
 
 
+# Committed for real: the program's version is raised after a commit (twoway.programs.tally).
+@pytest.mark.django_db(transaction=True)
 def test_the_kept_features_follow_enrolments_and_profiles(world: World, program: Program) -> None:
     me = Enrolment.objects.select_related("person").get(person=world.alice_person)
     before = program_features(program)
@@ -241,6 +258,43 @@ def test_the_kept_features_follow_enrolments_and_profiles(world: World, program:
     assert suggestions_for(program, me, k=1).rows[0][0] == newcomer
     Enrolment.objects.filter(person=newcomer).update(status=EnrolmentStatus.WITHDRAWN)
     assert newcomer not in [p for p, _ in suggestions_for(program, me, k=100).rows]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_programs_features_are_rebuilt_behind_and_never_suggest_the_matched(
+    world: World, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rebuilding a 20,000-person program's features takes seconds: after a change elsewhere
+    the page goes on with the kept ones while a thread rebuilds them, and checks the people it
+    suggests against who is waiting now."""
+    monkeypatch.setattr(suggestions, "REBUILD_BEHIND_FROM", 10)
+    me = Enrolment.objects.select_related("person").get(person=world.alice_person)
+    before = program_features(program, viewer=me)
+    top = suggestions_for(program, me, k=1).rows[0][0]
+    # Someone else matches Alice's best suggestion: a change that is not about Alice.
+    other = Enrolment.objects.filter(program=program).exclude(person__in=[top, me.person])
+    partner = next(
+        e.person
+        for e in other
+        if e.person_id in set(pool(program).values_list("person_id", flat=True))
+    )
+    services.partnership_create(
+        program=program, people=[top, partner], source=PartnershipSource.HAND
+    )
+    shown = suggestions_for(program, me, k=5).rows
+    assert top not in [p for p, _ in shown] and len(shown) == 5
+    for _ in range(200):  # the rebuild's thread
+        if not suggestions._rebuilding:
+            break
+        time.sleep(0.05)
+    after = program_features(program, viewer=me)
+    assert after is not before and not after.stale
+    assert str(top.pk) not in {after.cohort.ids[i] for i in after.pool}
+    # Alice edits her intake: she waits for features that know it, not the kept ones.
+    me.goals = "learn about pricing"
+    me.save()
+    me.refresh_from_db()
+    assert not program_features(program, viewer=me).stale
 
 
 def test_the_suggestions_speak_to_their_reader(world: World, program: Program) -> None:

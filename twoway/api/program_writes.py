@@ -46,6 +46,7 @@ from twoway.programs.services import (
     program_set_status,
     program_update,
 )
+from twoway.programs.tally import program_counts
 
 # The programs router: ninja serves one path from one router, and POST /programs shares its path
 # with GET /programs.
@@ -273,7 +274,7 @@ def _program(key: ApiKey, program_id: int) -> Program:
 
 
 def _program_out(program: Program) -> ProgramOut:
-    program.enrolled = program.enrolments.filter(status="active").count()  # type: ignore[attr-defined]
+    program.enrolled = program_counts(program).enrolled  # type: ignore[attr-defined]
     return ProgramOut.of(program)
 
 

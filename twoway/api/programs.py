@@ -22,6 +22,7 @@ from twoway.programs.models import (
     Program,
     ProgramStatus,
 )
+from twoway.programs.tally import enrolled_counts
 
 router = Router(tags=["Programs"])
 
@@ -132,9 +133,15 @@ class ProgramFilter(Schema):
 
 def _programs(request: object, query: type[Schema] | None = None) -> QuerySet[Program]:
     key = need(request, Scope.PROGRAMS_READ, query)  # type: ignore[arg-type]
-    return Program.objects.filter(organization=key.organization).annotate(
-        enrolled=Count("enrolments", filter=Q(enrolments__status="active"))
-    )
+    return Program.objects.filter(organization=key.organization)
+
+
+def _with_enrolled(programs: list[Program]) -> list[Program]:
+    # The program page's kept counts: counting 50,000 enrolments on each call was most of it.
+    enrolled = enrolled_counts(programs)
+    for program in programs:
+        program.enrolled = enrolled[program.pk]  # type: ignore[attr-defined]
+    return programs
 
 
 @router.get("/programs", response=answers(list[ProgramOut]), summary="List programs")
@@ -143,13 +150,14 @@ def list_programs(request: object, filters: Query[ProgramFilter]) -> list[Progra
     programs = _programs(request, ProgramFilter).order_by("pk")
     if filters.status:
         programs = programs.filter(status=filters.status)
-    return [ProgramOut.of(p) for p in programs]
+    return [ProgramOut.of(p) for p in _with_enrolled(list(programs))]
 
 
 @router.get("/programs/{program_id}", response=answers(ProgramOut), summary="Read a program")
 def read_program(request: object, program_id: Id) -> ProgramOut:
     """Scope `programs:read`."""
-    return ProgramOut.of(get_object_or_404(_programs(request), pk=program_id))
+    program = get_object_or_404(_programs(request), pk=program_id)
+    return ProgramOut.of(_with_enrolled([program])[0])
 
 
 @router.get(

@@ -47,6 +47,7 @@ from twoway.programs.services import (
     request_decline,
     request_withdraw,
 )
+from twoway.programs.tally import organization_changed
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def people_deactivate(
         Person.objects.filter(pk__in=pks).update(
             is_active=False, on_leave=False, left_on=day, updated=now
         )
+    organization_changed(organization.pk)  # no signals from an update
     for pk in ids:
         people[pk].is_active = False
         people[pk].left_on = dates[pk]

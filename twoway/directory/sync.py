@@ -35,6 +35,7 @@ from twoway.people.models import (
     Team,
 )
 from twoway.people.vocabulary import Vocabulary, skill_key
+from twoway.programs.tally import organization_changed
 
 # A file that would make more than this share of the active people leave needs a second "yes".
 MASS_LEAVE_SHARE = 0.10
@@ -805,6 +806,8 @@ def apply_plan(plan: Plan) -> Applied:
         raise ValueError("a plan with errors cannot be applied")
     org = plan.organization
     now = timezone.now()
+    # Written in bulk, without signals: programs count their people again after this.
+    organization_changed(org.pk)
     if plan.new_departments:
         Department.objects.bulk_create(
             Department(organization=org, name=name) for name in plan.new_departments.values()

@@ -9,6 +9,9 @@ class ProgramsConfig(AppConfig):
         from twoway.people.services import on_people_joined, on_skills_merged
         from twoway.programs.onboarding import onboarding_start_safely
         from twoway.programs.services.enrolment import enrolments_merge_skill
+        from twoway.programs.tally import connect_signals
+
+        connect_signals()
 
         # New people (an admin, a sign-in, an import) get onboarding buddies, once per batch.
         on_people_joined(onboarding_start_safely)

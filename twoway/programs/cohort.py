@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -167,26 +168,102 @@ def _managers_above(
     return manager_of
 
 
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What the engine reads of an enrolment and its person."""
+
+    person_id: int
+    name: str
+    level: int | None
+    hire_date: dt.date | None
+    department: str
+    team: str
+    location: str
+    time_zone: str
+    meeting_preference: str
+    offers: dict[str, Any]
+    seeks: dict[str, Any]
+    goals: str
+    capacity: int
+    role: str
+
+
+def intake_of(e: Enrolment) -> Intake:
+    person = e.person
+    return Intake(
+        person.pk,
+        person.name,
+        person.level,
+        person.hire_date,
+        person.department.name if person.department else "",
+        person.team.name if person.team else "",
+        person.location,
+        person.time_zone,
+        e.meeting_preference,
+        e.offers,
+        e.seeks,
+        e.goals,
+        e.capacity,
+        e.role,
+    )
+
+
 def participants_for(
     program: Program, enrolments: list[Enrolment], scope: QuerySet[Any, Any] | None = None
 ) -> list[Participant]:
-    """Engine participants for these enrolments, with everything the constraints need.
+    """Engine participants for these enrolments, with everything the constraints need."""
+    return _participants(program, [intake_of(e) for e in enrolments], scope)
 
-    `scope` is optional: the same people's ids as a subquery (`.values("person_id")`). A whole
-    program of thousands is then filtered by the subquery rather than by a list of thousands
-    of ids that the driver would have to bind one by one."""
+
+def participants_of(program: Program, enrolments: QuerySet[Enrolment]) -> list[Participant]:
+    """`participants_for` a whole program's enrolments, read as plain rows: building tens of
+    thousands of enrolments, people, teams and departments as models was most of the time."""
+    rows = enrolments.values_list(
+        "person_id",
+        "person__name",
+        "person__level",
+        "person__hire_date",
+        "person__department__name",
+        "person__team__name",
+        "person__location",
+        "person__time_zone",
+        "meeting_preference",
+        "offers",
+        "seeks",
+        "goals",
+        "capacity",
+        "role",
+    )
+    intakes = [
+        Intake(pid, name, level, hired, dept or "", team or "", *rest)
+        for pid, name, level, hired, dept, team, *rest in rows
+    ]
+    return _participants(program, intakes, enrolments.values("person_id"))
+
+
+def _participants(
+    program: Program, enrolments: list[Intake], scope: QuerySet[Any, Any] | None
+) -> list[Participant]:
+    """`scope` is optional: the same people's ids as a subquery (`.values("person_id")`). A
+    whole program of thousands is then filtered by the subquery rather than by a list of
+    thousands of ids that the driver would have to bind one by one."""
     org = program.organization
     ids = [e.person_id for e in enrolments]
     id_set = set(ids)
     among: Any = ids if scope is None else scope
     skill_names = dict(Skill.objects.filter(organization=org).values_list("id", "name"))
     windows: dict[int, list[AvailabilityWindow]] = defaultdict(list)
-    for w in Window.objects.filter(person_id__in=among).order_by("person_id", "weekday", "start"):
-        windows[w.person_id].append(
+    rows = (
+        Window.objects.filter(person_id__in=among)
+        .order_by("person_id", "weekday", "start")
+        .values_list("person_id", "weekday", "start", "end")
+    )
+    for person_id, weekday, start, end in rows:
+        windows[person_id].append(
             AvailabilityWindow(
-                weekday=w.weekday,
-                start=w.start.hour * 60 + w.start.minute,
-                end=w.end.hour * 60 + w.end.minute,
+                weekday=weekday,
+                start=start.hour * 60 + start.minute,
+                end=end.hour * 60 + end.minute,
             )
         )
     # The reporting line can pass through people who are not enrolled: give each participant
@@ -237,26 +314,26 @@ def participants_for(
 
     out = []
     for e in enrolments:
-        person = e.person
+        pid = e.person_id
         out.append(
             Participant(
-                id=str(person.pk),
-                name=person.name,
-                level=person.level,
-                hire_date=person.hire_date,
-                department=person.department.name if person.department else "",
-                team=person.team.name if person.team else "",
-                manager_id=nearest_enrolled_manager(person.pk),
-                location=person.location,
-                timezone=person.time_zone,
-                availability=tuple(windows.get(person.pk, ())),
+                id=str(pid),
+                name=e.name,
+                level=e.level,
+                hire_date=e.hire_date,
+                department=e.department,
+                team=e.team,
+                manager_id=nearest_enrolled_manager(pid),
+                location=e.location,
+                timezone=e.time_zone,
+                availability=tuple(windows.get(pid, ())),
                 meeting_preference=e.meeting_preference,  # type: ignore[arg-type]
                 offers=skills(e.offers),
                 seeks=skills(e.seeks),
                 goals=e.goals,
-                past_partners=frozenset(str(x) for x in past.get(person.pk, ())),
-                blocked=frozenset(str(x) for x in blocked.get(person.pk, ())),
-                requested=frozenset(str(x) for x in requested.get(person.pk, ()) if x in id_set),
+                past_partners=frozenset(str(x) for x in past.get(pid, ())),
+                blocked=frozenset(str(x) for x in blocked.get(pid, ())),
+                requested=frozenset(str(x) for x in requested.get(pid, ()) if x in id_set),
                 capacity=e.capacity,
                 role=e.role,  # type: ignore[arg-type]
             )

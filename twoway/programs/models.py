@@ -9,6 +9,7 @@ it fitted) lives on their own member row and is shown to nobody else.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -208,6 +209,7 @@ class Enrolment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "person"], name="one_enrolment_per_program")
         ]
+        indexes = [models.Index(fields=["program", "status"])]
 
     def __str__(self) -> str:
         return f"{self.person} in {self.program}"
@@ -243,6 +245,9 @@ class MatchRound(models.Model):
         default=list, blank=True, help_text="[a, b] person id pairs kept apart"
     )
     result = models.JSONField(default=dict, blank=True)
+    # How many groups `result` holds, stored with it: the program page lists rounds with this
+    # number, and reading it out of a 10,000-group draft cost more than the rest of the list.
+    groups_count = models.PositiveIntegerField(default=0)
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -270,6 +275,13 @@ class MatchRound(models.Model):
 
     def __str__(self) -> str:
         return f"Round {self.pk} of {self.program}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.groups_count = len((self.result or {}).get("groups", []))
+        fields = kwargs.get("update_fields")
+        if fields is not None and "result" in fields:
+            kwargs["update_fields"] = {*fields, "groups_count"}
+        super().save(*args, **kwargs)
 
 
 class DraftPage(models.Model):
@@ -372,6 +384,12 @@ class Partnership(models.Model):
         indexes = [
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["program", "status"]),
+            # The program page's newest open pairs, one page read off the index in order.
+            models.Index(
+                fields=["program", "-created", "-id"],
+                condition=Q(status__in=["proposed", "active"]),
+                name="open_pairs_newest_first",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -475,3 +493,22 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} blocks {self.blocked}"
+
+
+class ProgramTally(models.Model):
+    """A program's head counts as last counted, kept until something they come from changes
+    (`twoway.programs.tally`): counting a 20,000-person program's pool on every view of its
+    page cost more than the rest of the page."""
+
+    program = models.OneToOneField(
+        Program, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # Raised after every commit that changes the program's enrolments, partnerships or people.
+    version = models.BigIntegerField(default=0)
+    counted_version = models.BigIntegerField(null=True, blank=True)
+    # Who is waiting depends on the date as well (a snooze ends).
+    counted_on = models.DateField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"Counts of {self.program}"

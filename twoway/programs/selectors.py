@@ -1,18 +1,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from django.core.paginator import Paginator
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Avg, Count, F, Func, IntegerField, Prefetch, Q, QuerySet
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from twoway.accounts.models import Organization
 from twoway.lib.errors import NotFound
+from twoway.lib.paging import CountedPaginator
 from twoway.people.models import Person
-from twoway.programs.cohort import pool, pool_count
+from twoway.programs.cohort import pool
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Enrolment,
@@ -25,6 +22,7 @@ from twoway.programs.models import (
     Program,
     RequestStatus,
 )
+from twoway.programs.tally import program_counts
 
 
 def partnerships_with_members(qs: QuerySet[Partnership]) -> QuerySet[Partnership]:
@@ -134,25 +132,6 @@ def enrolments_with_state(program: Program) -> list[EnrolmentRow]:
 PARTNERSHIPS_PER_PAGE = 25
 
 
-class GroupCount(Func):
-    """How many groups a round's stored result holds, counted by the database: decoding every
-    listed round's whole draft in Python (megabytes for 10,000 groups) to show one number was
-    most of the program page's time."""
-
-    output_field = IntegerField()
-    # SQLite's JSON1; NULL when the result has no groups (a queued or failed round).
-    template = "COALESCE(json_array_length(%(expressions)s, '$.groups'), 0)"
-
-    def __init__(self) -> None:
-        super().__init__(F("result"))
-
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, Any]:
-        template = "COALESCE(jsonb_array_length(%(expressions)s -> 'groups'), 0)"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
 def program_overview(program: Program, page: str | None = None) -> dict[str, object]:
     """What a program manager sees on the program page: counts, rounds and a page of pairs —
     never a pair's private notes, reasons for ending or pulse answers. (Apps above programs add
@@ -162,7 +141,7 @@ def program_overview(program: Program, page: str | None = None) -> dict[str, obj
     costs the same few queries with ten pairs or ten thousand."""
 
     partnerships = Partnership.objects.filter(program=program)
-    by_status = dict(partnerships.values_list("status").annotate(n=Count("id")))
+    counts = program_counts(program)
     ratings = PartnershipMember.objects.filter(
         partnership__program=program, fit_rating__isnull=False
     ).aggregate(n=Count("id"), mean=Avg("fit_rating"))
@@ -172,19 +151,18 @@ def program_overview(program: Program, page: str | None = None) -> dict[str, obj
         partnerships.filter(status__in=OPEN_PARTNERSHIP_STATUSES)
     ).order_by("-created", "-pk")
     return {
-        "enrolled": Enrolment.objects.filter(
-            program=program, status=EnrolmentStatus.ACTIVE
-        ).count(),
-        "in_pool": pool_count(program),
-        "by_status": {label: by_status.get(value, 0) for value, label in PartnershipStatus.choices},
+        "enrolled": counts.enrolled,
+        "in_pool": counts.in_pool,
+        "by_status": {label: counts.by_status[value] for value, label in PartnershipStatus.choices},
         "open_requests": MatchRequest.objects.filter(
             program=program, status=RequestStatus.OPEN
         ).count(),
         "rounds": MatchRound.objects.filter(program=program)
         .defer("result")
-        .annotate(groups_count=GroupCount())
         .order_by("-created")[:10],
-        "partnerships": Paginator(open_pairs, PARTNERSHIPS_PER_PAGE).get_page(page),
+        "partnerships": CountedPaginator(
+            open_pairs, PARTNERSHIPS_PER_PAGE, counts.open_pairs
+        ).get_page(page),
         # Fit ratings are private answers: only their average over enough people is shown.
         "fit_average": round(float(ratings["mean"]), 1) if fit_count >= min_group else None,
         "fit_count": fit_count,

@@ -17,38 +17,48 @@ partners and reporting line — is read fresh for the viewer alone.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from django import db
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Q
 from django.utils import timezone
-from django.utils.functional import cached_property
 
+from twoway.lib.paging import CountedPaginator
 from twoway.matching.engine import SuggestionRow, suggest_row
 from twoway.matching.features import Cohort, build_cohort
 from twoway.matching.model import Suggestion
 from twoway.people.models import Person, Skill
-from twoway.programs.cohort import _managers_above, engine_settings, participants_for, pool
+from twoway.programs.cohort import _managers_above, engine_settings, participants_of, pool
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
     Block,
     Enrolment,
     EnrolmentStatus,
     MatchRequest,
-    Partnership,
     PartnershipMember,
     Program,
     ProgramKind,
     RequestStatus,
 )
+from twoway.programs.tally import program_version
+
+log = logging.getLogger(__name__)
 
 # Programs kept per web process. A program of 20,000 people takes some tens of MB.
 KEPT_PROGRAMS = 4
+# From this size on, features made stale by a change are rebuilt in the background while the
+# pages go on with the kept ones (a rebuild takes seconds there); below it, rebuilt at once.
+REBUILD_BEHIND_FROM = 1000
+# Suggestions drawn beyond those shown, in case some have been matched since the features.
+SPARE = 6
 
 
 @dataclass(frozen=True)
@@ -56,49 +66,35 @@ class ProgramFeatures:
     stamp: tuple[object, ...]
     cohort: Cohort  # every active enrolment of an active person, by person id
     pool: npt.NDArray[np.int64]  # cohort indices of the people waiting to be matched
+    built_from: dt.datetime  # when the data it was built from was read
+    stale: bool = False  # kept while a rebuild runs behind
 
 
 _kept: OrderedDict[int, ProgramFeatures] = OrderedDict()
+_rebuilding: set[int] = set()
 _lock = threading.Lock()
 
 
-def _stamp(program: Program) -> tuple[object, ...]:
-    """What the features were built from, summed up in three aggregate queries. (Timestamps
-    alone could repeat under a frozen clock; the ids and counts tell programs apart.)"""
-    enrolments = Enrolment.objects.filter(program=program).aggregate(
-        n=Count("id"),
-        first=Min("id"),
-        last=Max("id"),
-        active=Count("id", filter=Q(status=EnrolmentStatus.ACTIVE)),
-        rematch=Count("id", filter=Q(wants_rematch=True)),
-        changed=Max("updated"),
-        profile=Max("person__updated"),
-    )
-    pairs = Partnership.objects.filter(program=program).aggregate(
-        n=Count("id"),
-        open=Count("id", filter=Q(status__in=OPEN_PARTNERSHIP_STATUSES)),
-        last=Max("id"),
-    )
+def _stamp(program: Program) -> tuple[object, ...] | None:
+    """What the features were built from: the program's version (raised after every commit
+    that changes its enrolments, partnerships or people, `twoway.programs.tally`), its
+    settings, the organization's skills and the date. None while this transaction has changes
+    of its own not yet committed."""
+    version = program_version(program)
+    if version is None:
+        return None
     skills = Skill.objects.filter(organization_id=program.organization_id).aggregate(
         n=Count("id"), last=Max("id")
     )
-    return (
-        program.updated,
-        timezone.localdate(),
-        *enrolments.values(),
-        *pairs.values(),
-        *skills.values(),
-    )
+    return (version, program.updated, timezone.localdate(), *skills.values())
 
 
-def _build(program: Program, stamp: tuple[object, ...]) -> ProgramFeatures:
+def _build(program: Program, stamp: tuple[object, ...] | None) -> ProgramFeatures:
+    started = timezone.now()
     active = Enrolment.objects.filter(
         program=program, status=EnrolmentStatus.ACTIVE, person__is_active=True
     )
-    enrolments = list(
-        active.select_related("person", "person__team", "person__department").order_by("person_id")
-    )
-    participants = participants_for(program, enrolments, scope=active.values("person_id"))
+    participants = participants_of(program, active.order_by("person_id"))
     cohort = build_cohort(participants, engine_settings(program))
     # Only dense blocks use the float calendar rows; one row at a time uses the bitsets.
     cohort = dataclasses.replace(
@@ -107,23 +103,65 @@ def _build(program: Program, stamp: tuple[object, ...]) -> ProgramFeatures:
     waiting = pool(program).values_list("person_id", flat=True)
     index = cohort.index
     in_pool = sorted(index[str(pid)] for pid in waiting if str(pid) in index)
-    return ProgramFeatures(stamp, cohort, np.array(in_pool, dtype=np.int64))
+    return ProgramFeatures(stamp or (), cohort, np.array(in_pool, dtype=np.int64), started)
 
 
-def program_features(program: Program) -> ProgramFeatures:
-    """The program's features, rebuilt only when something they come from has changed."""
+def _keep(program_id: int, features: ProgramFeatures) -> None:
+    with _lock:
+        _kept[program_id] = features
+        _kept.move_to_end(program_id)
+        while len(_kept) > KEPT_PROGRAMS:
+            _kept.popitem(last=False)
+
+
+def _rebuild_behind(program: Program, stamp: tuple[object, ...]) -> None:
+    """Build the program's features on a thread of this process, once at a time."""
+    with _lock:
+        if program.pk in _rebuilding:
+            return
+        _rebuilding.add(program.pk)
+
+    def run() -> None:
+        try:
+            _keep(program.pk, _build(program, stamp))
+        except Exception:
+            log.exception("rebuilding the suggestion features of program %s failed", program.pk)
+        finally:
+            with _lock:
+                _rebuilding.discard(program.pk)
+            db.connections.close_all()  # this thread's own connections
+
+    threading.Thread(target=run, name=f"features-{program.pk}", daemon=True).start()
+
+
+def program_features(program: Program, viewer: Enrolment | None = None) -> ProgramFeatures:
+    """The program's features, rebuilt only when something they come from has changed.
+
+    A large program's features made stale by a change elsewhere are still used while they are
+    rebuilt behind: suggestions are checked against who is waiting now (`suggestions_for`).
+    Not for a viewer the change was about — someone who has just enrolled or edited their
+    intake or profile — who waits for features that know them."""
     stamp = _stamp(program)
     with _lock:
         kept = _kept.get(program.pk)
-        if kept is not None and kept.stamp == stamp:
+        if kept is not None:
             _kept.move_to_end(program.pk)
-            return kept
+    if kept is not None and kept.stamp == stamp:
+        return kept
+    if (
+        kept is not None
+        and stamp is not None
+        and kept.cohort.n >= REBUILD_BEHIND_FROM
+        and viewer is not None
+        and str(viewer.person_id) in kept.cohort.index
+        and viewer.updated < kept.built_from
+        and viewer.person.updated < kept.built_from
+    ):
+        _rebuild_behind(program, stamp)
+        return dataclasses.replace(kept, stale=True)
     features = _build(program, stamp)
-    with _lock:
-        _kept[program.pk] = features
-        _kept.move_to_end(program.pk)
-        while len(_kept) > KEPT_PROGRAMS:
-            _kept.popitem(last=False)
+    if stamp is not None:  # uncommitted changes of this transaction's own are not kept
+        _keep(program.pk, features)
     return features
 
 
@@ -160,7 +198,8 @@ class Suggestions:
     rows: list[tuple[Person, Suggestion]]
     outside_level_rule: int  # waiting people left out by the program's level rule alone
     level_rule: str  # the rule in words for this viewer ("" when none applies to them)
-    others: int  # active people actively enrolled besides the viewer (the features know it)
+    # Active people actively enrolled besides the viewer, when the features are current.
+    others: int | None
 
 
 def level_rule_words(program: Program, person: Person) -> str:
@@ -192,7 +231,7 @@ def outside_level_gap(program: Program, me: Person, other: Person) -> bool:
 def suggestions_for(program: Program, enrolment: Enrolment, k: int = 6) -> Suggestions:
     """The best partners waiting in the pool for this person, with their reasons."""
     me = enrolment.person
-    features = program_features(program)
+    features = program_features(program, viewer=enrolment)
     cohort = features.cohort
     words = level_rule_words(program, me)
     person = cohort.index.get(str(me.pk))
@@ -230,30 +269,25 @@ def suggestions_for(program: Program, enrolment: Enrolment, k: int = 6) -> Sugge
         excluded=indices(excluded - {me.pk}),
         asked_by_person=indices(asked_by_me),
         asked_person=indices(asked_me),
-        k=k,
+        k=k + SPARE,
     )
+    # Who is waiting right now, of these few: features kept while they are rebuilt (or built
+    # a moment before someone was matched) may still count a matched person as waiting.
+    waiting = set(
+        pool(program)
+        .filter(person_id__in=[int(s.id) for s in row.suggestions])
+        .values_list("person_id", flat=True)
+    )
+    chosen = [s for s in row.suggestions if int(s.id) in waiting][:k]
     people = Person.objects.select_related("team", "department").in_bulk(
-        [int(s.id) for s in row.suggestions]
+        [int(s.id) for s in chosen]
     )
     return Suggestions(
-        [(people[int(s.id)], s) for s in row.suggestions if int(s.id) in people],
+        [(people[int(s.id)], s) for s in chosen if int(s.id) in people],
         row.outside_level_rule,
         words,
-        cohort.n - 1,
+        None if features.stale else cohort.n - 1,
     )
-
-
-class _CountedPaginator(Paginator):
-    """A paginator told its count: the kept features know how many are enrolled, so the page
-    does not count twenty thousand rows again."""
-
-    def __init__(self, object_list: QuerySet[Person, int], per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known
 
 
 def everyone_page(
@@ -285,9 +319,7 @@ def everyone_page(
         .values_list("pk", flat=True)
     )
     paginator = (
-        Paginator(ids, per_page)
-        if q or others is None
-        else _CountedPaginator(ids, per_page, others)
+        Paginator(ids, per_page) if q or others is None else CountedPaginator(ids, per_page, others)
     )
     found = paginator.get_page(page)
     chosen = list(found)

@@ -209,3 +209,38 @@ def test_tls_is_verified_against_the_host_name_not_the_address(
     assert mismatch.status == OutboxStatus.PENDING and mismatch.attempts == 1
     assert "certificate" in mismatch.last_error.lower()
     assert len(receiver.received) == 1
+
+
+@override_settings(WEBHOOKS_ALLOW_HTTP_LOOPBACK=True, TWOWAY_WEBHOOK_ALLOW_PRIVATE=True)
+def test_an_attempt_tries_at_most_three_addresses_of_a_name(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each address may take the connect timeout and as long again to answer: a name with
+    many addresses must not hold one attempt past the outbox lease. Four dead addresses
+    first, the receiver fifth: not reached in this attempt."""
+    real = socket.getaddrinfo
+    dead = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "many.test":
+            return real(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+            for address in [*dead, "127.0.0.1"]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    tried: list[str] = []
+    connect = socket.create_connection
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
+        tried.append(address[0])
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    with Receiver(host="many.test") as receiver:
+        row = _queue(world, receiver.url)
+        drain()
+    assert receiver.received == [] and tried == dead[:3]
+    row.refresh_from_db()
+    assert row.status == OutboxStatus.PENDING and row.attempts == 1

@@ -25,6 +25,9 @@ from twoway.notifications.models import OutboxMessage
 from twoway.notifications.transports import TransportError
 
 TIMEOUT_SECONDS = 10
+# Addresses of one name tried per attempt: each may take TIMEOUT_SECONDS to connect and as long
+# to answer, and the attempt must end well inside the outbox lease (120 s by default).
+MAX_ADDRESSES = 3
 
 
 def body_of(message: OutboxMessage) -> bytes:
@@ -79,7 +82,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     if parts.query:
         target += "?" + parts.query
     error: Exception | None = None
-    for address in checked:
+    for address in checked[:MAX_ADDRESSES]:
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
             connection = _PinnedHTTPSConnection(

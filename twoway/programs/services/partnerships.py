@@ -28,6 +28,7 @@ from twoway.programs.models import (
     Program,
 )
 from twoway.programs.services.errors import PartnershipClosed
+from twoway.programs.tally import program_changed
 from twoway.programs.wording import reasons_for
 
 
@@ -178,6 +179,7 @@ def partnerships_start_for_round(
         if any(p.organization_id != program.organization_id for p in group.people):
             raise InvalidInput("Everyone in a partnership belongs to the program's organization.")
     start = start or timezone.localdate()
+    program_changed(program.pk)  # bulk inserts send no signals
     made = Partnership.objects.bulk_create(
         Partnership(
             organization_id=program.organization_id,

@@ -11,10 +11,12 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import OrgRequest, org_view
 from twoway.accounts.models import Organization, Role
+from twoway.lib.paging import CountedPaginator
 from twoway.matching.candidates import FULL_LIMIT
 from twoway.people.models import Person
 from twoway.programs import rounds, selectors, services
@@ -133,9 +135,14 @@ def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpRes
         picks = [p for p in wanted if p in chosen_ids]
         if who:
             found, more = people_matching(program, draft, who)
-    page = Paginator(groups.values_list("data", flat=True), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    rows_of = groups.values_list("data", flat=True)
+    # Without a search the draft's own figures say how many groups there are.
+    paginator = (
+        Paginator(rows_of, PAGE_SIZE)
+        if query or draft is None
+        else CountedPaginator(rows_of, PAGE_SIZE, int(overview.get("groups_count", 0)))
     )
+    page = paginator.get_page(request.GET.get("page"))
     shown = [group_view(g) for g in page.object_list]
 
     # Team and level for every name on the page that repeats in the round: one query.
@@ -170,6 +177,10 @@ def round_detail(request: OrgRequest, program_id: int, round_id: int) -> HttpRes
             "round": match_round,
             "result": overview,
             "groups_count": overview.get("groups_count", 0),
+            # Reversed once, not for each of the page's fifty groups.
+            "adjust_url": reverse(
+                "round_adjust", args=[request.org.slug, program.pk, match_round.pk]
+            ),
             "working": match_round.status in (RoundStatus.QUEUED, RoundStatus.RUNNING),
             "how_good": how_good(overview),
             "summary": overview.get("summary", {}),
