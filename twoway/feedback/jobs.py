@@ -10,8 +10,8 @@ from django.db.models import Exists, Min, OuterRef, Prefetch, Subquery
 
 from twoway.feedback.kinds import FEEDBACK, FIT_CHECK
 from twoway.feedback.models import FeedbackEntry, FeedbackRound, FitCheck
+from twoway.lib.batches import by_pk
 from twoway.lib.jobs import job
-from twoway.lib.pages import by_pk
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.notifications.selectors import local_when, queued
 from twoway.notifications.services import Message, notify_many

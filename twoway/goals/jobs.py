@@ -9,8 +9,8 @@ from django.db.models import Exists, OuterRef
 
 from twoway.goals.kinds import GOALS
 from twoway.goals.models import Goal
+from twoway.lib.batches import by_pk
 from twoway.lib.jobs import job
-from twoway.lib.pages import by_pk
 from twoway.notifications.selectors import queued
 from twoway.notifications.services import Message, notify_many
 from twoway.programs.models import PartnershipMember

@@ -15,8 +15,8 @@ import datetime as dt
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from twoway.accounts.models import Membership, Role
+from twoway.lib.batches import by_pk
 from twoway.lib.jobs import job
-from twoway.lib.pages import by_pk
 from twoway.meetings.cadence import (
     NUDGE_AFTER_CADENCES,
     NUDGES_STOP_AFTER_CADENCES,

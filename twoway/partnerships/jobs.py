@@ -7,8 +7,8 @@ import datetime as dt
 
 from django.db.models import Exists, OuterRef
 
+from twoway.lib.batches import by_pk
 from twoway.lib.jobs import job
-from twoway.lib.pages import by_pk
 from twoway.meetings.models import CheckIn, CheckinStatus
 from twoway.notifications.models import NotificationSettings
 from twoway.notifications.selectors import local_when, queued, week_started
