@@ -193,7 +193,15 @@ def _on_program_row(sender: type, instance: Enrolment | Partnership, **kwargs: A
 
 
 def _on_member(sender: type, instance: PartnershipMember, **kwargs: Any) -> None:
-    program_changed(instance.partnership.program_id, kwargs.get("using") or DEFAULT_DB_ALIAS)
+    using = kwargs.get("using") or DEFAULT_DB_ALIAS
+    program_id = (
+        Partnership.objects.using(using)
+        .filter(pk=instance.partnership_id)
+        .values_list("program_id", flat=True)
+        .first()
+    )
+    if program_id is not None:  # else the partnership is going too, and says so itself
+        program_changed(program_id, using)
 
 
 def _on_person(sender: type, instance: Person, **kwargs: Any) -> None:
