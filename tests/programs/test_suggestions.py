@@ -263,6 +263,25 @@ def test_the_kept_features_follow_enrolments_and_profiles(world: World, program:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_kept_features_follow_renamed_teams_and_skills(world: World, program: Program) -> None:
+    """Suggestions show teams and name skills in their reasons: renaming either in the
+    organization rebuilds the features (a rename changes no count the old check looked at)."""
+    before = program_features(program)
+    assert program_features(program) is before
+    world.platform.name = "Core platform"
+    world.platform.save()
+    renamed = program_features(program)
+    assert renamed is not before
+    assert "Core platform" in {p.team for p in renamed.cohort.people}
+    world.sql.name = "Structured queries"
+    world.sql.save()
+    again = program_features(program)
+    assert again is not renamed
+    alice = again.cohort.people[again.cohort.index[str(world.alice_person.pk)]]
+    assert "Structured queries" in alice.offers
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_large_programs_features_are_rebuilt_behind_and_never_suggest_the_matched(
     world: World, program: Program, monkeypatch: pytest.MonkeyPatch
 ) -> None:
