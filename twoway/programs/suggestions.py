@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import logging
 import threading
 from collections import OrderedDict
@@ -28,14 +29,14 @@ import numpy.typing as npt
 from django import db
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from twoway.lib.paging import CountedPaginator
 from twoway.matching.engine import SuggestionRow, suggest_row
 from twoway.matching.features import Cohort, build_cohort
 from twoway.matching.model import Suggestion
-from twoway.people.models import Person, Skill
+from twoway.people.models import Person
 from twoway.programs.cohort import _managers_above, engine_settings, participants_of, pool
 from twoway.programs.models import (
     OPEN_PARTNERSHIP_STATUSES,
@@ -77,16 +78,13 @@ _lock = threading.Lock()
 
 def _stamp(program: Program) -> tuple[object, ...] | None:
     """What the features were built from: the program's version (raised after every commit
-    that changes its enrolments, partnerships or people, `twoway.programs.tally`), its
-    settings, the organization's skills and the date. None while this transaction has changes
-    of its own not yet committed."""
+    that changes its enrolments, partnerships, people or the names of their teams, departments
+    and skills, `twoway.programs.tally`), its settings and the date. None while this
+    transaction has changes of its own not yet committed."""
     version = program_version(program)
     if version is None:
         return None
-    skills = Skill.objects.filter(organization_id=program.organization_id).aggregate(
-        n=Count("id"), last=Max("id")
-    )
-    return (version, program.updated, timezone.localdate(), *skills.values())
+    return (version, program.updated, timezone.localdate())
 
 
 def _build(program: Program, stamp: tuple[object, ...] | None) -> ProgramFeatures:
@@ -112,6 +110,22 @@ def _keep(program_id: int, features: ProgramFeatures) -> None:
         _kept.move_to_end(program_id)
         while len(_kept) > KEPT_PROGRAMS:
             _kept.popitem(last=False)
+    if features.cohort.n >= REBUILD_BEHIND_FROM:
+        _settle_garbage_collector()
+
+
+def _settle_garbage_collector() -> None:
+    """Take what this process keeps out of the garbage collector's sight.
+
+    A large program's features are some hundred thousand objects that live until the next
+    rebuild. Each full collection walks every object alive, so with them kept a full
+    collection took 30 → 140 ms, and it falls on whichever request happens to trigger it.
+    Frozen objects are skipped by collections (and still freed when nothing refers to them).
+    Unfreezing first and collecting once lets go of what was frozen last time and has since
+    become garbage in a cycle, so nothing is held for longer than until the next rebuild."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _rebuild_behind(program: Program, stamp: tuple[object, ...]) -> None:

@@ -13,7 +13,8 @@ raise that follows makes them stale again; counts are never older than the versi
 stored under. A transaction that has changed a program and not yet committed counts afresh
 (`_pending`): its own changes are not in any kept counts.
 
-Saves and deletes of enrolments, partnerships and people raise the version through signals;
+Saves and deletes of enrolments, partnerships and people (and of the team, department and skill
+names the suggestions read) raise the version through signals;
 code that writes them in bulk (which sends no signals) calls `program_changed` or
 `organization_changed` itself.
 """
@@ -30,7 +31,7 @@ from django.db.models import Count, F, Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from twoway.people.models import Person
+from twoway.people.models import Department, Person, Skill, Team
 from twoway.programs.cohort import pool_count
 from twoway.programs.models import (
     Enrolment,
@@ -193,17 +194,31 @@ def _on_program_row(sender: type, instance: Enrolment | Partnership, **kwargs: A
 
 
 def _on_member(sender: type, instance: PartnershipMember, **kwargs: Any) -> None:
-    program_changed(instance.partnership.program_id, kwargs.get("using") or DEFAULT_DB_ALIAS)
+    using = kwargs.get("using") or DEFAULT_DB_ALIAS
+    program_id = (
+        Partnership.objects.using(using)
+        .filter(pk=instance.partnership_id)
+        .values_list("program_id", flat=True)
+        .first()
+    )
+    if program_id is not None:  # else the partnership is going too, and says so itself
+        program_changed(program_id, using)
 
 
-def _on_person(sender: type, instance: Person, **kwargs: Any) -> None:
+def _on_organization_row(
+    sender: type, instance: Person | Team | Department | Skill, **kwargs: Any
+) -> None:
     organization_changed(instance.organization_id, kwargs.get("using") or DEFAULT_DB_ALIAS)
 
 
 def connect_signals() -> None:
     """Every save and delete of what the counts come from raises the version (apps.ready)."""
     for signal in (post_save, post_delete):
-        for model in (Enrolment, Partnership):
-            signal.connect(_on_program_row, sender=model, dispatch_uid=f"tally-{model.__name__}")
+        for row in (Enrolment, Partnership):
+            signal.connect(_on_program_row, sender=row, dispatch_uid=f"tally-{row.__name__}")
         signal.connect(_on_member, sender=PartnershipMember, dispatch_uid="tally-member")
-        signal.connect(_on_person, sender=Person, dispatch_uid="tally-person")
+        # People, and the names of their teams, departments and skills that suggestions read.
+        for named in (Person, Team, Department, Skill):
+            signal.connect(
+                _on_organization_row, sender=named, dispatch_uid=f"tally-{named.__name__}"
+            )
