@@ -12,7 +12,8 @@ the self-match pool is everyone). Then the insights aggregation runs once.
 
 Each page is opened with Django's test Client, in process, signed in as the persona who uses it
 (program manager, participant; the org admin makes the API key), once to warm up and then up to
-`--repeat` times or until `--budget` seconds have gone (at least 3 times). It prints the queries
+`--repeat` times or until `--budget` seconds have gone (at least 3 times), the two sizes taking
+turns request by request so that load from elsewhere falls on both alike. It prints the queries
 of a request (the fewest seen), p50 and p95 at both sizes, and the ratio large/small of the p95,
 with the load average. The API section prints every list endpoint's query count at both sizes
 (they must be equal) and its times; `GET /api/v1/people?limit=100` at the large size is issue
@@ -385,62 +386,68 @@ class Figure:
 
 
 def measure(
-    client: Client,
-    url: str,
-    *,
-    repeat: int,
-    budget: float,
-    headers: dict[str, str] | None = None,
-) -> Figure:
-    """Warm up once, then time `repeat` requests (fewer, but at least 3, past `budget` seconds)."""
+    requests: list[tuple[Client, str, dict[str, str]]], *, repeat: int, budget: float
+) -> list[Figure]:
+    """The same page at every size, one request of each in turn: a warm-up round, then `repeat`
+    rounds (fewer, but at least 3, past `budget` seconds). Taking turns request by request puts
+    a moment of load from elsewhere on both sizes alike, where timing one size's twenty
+    requests and then the other's would give it to one of them."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    figure = Figure()
+    figures = [Figure() for _ in requests]
     started = time.perf_counter()
-    try:
-        for i in range(repeat + 1):
-            # The log is a deque of at most 9,000 queries: once full, a capture counts 0.
-            connection.queries_log.clear()
-            with CaptureQueriesContext(connection) as ctx:
-                t = time.perf_counter()
-                response = client.get(url, headers=headers or {})
-                elapsed = time.perf_counter() - t
+    for i in range(repeat + 1):
+        for figure, (client, url, headers) in zip(figures, requests, strict=True):
+            if figure.error:
+                continue
+            try:
+                # The log is a deque of at most 9,000 queries: once full, a capture counts 0.
+                connection.queries_log.clear()
+                with CaptureQueriesContext(connection) as ctx:
+                    t = time.perf_counter()
+                    response = client.get(url, headers=headers)
+                    elapsed = time.perf_counter() - t
+            except Exception as exc:
+                figure.error = f"{type(exc).__name__}: {exc} ({url})"
+                traceback.print_exc()
+                continue
             if response.status_code != 200:
                 figure.error = f"HTTP {response.status_code} from {url}"
-                return figure
+                continue
             if i == 0:
                 continue  # warm-up: caches, the first session write, the rate-limit row
             figure.times.append(elapsed)
-            # The fewest: once a minute an API request also writes its key's rate-limit row and
-            # last-used time, which says nothing about the size of the organization.
+            # The fewest: once a minute an API request also writes its key's rate-limit row
+            # and last-used time, which says nothing about the size of the organization.
             count = len(ctx.captured_queries)
             figure.queries = count if figure.queries is None else min(figure.queries, count)
             figure.size_bytes = len(response.content)
-            if i >= 3 and time.perf_counter() - started > budget:
-                break
-    except Exception as exc:
-        figure.error = f"{type(exc).__name__}: {exc} ({url})"
-        traceback.print_exc()
-    return figure
+        if i >= 3 and time.perf_counter() - started > budget:
+            break
+    return figures
 
 
 def measure_pages(
     scenarios: list[Scenario], *, repeat: int, budget: float
 ) -> list[dict[str, Figure]]:
-    """Each page at every size back to back, so a change of load hits both sizes alike."""
+    """Each page at every size, the sizes taking turns request by request."""
     from django.test import Client
 
     figures: list[dict[str, Figure]] = [{} for _ in scenarios]
     clients: dict[int, Client] = {}
     rows = [pages(s) for s in scenarios]
     for i in range(len(rows[0])):
-        for figs, row in zip(figures, rows, strict=True):
-            name, url, user = row[i]
+        requests: list[tuple[Client, str, dict[str, str]]] = []
+        for row in rows:
+            _name, url, user = row[i]
             if user.pk not in clients:
                 clients[user.pk] = Client()
                 clients[user.pk].force_login(user)
-            figs[name] = measure(clients[user.pk], url, repeat=repeat, budget=budget)
+            requests.append((clients[user.pk], url, {}))
+        measured = measure(requests, repeat=repeat, budget=budget)
+        for figs, row, figure in zip(figures, rows, measured, strict=True):
+            figs[row[i][0]] = figure
     return figures
 
 
@@ -532,7 +539,7 @@ def api_lists(s: Scenario) -> list[tuple[str, str]]:
 def measure_api(
     scenarios: list[Scenario], *, repeat: int, budget: float
 ) -> list[dict[str, Figure]]:
-    """Each list endpoint at every size back to back, with a key of each organization."""
+    """Each list endpoint at every size, taking turns, with a key of each organization."""
     from django.test import Client, override_settings
 
     figures: list[dict[str, Figure]] = [{} for _ in scenarios]
@@ -542,9 +549,12 @@ def measure_api(
     # The bench would pass the per-key limit; the limit's own queries still run and count.
     with override_settings(API_RATE_LIMIT_PER_MINUTE=1_000_000):
         for i in range(len(rows[0])):
-            for figs, row, header in zip(figures, rows, headers, strict=True):
-                name, url = row[i]
-                figs[name] = measure(client, url, repeat=repeat, budget=budget, headers=header)
+            requests = [
+                (client, row[i][1], header) for row, header in zip(rows, headers, strict=True)
+            ]
+            measured = measure(requests, repeat=repeat, budget=budget)
+            for figs, row, figure in zip(figures, rows, measured, strict=True):
+                figs[row[i][0]] = figure
     return figures
 
 
@@ -626,13 +636,14 @@ def recreate_database(url: str) -> None:
 
 
 def analyze() -> None:
-    """Planner statistics, as a database in use has them: pg_restore brings none, and until
-    autovacuum comes by, a grouped join over 20,000 rows can be planned as nested loops that
-    run past the statement timeout."""
+    """Planner statistics and visibility maps, as a database in use has them: pg_restore brings
+    none. Without statistics a grouped join over 20,000 rows can be planned as nested loops that
+    run past the statement timeout; without the vacuum, autovacuum comes by in the middle of the
+    measurements."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
 
 
 def prepare(args: argparse.Namespace) -> tuple[str, BuildTimes | None]:
