@@ -29,6 +29,7 @@ else postgresql://postgres@127.0.0.1:5432/twoway_bench).
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import logging
 import math
@@ -389,18 +390,27 @@ def measure(
     requests: list[tuple[Client, str, dict[str, str]]], *, repeat: int, budget: float
 ) -> list[Figure]:
     """The same page at every size, one request of each in turn: a warm-up round, then `repeat`
-    rounds (fewer, but at least 3, past `budget` seconds). Taking turns request by request puts
-    a moment of load from elsewhere on both sizes alike, where timing one size's twenty
-    requests and then the other's would give it to one of them."""
+    rounds (fewer, but at least 3, past `budget` seconds). Taking turns request by request, in
+    a random order each round, puts a moment of load from elsewhere on both sizes alike, where
+    timing one size's twenty requests and then the other's would give it to one of them.
+
+    Garbage is collected before each request, outside its time: a full collection walks
+    everything the process holds (the bench's own data included) and lands on whichever
+    request happens to trigger it, with a cost that has nothing to do with the organization's
+    size. (A web process pays it now and then too: README, "Speed at 50,000 people".)"""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     figures = [Figure() for _ in requests]
+    turns = list(zip(figures, requests, strict=True))
+    order = random.Random(len(requests))
     started = time.perf_counter()
     for i in range(repeat + 1):
-        for figure, (client, url, headers) in zip(figures, requests, strict=True):
+        order.shuffle(turns)
+        for figure, (client, url, headers) in turns:
             if figure.error:
                 continue
+            gc.collect()
             try:
                 # The log is a deque of at most 9,000 queries: once full, a capture counts 0.
                 connection.queries_log.clear()
