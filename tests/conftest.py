@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,12 +60,14 @@ def encryption_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def fresh_program_features() -> Iterator[None]:
     """A web process keeps each program's matching features between requests; tests roll the
-    database back and reuse primary keys, so each starts with none kept."""
+    database back and reuse primary keys, so each starts with none kept. (A large program's
+    features also freeze what the process holds out of the garbage collector: let it go.)"""
     from twoway.programs.suggestions import forget_features
 
     forget_features()
     yield
     forget_features()
+    gc.unfreeze()
 
 
 def require_postgres() -> None:
