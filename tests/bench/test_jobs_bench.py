@@ -18,7 +18,7 @@ from twoway.lib.jobs import registered
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "jobs.py"
 # Per-minute jobs about requests, not pairs: a round's pairs do not make them grow.
-NOT_ABOUT_PAIRS = {"request_reminders", "request_expiry"}
+NOT_ABOUT_PAIRS = {"request_reminders", "request_expiry", "closed_program_requests"}
 
 
 def _bench() -> ModuleType:

@@ -330,6 +330,11 @@ def context_for(template: str, me: Person, other: Person, partnership_id: int) -
             "program": "Peer partners",
             "url": "/o/acme/",
         },
+        "request_program_closed": {
+            "program": "Peer partners",
+            "org_slug": "acme",
+            "receiver": other.name,
+        },
         "partnership_ended": {
             "partner": other.name,
             "completed": False,
@@ -442,6 +447,7 @@ KIND_OF = {
     "digest_weekly": "digest",
     "nudge_cadence": "nudge",
     "request_expired": "request",
+    "request_program_closed": "request",
     "round_left_out": "round_left_out",
     "partnership_ended": "partnership_ended",
     "program_intro": "introduction",

@@ -16,10 +16,12 @@ from twoway.notifications.services import Message, notify_many
 from twoway.programs.kinds import REQUEST
 from twoway.programs.models import (
     MatchRequest,
+    Program,
+    ProgramStatus,
     RequestStatus,
 )
 from twoway.programs.rounds import run_pending_publishes, run_pending_rounds
-from twoway.programs.services import request_expire
+from twoway.programs.services import request_expire, requests_close_for_closed_program
 
 REQUEST_REMINDER_AFTER = dt.timedelta(days=5)
 REQUEST_EXPIRES_AFTER = dt.timedelta(days=14)
@@ -82,6 +84,21 @@ def request_reminders(now: dt.datetime) -> int:
             ],
         )
     return created
+
+
+@job("closed_program_requests", every=dt.timedelta(minutes=1))
+def closed_program_requests(now: dt.datetime) -> int:
+    """Requests still waiting in a program that has closed: closed in batches, each sender told
+    (closing the program is one click; a large one can have thousands waiting)."""
+    closed = 0
+    programs = Program.objects.filter(
+        status=ProgramStatus.CLOSED,
+        pk__in=MatchRequest.objects.filter(status=RequestStatus.OPEN).values("program_id"),
+    ).select_related("organization")
+    for program in programs:
+        while done := requests_close_for_closed_program(program=program):
+            closed += done
+    return closed
 
 
 @job("request_expiry", every=dt.timedelta(minutes=1))

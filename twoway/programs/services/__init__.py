@@ -28,6 +28,7 @@ from twoway.programs.services.requests import (
     request_expire,
     request_send,
     request_withdraw,
+    requests_close_for_closed_program,
     requests_close_for_full,
 )
 
@@ -54,5 +55,6 @@ __all__ = [
     "request_expire",
     "request_send",
     "request_withdraw",
+    "requests_close_for_closed_program",
     "requests_close_for_full",
 ]

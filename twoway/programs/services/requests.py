@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from twoway.accounts.services import audit
 from twoway.matching import pair_score
-from twoway.notifications.services import notify
+from twoway.notifications.services import Message, notify, notify_many
 from twoway.people.models import Person
 from twoway.programs.cohort import engine_settings, participants_for
 from twoway.programs.kinds import REQUEST
@@ -208,6 +208,8 @@ def request_accept(*, request: MatchRequest, by: Person, response: str = "") -> 
     if locked.status != RequestStatus.OPEN:
         raise ProgramError("This request is no longer open.")
     program = locked.program
+    if program.status == ProgramStatus.CLOSED:
+        raise ProgramError("This program has closed: the request can no longer be accepted.")
     if len(enrolments) != 2:
         raise ProgramError("One of you has left the program; the request cannot be accepted.")
     conflict = _people_conflict(program, locked.receiver, locked.sender)
@@ -277,6 +279,49 @@ def _withdraw_open_requests_of(program: Program, person_ids: list[int]) -> None:
         .order_by("pk")
     ):
         _close_request(other, RequestStatus.WITHDRAWN, tell_sender=other.receiver_id in person_ids)
+
+
+# Requests of a closed program closed per transaction (the worker's job: a program of 20,000
+# closes with thousands of requests waiting).
+CLOSED_PROGRAM_BATCH = 500
+
+
+@transaction.atomic
+def requests_close_for_closed_program(*, program: Program) -> int:
+    """A batch of the requests still waiting in a program that has closed: each is closed, and
+    its sender told kindly why (nobody will answer it now). Returns how many, 0 when none is
+    left; the worker calls it until then. A program opened again keeps what is still open."""
+    if not Program.objects.filter(pk=program.pk, status=ProgramStatus.CLOSED).exists():
+        return 0
+    batch = list(
+        MatchRequest.objects.select_for_update(of=("self",), no_key=True)
+        .filter(program=program, status=RequestStatus.OPEN)
+        .select_related("sender", "receiver", "program", "program__organization")
+        .order_by("pk")[:CLOSED_PROGRAM_BATCH]
+    )
+    if not batch:
+        return 0
+    now = timezone.now()
+    MatchRequest.objects.filter(pk__in=[r.pk for r in batch]).update(
+        status=RequestStatus.WITHDRAWN, responded_at=now
+    )
+    notify_many(
+        kind=REQUEST,
+        template="request_program_closed",
+        messages=[
+            Message(
+                person=r.sender,
+                context={
+                    "program": r.program.name,
+                    "org_slug": r.program.organization.slug,
+                    "receiver": r.receiver.name,
+                },
+                dedupe_key=f"request:{r.pk}:program_closed",
+            )
+            for r in batch
+        ],
+    )
+    return len(batch)
 
 
 @transaction.atomic
