@@ -137,8 +137,9 @@ def program_overview(program: Program, page: str | None = None) -> dict[str, obj
     never a pair's private notes, reasons for ending or pulse answers. (Apps above programs add
     their parts through `twoway.programs.sections`.)
 
-    Every figure is counted by the database and only one page of pairs is read, so the page
-    costs the same few queries with ten pairs or ten thousand."""
+    Every figure is counted by the database, the head counts once per change of the program
+    (`twoway.programs.tally`), and only one page of pairs is read: the page costs the same few
+    queries with ten pairs or ten thousand, and about the same time."""
 
     partnerships = Partnership.objects.filter(program=program)
     counts = program_counts(program)
