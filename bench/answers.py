@@ -28,22 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DB = "twoway_bench_answers"
 
-
-def setup_django(url: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.test_settings")
-    os.environ["TWOWAY_TEST_DATABASE_URL"] = url
-    import django
-
-    django.setup()
-
-
-def fresh_database(server_url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return server_url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+from bench.scratch import scratch_database, setup_django  # noqa: E402
 
 
 def build(people: int, seed: int) -> list[tuple[int, bool]]:
@@ -153,7 +138,7 @@ def main() -> None:
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL server you may create a database on")
-    url = fresh_database(server)
+    url = scratch_database(server, BENCH_DB)
     setup_django(url)
     from django.core.management import call_command
     from django.db import connection

@@ -38,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = "twoway_bench_jobs"
 # A fixed moment, so two runs of the bench (two versions of the jobs) queue comparable rows.
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+from bench.scratch import Counter, scratch_database, setup_django  # noqa: E402
+
 JOBS = [
     "closing_reflections",
     "checkin_reminders",
@@ -47,35 +49,6 @@ JOBS = [
     "fit_checks",
     "feedback_reminders",
 ]
-
-
-def setup_django(url: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.test_settings")
-    os.environ["TWOWAY_TEST_DATABASE_URL"] = url
-    import django
-
-    django.setup()
-
-
-def server_database(server_url: str, *, drop_only: bool = False) -> str:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return server_url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-
-
-class Counter:
-    """Counts the SQL statements sent while it is installed."""
-
-    def __init__(self) -> None:
-        self.n = 0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.n += 1
-        return execute(sql, params, many, context)
 
 
 @dataclass(frozen=True)
@@ -143,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     reference = max(1, args.pairs // 100)
     if args.database_url:
-        setup_django(server_database(args.database_url))
+        setup_django(scratch_database(args.database_url, BENCH_DB))
     else:
         setup_django(f"sqlite:///{tempfile.mkdtemp()}/jobs.sqlite3")
     from django.core.management import call_command
@@ -193,7 +166,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        server_database(args.database_url, drop_only=True)
+        scratch_database(args.database_url, BENCH_DB, drop_only=True)
 
 
 if __name__ == "__main__":

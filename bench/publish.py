@@ -27,66 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DB = "twoway_bench_publish"
 
-
-def setup_django(url: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.test_settings")
-    os.environ["TWOWAY_TEST_DATABASE_URL"] = url
-    import django
-
-    django.setup()
-
-
-def fresh_database(server_url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return server_url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-
-
-def drop_database(server_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+from bench.scratch import Counter, scratch_database, setup_django  # noqa: E402
 
 
 def build(org: Any, name: str, groups: int) -> Any:
-    """A program with twice `groups` people enrolled and a draft pairing them in order."""
-    from twoway.people.models import Person
-    from twoway.programs.models import Enrolment, MatchRound, Program, ProgramStatus, RoundStatus
+    """A program with twice `groups` people enrolled and a draft pairing them in order (the
+    publishing tests' own draft)."""
+    from tests.programs.helpers import make_draft, make_people, make_program
 
-    program = Program.objects.create(organization=org, name=name, status=ProgramStatus.OPEN)
-    people = Person.objects.bulk_create(
-        Person(organization=org, name=f"{name} {i}", email=f"{name.lower()}{i}@bench.example")
-        for i in range(2 * groups)
-    )
-    Enrolment.objects.bulk_create(
-        Enrolment(program=program, person=p, offers={"0": 1}, seeks={}) for p in people
-    )
-    pairs = [people[i : i + 2] for i in range(0, len(people), 2)]
-    return MatchRound.objects.create(
-        program=program,
-        status=RoundStatus.DRAFT,
-        result={
-            "groups": [
-                {
-                    "id": str(i),
-                    "members": [a.pk, b.pk],
-                    "names": [a.name, b.name],
-                    "score": 0.5,
-                    "components": {},
-                    "reasons": [f"{a.name} can help {b.name} with planning"],
-                    "kind": "pair",
-                    "locked": False,
-                }
-                for i, (a, b) in enumerate(pairs)
-            ],
-            "unmatched": [],
-            "n": len(people),
-        },
-    )
+    program = make_program(org, name=name)
+    return make_draft(program, make_people(org, 2 * groups, prefix=name))
 
 
 def publish_per_group(match_round: Any) -> None:
@@ -130,17 +80,6 @@ def publish_per_group(match_round: Any) -> None:
         requests_close_for_full(program=program, enrolments=[in_pool[m] for m in sorted(ids)])
 
 
-class Counter:
-    """Counts the SQL statements sent while it is installed."""
-
-    def __init__(self) -> None:
-        self.n = 0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.n += 1
-        return execute(sql, params, many, context)
-
-
 def timed(fn: Any) -> tuple[float, int]:
     from django.db import connection
 
@@ -159,7 +98,7 @@ def main() -> None:
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL server (postgresql://user@host:port/db).")
-    setup_django(fresh_database(server))
+    setup_django(scratch_database(server, BENCH_DB))
     from django.core.management import call_command
 
     from twoway.accounts.models import Organization
@@ -209,7 +148,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        drop_database(server)
+        scratch_database(server, BENCH_DB, drop_only=True)
 
 
 if __name__ == "__main__":
