@@ -277,11 +277,15 @@ class MatchRound(models.Model):
         return f"Round {self.pk} of {self.program}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.groups_count = len((self.result or {}).get("groups", []))
+        self.groups_count = self.groups_in(self.result)
         fields = kwargs.get("update_fields")
         if fields is not None and "result" in fields:
             kwargs["update_fields"] = {*fields, "groups_count"}
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def groups_in(result: dict[str, Any] | None) -> int:
+        return len((result or {}).get("groups", []))
 
 
 class DraftPage(models.Model):

@@ -165,7 +165,7 @@ def round_run(match_round: MatchRound) -> MatchRound:
     MatchRound.objects.filter(pk=match_round.pk, status=RoundStatus.RUNNING).update(
         status=match_round.status,
         result=match_round.result,
-        groups_count=len((match_round.result or {}).get("groups", [])),
+        groups_count=MatchRound.groups_in(match_round.result),
         progress=match_round.progress,
         error=match_round.error,
         finished_at=match_round.finished_at,

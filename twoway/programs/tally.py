@@ -34,6 +34,7 @@ from django.utils import timezone
 from twoway.people.models import Department, Person, Skill, Team
 from twoway.programs.cohort import pool_count
 from twoway.programs.models import (
+    OPEN_PARTNERSHIP_STATUSES,
     Enrolment,
     EnrolmentStatus,
     Partnership,
@@ -52,7 +53,7 @@ class Counts:
 
     @property
     def open_pairs(self) -> int:
-        return self.by_status[PartnershipStatus.PROPOSED] + self.by_status[PartnershipStatus.ACTIVE]
+        return sum(self.by_status[status] for status in OPEN_PARTNERSHIP_STATUSES)
 
 
 class _Raise:
