@@ -141,8 +141,7 @@ def run(admin_url: str, messages: int, worker_counts: list[int], batch: int) -> 
     import django
 
     django.setup()
-    from django.utils import timezone
-
+    from tests.notifications.reminders import queue_reminders
     from twoway.accounts.models import Organization
     from twoway.notifications.models import OutboxMessage
     from twoway.people.models import Person
@@ -169,20 +168,8 @@ def run(admin_url: str, messages: int, worker_counts: list[int], batch: int) -> 
             time.sleep(3)  # let them import Django and start polling
             with sink.lock:
                 sink.count = 0
-            now = timezone.now()
             t0 = time.perf_counter()
-            OutboxMessage.objects.bulk_create(
-                OutboxMessage(
-                    organization=org,
-                    recipient=people[i % len(people)],
-                    kind="request",
-                    template="reminder_request",
-                    context={"sender": "Bob", "program": "Peers", "days": 5, "url": "/o/b/"},
-                    dedupe_key=f"bench:{n}:{i}",
-                    due_at=now,
-                )
-                for i in range(messages)
-            )
+            queue_reminders(org, people, messages, f"bench:{n}")
             while sink.count < messages:
                 time.sleep(0.01)
             elapsed = time.perf_counter() - t0

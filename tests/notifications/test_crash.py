@@ -24,13 +24,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from tests.conftest import require_postgres
+from tests.notifications.reminders import queue_reminders, twenty_people
 from tests.notifications.servers import SmtpSink
 from twoway.accounts.models import Organization
 from twoway.notifications.models import OutboxMessage, OutboxStatus
-from twoway.people.models import Person
 
 MESSAGES = 2000
 WORKERS = 4
@@ -67,23 +66,7 @@ def worker_env(smtp_port: int, lease: int) -> dict[str, str]:
 
 def seed(n: int) -> list[str]:
     org = Organization.objects.create(name="Crash", slug="crash")
-    people = [
-        Person.objects.create(organization=org, name=f"Person {i}", email=f"p{i}@crash.example")
-        for i in range(20)
-    ]
-    now = timezone.now()
-    OutboxMessage.objects.bulk_create(
-        OutboxMessage(
-            organization=org,
-            recipient=people[i % len(people)],
-            kind="request",
-            template="reminder_request",
-            context={"sender": "Bob", "program": "Peers", "days": 5, "url": "/o/crash/"},
-            dedupe_key=f"crash:{i}",
-            due_at=now,
-        )
-        for i in range(n)
-    )
+    queue_reminders(org, twenty_people(org), n, "crash")
     return [m.message_id for m in OutboxMessage.objects.all()]
 
 

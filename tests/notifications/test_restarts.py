@@ -132,33 +132,16 @@ def cluster() -> Iterator[Cluster]:
 def seed_fault_database(reminders: int, hr_requests: int) -> list[str]:
     """Run in a subprocess against the cluster: the rows to deliver; returns their Message-IDs.
     HR help requests go through their service, as a participant's would."""
-    from django.utils import timezone
-
+    from tests.notifications.reminders import queue_reminders, twenty_people
     from twoway.accounts.models import Organization
     from twoway.notifications.models import OutboxMessage
-    from twoway.people.models import Person
     from twoway.programs.models import Program, ProgramStatus
     from twoway.programs.services import partnership_create
     from twoway.support.services import help_request_send
 
     org = Organization.objects.create(name="Fault", slug="fault")
-    people = [
-        Person.objects.create(organization=org, name=f"Person {i}", email=f"p{i}@fault.example")
-        for i in range(20)
-    ]
-    now = timezone.now()
-    OutboxMessage.objects.bulk_create(
-        OutboxMessage(
-            organization=org,
-            recipient=people[i % len(people)],
-            kind="request",
-            template="reminder_request",
-            context={"sender": "Bob", "program": "Peers", "days": 5, "url": "/o/fault/"},
-            dedupe_key=f"fault:{i}",
-            due_at=now,
-        )
-        for i in range(reminders)
-    )
+    people = twenty_people(org)
+    queue_reminders(org, people, reminders, "fault")
     program = Program.objects.create(
         organization=org,
         name="Peers",
