@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +29,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.postgres_cluster import NoPostgres, postgres_cluster  # noqa: E402
+
 TWOWAY = str(Path(sys.executable).with_name("twoway"))
 
 
@@ -43,47 +43,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def throwaway_postgres() -> Iterator[str]:
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not bins:
-        sys.exit("no DATABASE_URL and no PostgreSQL binaries in /usr/lib/postgresql/*/bin")
-    pg_bin, port = bins[-1], free_port()
-    tmp = tempfile.mkdtemp(prefix="twoway-bench-pg-")
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = f"{tmp}/data"
-    subprocess.run(
-        [*as_user, f"{pg_bin}/initdb", "-D", data, "-U", "postgres", "--auth=trust"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c max_connections=50"
-    subprocess.run(
-        [
-            *as_user,
-            f"{pg_bin}/pg_ctl",
-            "-D",
-            data,
-            "-l",
-            f"{tmp}/log",
-            "-w",
-            "-o",
-            options,
-            "start",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*as_user, f"{pg_bin}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
+        with postgres_cluster(prefix="twoway-bench-pg-", settings="-c max_connections=50") as found:
+            yield found.admin_url
+    except NoPostgres as exc:
+        sys.exit(f"no DATABASE_URL and {exc}")
 
 
 class CountingSink:

@@ -33,13 +33,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import json
 import math
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import statistics
@@ -58,6 +56,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.postgres_cluster import NoPostgres, postgres_cluster  # noqa: E402
+
 BIN = Path(sys.executable).parent
 DATABASE = "twoway_load"
 ORG = "load"
@@ -84,37 +85,11 @@ class Server:
 
 @contextlib.contextmanager
 def throwaway_postgres() -> Iterator[Server]:
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
-    if not bins:
-        sys.exit("no DATABASE_URL and no PostgreSQL binaries in /usr/lib/postgresql/*/bin")
-    pg_bin, port = bins[-1], free_port()
-    tmp = tempfile.mkdtemp(prefix="twoway-load-pg-")
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = f"{tmp}/data"
-    subprocess.run(
-        [*as_user, f"{pg_bin}/initdb", "-D", data, "-U", "postgres", "--auth=trust"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c max_connections=50"
-    pg_ctl = [*as_user, f"{pg_bin}/pg_ctl", "-D", data]
-    subprocess.run(
-        [*pg_ctl, "-l", f"{tmp}/log", "-w", "-o", options, "start"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
     try:
-        yield Server(f"postgresql://postgres@127.0.0.1:{port}/postgres", Path(tmp) / "log")
-    finally:
-        subprocess.run(
-            [*as_user, f"{pg_bin}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
+        with postgres_cluster(prefix="twoway-load-pg-", settings="-c max_connections=50") as found:
+            yield Server(found.admin_url, found.log)
+    except NoPostgres as exc:
+        sys.exit(f"no DATABASE_URL and {exc}")
 
 
 # --- seeding ---------------------------------------------------------------------------------

@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import glob
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -41,7 +38,8 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.conftest import require_or_skip, require_postgres
-from tests.notifications.servers import SinkHandler, SmtpSink, free_port
+from tests.notifications.servers import SinkHandler, SmtpSink
+from tests.postgres_cluster import Cluster, NoPostgres, postgres_cluster
 from twoway.lib.crypto import generate_key
 
 pytestmark = pytest.mark.slow
@@ -62,71 +60,23 @@ FAULTS = [
     (160, "restart immediate"),
     (220, "restart fast"),
 ]
+FAULT_DB = "twoway_fault"
 DEADLINE = 150  # seconds for the whole delivery (stalled messages wait a 30 s backoff)
-
-
-@dataclass
-class Cluster:
-    bin: str
-    data: str
-    port: int
-    as_user: list[str]
-
-    @property
-    def admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/twoway_fault"
-
-    def restart(self, mode: str) -> None:
-        subprocess.run(
-            [*self.as_user, f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-m", mode, "restart"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=60,
-        )
 
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     require_postgres()
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
-    if not bins or not os.path.exists(f"{bins[-1]}/initdb"):
-        require_or_skip("PostgreSQL's binaries (initdb, pg_ctl) are not installed")
-    pg_bin = bins[-1]
-    port = int(os.environ.get("TWOWAY_FAULT_PG_PORT") or free_port())
-    tmp = tempfile.mkdtemp(prefix="twoway-fault-pg-")
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(tmp, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = f"{tmp}/data"
-    subprocess.run(
-        [*as_user, f"{pg_bin}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off"
-    pg_ctl = [*as_user, f"{pg_bin}/pg_ctl", "-D", data]
-    log = f"{tmp}/log"
-    subprocess.run(
-        [*pg_ctl, "-l", log, "-w", "-o", options, "start"], check=True, stdout=subprocess.DEVNULL
-    )
-    found = Cluster(pg_bin, data, port, as_user)
+    port = int(os.environ.get("TWOWAY_FAULT_PG_PORT") or 0) or None
     try:
-        with psycopg.connect(found.admin_url, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE twoway_fault")
-        yield found
-    finally:
-        subprocess.run(
-            [*pg_ctl, "-m", "immediate", "stop"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
+        with postgres_cluster(
+            prefix="twoway-fault-pg-", settings="-c fsync=off", port=port
+        ) as found:
+            with psycopg.connect(found.admin_url, autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {FAULT_DB}")
+            yield found
+    except NoPostgres:
+        require_or_skip("PostgreSQL's binaries (initdb, pg_ctl) are not installed")
 
 
 def seed_fault_database(reminders: int, hr_requests: int) -> list[str]:
@@ -181,7 +131,7 @@ class StallingHandler(SinkHandler):
 def worker_env(cluster: Cluster, smtp_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWOWAY_TEST_")}
     env.update(
-        DATABASE_URL=cluster.url,
+        DATABASE_URL=cluster.url(FAULT_DB),
         DEBUG="0",
         SECRET_KEY="fault-test-secret",
         TWOWAY_ENCRYPTION_KEYS=os.environ.get("TWOWAY_ENCRYPTION_KEYS") or generate_key(),
@@ -202,7 +152,7 @@ def worker_env(cluster: Cluster, smtp_port: int) -> dict[str, str]:
 def pending(cluster: Cluster) -> int | None:
     """Rows not yet sent, or None while the database is away."""
     try:
-        with psycopg.connect(cluster.url, connect_timeout=2) as conn:
+        with psycopg.connect(cluster.url(FAULT_DB), connect_timeout=2) as conn:
             row = conn.execute(
                 "SELECT count(*) FROM notifications_outboxmessage WHERE status <> 'sent'"
             ).fetchone()
